@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the outside tools the compat tests drive: kcat and kafka-python (Debian packages) and KafkaJS
+# (npm, into tests/compat/node). Required under CI=true; best effort otherwise.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+/usr/bin/python3 -c 'import kafka' >/dev/null 2>&1 || need_apt+=(python3-kafka)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing ${need_apt[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null) \
+      || { [ "${CI:-}" = true ] && { echo "apt-get install ${need_apt[*]} failed" >&2; exit 1; }; }
+  elif [ "${CI:-}" = true ]; then
+    echo "CI needs ${need_apt[*]} but cannot install them (not root or no apt-get)" >&2
+    exit 1
+  fi
+fi
+
+if [ -f tests/compat/node/package.json ] && [ ! -d tests/compat/node/node_modules ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "== installing KafkaJS"
+    (cd tests/compat/node && npm ci --no-audit --no-fund --loglevel=error) \
+      || { [ "${CI:-}" = true ] && { echo "npm ci failed" >&2; exit 1; }; }
+  elif [ "${CI:-}" = true ]; then
+    echo "CI needs npm for KafkaJS" >&2
+    exit 1
+  fi
+fi
+exit 0
