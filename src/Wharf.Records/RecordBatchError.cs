@@ -34,4 +34,52 @@ public enum RecordBatchError
 
     /// <summary>The compressed blob is not valid for its codec.</summary>
     CorruptCompressedData,
+
+    /// <summary>record_count promises more records than the record area holds.</summary>
+    RecordCountTooHigh,
+
+    /// <summary>Bytes remain in the record area after record_count records.</summary>
+    TrailingBytesAfterRecords,
+
+    /// <summary>A record's length varint is zero or negative.</summary>
+    InvalidRecordLength,
+
+    /// <summary>A record's length runs past the end of the record area.</summary>
+    RecordOverrun,
+
+    /// <summary>A varint or varlong is longer than 5 / 10 bytes or out of its type's range.</summary>
+    InvalidVarint,
+
+    /// <summary>A field (varint, key, value or header) runs past the end of its record.</summary>
+    FieldOverrun,
+
+    /// <summary>A key or value length below -1, or a header key length below 0 (header keys are never null).</summary>
+    InvalidFieldLength,
+
+    /// <summary>A record's header count is negative.</summary>
+    InvalidHeaderCount,
+
+    /// <summary>A record's fields end before the length it declares.</summary>
+    RecordLengthMismatch,
+
+    /// <summary>Offset deltas are not strictly increasing from zero or more, or one exceeds last_offset_delta.</summary>
+    InvalidOffsetDelta,
+
+    /// <summary>The last record's offset delta is not the header's last_offset_delta.</summary>
+    LastOffsetDeltaMismatch,
+
+    /// <summary>A control batch that is not a single uncompressed control record (or is not a control batch at all).</summary>
+    InvalidControlBatch,
+
+    /// <summary>A control record whose key or value cannot be parsed.</summary>
+    InvalidControlRecord,
+
+    /// <summary>A client tried to produce a control batch; only brokers write them.</summary>
+    ControlBatchNotAllowed,
+
+    /// <summary>A produced batch with no records, or whose record_count is not last_offset_delta + 1.</summary>
+    InvalidOffsetRange,
+
+    /// <summary>A produced batch with a producer id but a negative base sequence.</summary>
+    InvalidBaseSequence,
 }
