@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+
+namespace Wharf.Storage;
+
+/// <summary>
+/// The services every <see cref="Log"/> of one data directory shares: the clock, the logger, the group-commit
+/// <see cref="LogFlusher"/>, and the single place where files are fsync'd (so tests can count fsyncs and
+/// nothing reaches the disk another way). Thread-safety: immutable after construction except
+/// <see cref="Flusher"/>, which is created once, lazily and thread-safely.
+/// </summary>
+public sealed partial class LogEnvironment
+{
+    private LogFlusher? _flusher;
+
+    public LogEnvironment(TimeProvider? time = null, ILogger? logger = null, Action<string>? fsyncObserver = null)
+    {
+        Time = time ?? TimeProvider.System;
+        Logger = logger ?? NullLogger.Instance;
+        FsyncObserver = fsyncObserver;
+    }
+
+    /// <summary>Every clock read in the storage layer goes through this.</summary>
+    public TimeProvider Time { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>Called after every successful fsync with the path synced (tests count group commits with it).</summary>
+    public Action<string>? FsyncObserver { get; }
+
+    /// <summary>
+    /// How long a segment removed from a log (retention, compaction, truncation) keeps its file handle open,
+    /// renamed to <c>.deleted</c>, before it is closed and deleted, so in-flight reads of it finish. Kafka's
+    /// <c>file.delete.delay.ms</c>, 60 s.
+    /// </summary>
+    public TimeSpan FileDeleteDelay { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The group-commit flusher for <see cref="LogFlushMode.Ack"/>; one per environment.</summary>
+    public LogFlusher Flusher => _flusher ?? InitFlusher();
+
+    internal long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private LogFlusher InitFlusher()
+    {
+        Interlocked.CompareExchange(ref _flusher, new LogFlusher(this), null);
+        return _flusher!;
+    }
+
+    /// <summary>fsyncs a file's data and metadata.</summary>
+    internal void Fsync(SafeFileHandle handle, string path)
+    {
+        RandomAccess.FlushToDisk(handle);
+        FsyncObserver?.Invoke(path);
+    }
+
+    /// <summary>fsyncs a directory so that creates, renames and deletes in it survive a crash (Linux/macOS).</summary>
+    internal void FsyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var fd = Native.Open(directory, 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            throw new IOException($"Cannot open directory {directory} to fsync it (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        try
+        {
+            if (Native.Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()}).");
+            }
+        }
+        finally
+        {
+            _ = Native.Close(fd);
+        }
+
+        FsyncObserver?.Invoke(directory);
+    }
+
+    /// <summary>Writes <paramref name="contents"/> to <paramref name="path"/> atomically: temp file, fsync, rename, fsync dir.</summary>
+    internal void WriteFileAtomically(string path, ReadOnlySpan<byte> contents)
+    {
+        var temp = path + LogFileNames.TempSuffix;
+        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            RandomAccess.Write(handle, contents, 0);
+            Fsync(handle, temp);
+        }
+
+        File.Move(temp, path, overwrite: true);
+        FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    private static partial class Native
+    {
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int Open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        internal static partial int Fsync(int fd);
+
+        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+        internal static partial int Close(int fd);
+    }
+}
