@@ -49,6 +49,14 @@ public sealed class RecordBatchBuilder
 
     /// <summary>Appends a record; a null key or value is written as length -1 (a null value is a tombstone).</summary>
     /// <exception cref="ArgumentException">a header key is null.</exception>
+    public RecordBatchBuilder Append(long timestamp, byte[]? key, byte[]? value, params ReadOnlySpan<RecordHeaderEntry> headers) =>
+        Append(timestamp, AsNullableMemory(key), AsNullableMemory(value), headers);
+
+    /// <summary>
+    /// Appends a record; a null key or value is written as length -1 (a null value is a tombstone). Note that a
+    /// null array converted to <see cref="ReadOnlyMemory{T}"/> is empty, not null: pass arrays to the other overload.
+    /// </summary>
+    /// <exception cref="ArgumentException">a header key is null.</exception>
     public RecordBatchBuilder Append(long timestamp, ReadOnlyMemory<byte>? key, ReadOnlyMemory<byte>? value, params ReadOnlySpan<RecordHeaderEntry> headers)
     {
         if (RecordCount == 0)
@@ -175,6 +183,17 @@ public sealed class RecordBatchBuilder
         }
 
         return (short)attributes;
+    }
+
+    /// <summary>Keeps null as null: <c>cond ? null : array</c> would convert to an empty, non-null memory.</summary>
+    internal static ReadOnlyMemory<byte>? AsNullableMemory(byte[]? bytes)
+    {
+        if (bytes is null)
+        {
+            return null;
+        }
+
+        return new ReadOnlyMemory<byte>(bytes);
     }
 
     private static int SizeOfBytes(ReadOnlyMemory<byte>? bytes) =>
