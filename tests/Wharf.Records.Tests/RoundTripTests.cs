@@ -207,7 +207,7 @@ public class RoundTripTests
     [Fact]
     public void Enumerate_ARawRecordArea_WorksWithoutABatch()
     {
-        var area = TestBatches.Records(3);
+        var area = TestBatches.RecordArea(3);
         var count = 0;
         var enumerator = new RecordEnumerator(area, 3, baseOffset: 10);
         foreach (var record in enumerator)

@@ -75,7 +75,7 @@ internal static class TestBatches
     public static byte[] Record(int offsetDelta, byte[]? key = null, byte[]? value = null) => RawRecord(Body(offsetDelta, key, value));
 
     /// <summary>Well-formed records with offset deltas 0..count-1.</summary>
-    public static byte[] Records(int count, int valueSize = 10)
+    public static byte[] RecordArea(int count, int valueSize = 10)
     {
         var all = new List<byte>();
         for (var i = 0; i < count; i++)
