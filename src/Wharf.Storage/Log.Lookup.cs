@@ -18,8 +18,7 @@ public sealed partial class Log
     /// ListOffsets: for a timestamp ≥ 0, the first record (at or after the log start) whose timestamp is ≥ it, or
     /// null when none is; for <see cref="EarliestTimestamp"/> / <see cref="LatestTimestamp"/> the log start / end
     /// (timestamp -1); for <see cref="MaxTimestampQuery"/> the first record with the largest timestamp. Lock-free.
-    /// Exact record offsets need uncompressed batches; in a compressed batch the batch's first offset is returned
-    /// (docs/storage.md, gaps).
+    /// Compressed batches are decompressed (bounded) to find the exact record.
     /// </summary>
     public TimestampAndOffset? FetchOffsetByTimestamp(long timestamp)
     {
@@ -68,6 +67,9 @@ public sealed partial class Log
         return null;
     }
 
+    /// <summary>Decompression bound for reading stored batches: a generous multiple of <c>max.message.bytes</c>.</summary>
+    internal static int MaxDecompressedBytes(LogConfig config) => (int)Math.Min(int.MaxValue - 64, Math.Max(config.MaxMessageBytes, 1 << 20) * 16L);
+
     /// <summary>The leader epoch that wrote <paramref name="offset"/>, or -1 when unknown.</summary>
     public int EpochForOffset(long offset)
     {
@@ -111,7 +113,7 @@ public sealed partial class Log
     /// <summary>The first record of the batch at <paramref name="position"/> at or after <paramref name="startOffset"/> whose timestamp matches.</summary>
     private TimestampAndOffset? FindRecord(LogSegment segment, long position, RecordBatchHeader header, long startOffset, Func<long, bool> match)
     {
-        if (header.TimestampType == TimestampType.LogAppendTime || header.Compression != CompressionType.None || header.IsControl)
+        if (header.TimestampType == TimestampType.LogAppendTime || header.IsControl)
         {
             var offset = Math.Max(header.BaseOffset, startOffset);
             return match(header.MaxTimestamp) ? new TimestampAndOffset(header.MaxTimestamp, offset, header.PartitionLeaderEpoch) : null;
@@ -122,15 +124,19 @@ public sealed partial class Log
         {
             var batch = buffer.AsSpan(0, header.TotalSize);
             segment.ReadExactly(batch, position);
-            var records = new List<RecordWalker.RecordView>(header.RecordCount);
-            RecordWalker.TryReadAll(batch, header, records);
-            foreach (var record in records)
+            if (RecordBatchReader.TryOpen(batch, MaxDecompressedBytes(_config), out var reader) != RecordBatchError.None)
             {
-                var timestamp = header.BaseTimestamp + record.TimestampDelta;
-                var offset = header.BaseOffset + record.OffsetDelta;
-                if (offset >= startOffset && match(timestamp))
+                return null;
+            }
+
+            using (reader)
+            {
+                foreach (var record in reader)
                 {
-                    return new TimestampAndOffset(timestamp, offset, header.PartitionLeaderEpoch);
+                    if (record.Offset >= startOffset && match(record.Timestamp))
+                    {
+                        return new TimestampAndOffset(record.Timestamp, record.Offset, header.PartitionLeaderEpoch);
+                    }
                 }
             }
 

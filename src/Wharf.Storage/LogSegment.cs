@@ -498,8 +498,12 @@ internal sealed class LogSegment : IDisposable
     public void RenameAll(string suffix)
     {
         var target = LogFileNames.LogFile(Directory, BaseOffset) + suffix;
-        File.Move(LogPath, target, overwrite: true);
-        LogPath = target;
+        if (LogPath != target)
+        {
+            File.Move(LogPath, target, overwrite: true);
+            LogPath = target;
+        }
+
         foreach (var index in new[] { LogFileNames.IndexFile(Directory, BaseOffset), LogFileNames.TimeIndexFile(Directory, BaseOffset) })
         {
             if (File.Exists(index))
@@ -507,6 +511,13 @@ internal sealed class LogSegment : IDisposable
                 File.Move(index, index + suffix, overwrite: true);
             }
         }
+    }
+
+    /// <summary>Moves the <c>.log</c> file (the handle stays valid).</summary>
+    public void MoveLogFile(string target)
+    {
+        File.Move(LogPath, target, overwrite: true);
+        LogPath = target;
     }
 
     /// <summary>Closes the handle and deletes the (renamed) files.</summary>

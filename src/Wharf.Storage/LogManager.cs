@@ -1,0 +1,455 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wharf.Common;
+
+namespace Wharf.Storage;
+
+/// <summary>Settings for a <see cref="LogManager"/>.</summary>
+public sealed record LogManagerOptions
+{
+    /// <summary>The data directory (<c>log.dirs</c>, one directory).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Broker-level defaults for every topic (<c>log.*</c> keys).</summary>
+    public LogConfig DefaultConfig { get; init; } = LogConfig.Default;
+
+    /// <summary>Per-topic config when the manager opens existing partitions at start; null → <see cref="DefaultConfig"/>.</summary>
+    public Func<string, LogConfig?>? TopicConfig { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>Called after every fsync with the path (tests count group commits).</summary>
+    public Action<string>? FsyncObserver { get; init; }
+
+    /// <summary>Partitions opened in parallel at start (<c>num.recovery.threads.per.data.dir</c>).</summary>
+    public int RecoveryThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary><c>log.retention.check.interval.ms</c>, 5 minutes.</summary>
+    public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often recovery points and log start offsets are checkpointed (<c>log.flush.offset.checkpoint.interval.ms</c>).</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Period of the background fsync for <see cref="LogFlushMode.Interval"/> logs; null → <see cref="LogConfig.FlushIntervalMs"/> of the defaults.</summary>
+    public TimeSpan? FlushInterval { get; init; }
+
+    /// <summary>Pause between cleaner passes (<c>log.cleaner.backoff.ms</c>, 15 s).</summary>
+    public TimeSpan CleanerBackoff { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary><c>log.cleaner.io.max.bytes.per.second</c>; unlimited by default as in Kafka.</summary>
+    public double CleanerMaxBytesPerSecond { get; init; } = double.MaxValue;
+
+    /// <summary><c>file.delete.delay.ms</c>, 60 s.</summary>
+    public TimeSpan FileDeleteDelay { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Run retention, checkpoints, interval flushes and the cleaner on timers; false for tests that drive them.</summary>
+    public bool EnableBackgroundTasks { get; init; } = true;
+}
+
+/// <summary>
+/// Owns every partition log of one data directory:
+/// <code>
+/// &lt;data dir&gt;/
+///   .clean-shutdown                     written last on a clean stop; absent at start → recover
+///   recovery-point-offset-checkpoint    topic partition offset: below it each log is fsync'd and verified
+///   log-start-offset-checkpoint         topic partition offset
+///   &lt;topic&gt;-&lt;partition&gt;/            one <see cref="Log"/> each
+///   &lt;topic&gt;-&lt;partition&gt;.&lt;id&gt;-delete/  a deleted partition not yet removed (removed at start)
+/// </code>
+/// At start it reads the checkpoints and the marker, removes the marker (so a crash from then on is detected),
+/// and opens all partitions in parallel (<see cref="LogManagerOptions.RecoveryThreads"/>), recovering them if
+/// the stop was not clean. It owns the group-commit <see cref="LogFlusher"/>, and timers for retention
+/// (<c>log.retention.check.interval.ms</c>), checkpoints, interval-mode flushes and the <see cref="LogCleaner"/>;
+/// all time comes from <see cref="LogManagerOptions.Time"/>. <see cref="Dispose"/> is the clean stop: flush
+/// everything, write checkpoints, then the marker — only if all of that succeeded.
+/// Thread-safety: all public members are safe from any thread. Logs live in a concurrent map; create and delete
+/// of one partition are serialised by a manager lock; background passes never overlap themselves.
+/// </summary>
+public sealed class LogManager : IDisposable
+{
+    private readonly ConcurrentDictionary<TopicPartition, Log> _logs = new();
+    private readonly Lock _createLock = new();
+    private readonly Lock _checkpointLock = new();
+    private readonly LogManagerOptions _options;
+    private readonly LogEnvironment _environment;
+    private readonly ILogger _logger;
+    private readonly LogCleaner _cleaner;
+    private readonly List<ITimer> _timers = [];
+    private readonly Dictionary<string, LogConfig> _topicConfigs = [];
+    private int _retentionRunning;
+    private int _cleanerRunning;
+    private int _flushRunning;
+    private bool _disposed;
+
+    private LogManager(LogManagerOptions options)
+    {
+        _options = options;
+        _logger = options.LoggerFactory.CreateLogger("Wharf.Storage");
+        _environment = new LogEnvironment(options.Time, _logger, options.FsyncObserver) { FileDeleteDelay = options.FileDeleteDelay };
+        _cleaner = new LogCleaner(_environment, options.CleanerMaxBytesPerSecond);
+    }
+
+    public string DataDirectory => _options.DataDirectory;
+
+    /// <summary>Whether the previous stop left the clean-shutdown marker (no recovery was needed).</summary>
+    public bool HadCleanShutdown { get; private set; }
+
+    public LogEnvironment Environment => _environment;
+
+    public LogFlusher Flusher => _environment.Flusher;
+
+    public IReadOnlyCollection<TopicPartition> Partitions => [.. _logs.Keys];
+
+    /// <summary>Opens the data directory and every partition in it; see the class remarks.</summary>
+    public static LogManager Open(LogManagerOptions options)
+    {
+        var manager = new LogManager(options);
+        manager.Load();
+        if (options.EnableBackgroundTasks)
+        {
+            manager.StartTimers();
+        }
+
+        return manager;
+    }
+
+    private void Load()
+    {
+        var dataDirectory = _options.DataDirectory;
+        Directory.CreateDirectory(dataDirectory);
+        var marker = Path.Combine(dataDirectory, LogFileNames.CleanShutdownMarker);
+        HadCleanShutdown = File.Exists(marker);
+        var recoveryPoints = ReadCheckpoint(LogFileNames.RecoveryPointCheckpoint);
+        var startOffsets = ReadCheckpoint(LogFileNames.LogStartOffsetCheckpoint);
+        if (!HadCleanShutdown)
+        {
+            _logger.LogWarning("No {Marker} in {Directory}: the last stop was not clean; recovering logs from their recovery points", LogFileNames.CleanShutdownMarker, dataDirectory);
+        }
+
+        var directories = new List<(string Path, TopicPartition Partition)>();
+        foreach (var path in Directory.EnumerateDirectories(dataDirectory))
+        {
+            var name = Path.GetFileName(path);
+            if (name.EndsWith(LogFileNames.DeleteDirSuffix, StringComparison.Ordinal))
+            {
+                _logger.LogInformation("Removing partition directory {Directory} left by an unfinished delete", name);
+                Directory.Delete(path, recursive: true);
+            }
+            else if (LogFileNames.TryParsePartitionDirectory(name, out var topic, out var partition))
+            {
+                directories.Add((path, new TopicPartition(topic, partition)));
+            }
+        }
+
+        var failures = new ConcurrentBag<Exception>();
+        Parallel.ForEach(directories, new ParallelOptions { MaxDegreeOfParallelism = _options.RecoveryThreads }, entry =>
+        {
+            try
+            {
+                var hints = new LogLoadOptions(
+                    HadCleanShutdown,
+                    recoveryPoints.GetValueOrDefault(entry.Partition, 0),
+                    startOffsets.GetValueOrDefault(entry.Partition, 0));
+                var log = Log.Open(entry.Path, entry.Partition, ConfigFor(entry.Partition.Topic), _environment, hints);
+                _logs[entry.Partition] = log;
+            }
+            catch (Exception e)
+            {
+                failures.Add(new LogStorageException($"Could not open {entry.Partition} in {entry.Path}: {e.Message}", e));
+            }
+        });
+        if (!failures.IsEmpty)
+        {
+            foreach (var log in _logs.Values)
+            {
+                log.Dispose();
+            }
+
+            throw new AggregateException("Some partitions could not be opened.", failures);
+        }
+
+        // Loaded: from now on a crash must be detected. Checkpoint what recovery established first.
+        CheckpointAll();
+        if (HadCleanShutdown)
+        {
+            File.Delete(marker);
+            _environment.FsyncDirectory(dataDirectory);
+        }
+
+        _logger.LogInformation("Opened {Count} partition log(s) in {Directory}", _logs.Count, dataDirectory);
+    }
+
+    private Dictionary<TopicPartition, long> ReadCheckpoint(string name)
+    {
+        var path = Path.Combine(_options.DataDirectory, name);
+        if (CheckpointFile.TryReadPartitionOffsets(path, out var entries))
+        {
+            return entries;
+        }
+
+        _logger.LogWarning("{File} is corrupt; ignoring it (every log will be verified from its start)", name);
+        return [];
+    }
+
+    private void StartTimers()
+    {
+        var time = _options.Time;
+        _timers.Add(time.CreateTimer(_ => RunBackground(ref _retentionRunning, () => RunRetention()), null, _options.RetentionCheckInterval, _options.RetentionCheckInterval));
+        _timers.Add(time.CreateTimer(_ => RunBackground(ref _retentionRunning, CheckpointAll), null, _options.CheckpointInterval, _options.CheckpointInterval));
+        var flushInterval = _options.FlushInterval ?? TimeSpan.FromMilliseconds(_options.DefaultConfig.FlushIntervalMs);
+        _timers.Add(time.CreateTimer(_ => RunBackground(ref _flushRunning, FlushIntervalLogs), null, flushInterval, flushInterval));
+        _timers.Add(time.CreateTimer(_ => RunBackground(ref _cleanerRunning, () => RunCleaner()), null, _options.CleanerBackoff, _options.CleanerBackoff));
+    }
+
+    private void RunBackground(ref int running, Action action)
+    {
+        if (Interlocked.Exchange(ref running, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!_disposed)
+            {
+                action();
+            }
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Background storage task failed");
+        }
+        finally
+        {
+            Volatile.Write(ref running, 0);
+        }
+    }
+
+    /// <summary>The config a topic's logs get: an override set by <see cref="UpdateTopicConfig"/>, the options' resolver, or the defaults.</summary>
+    public LogConfig ConfigFor(string topic)
+    {
+        lock (_topicConfigs)
+        {
+            if (_topicConfigs.TryGetValue(topic, out var config))
+            {
+                return config;
+            }
+        }
+
+        return _options.TopicConfig?.Invoke(topic) ?? _options.DefaultConfig;
+    }
+
+    /// <summary>Applies a topic config change to the topic's open logs and to logs created later.</summary>
+    public void UpdateTopicConfig(string topic, LogConfig config)
+    {
+        config.Validate();
+        lock (_topicConfigs)
+        {
+            _topicConfigs[topic] = config;
+        }
+
+        foreach (var (partition, log) in _logs)
+        {
+            if (partition.Topic == topic)
+            {
+                log.Config = config;
+            }
+        }
+    }
+
+    public Log? GetLog(TopicPartition partition) => _logs.GetValueOrDefault(partition);
+
+    /// <summary>Returns the partition's log, creating its directory and an empty log when absent.</summary>
+    public Log GetOrCreateLog(TopicPartition partition, LogConfig? config = null)
+    {
+        if (_logs.TryGetValue(partition, out var existing))
+        {
+            return existing;
+        }
+
+        lock (_createLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_logs.TryGetValue(partition, out existing))
+            {
+                return existing;
+            }
+
+            if (config is not null)
+            {
+                lock (_topicConfigs)
+                {
+                    _topicConfigs[partition.Topic] = config;
+                }
+            }
+
+            var directory = Path.Combine(_options.DataDirectory, partition.ToString());
+            var log = Log.Open(directory, partition, config ?? ConfigFor(partition.Topic), _environment);
+            _environment.FsyncDirectory(_options.DataDirectory);
+            _logs[partition] = log;
+            return log;
+        }
+    }
+
+    /// <summary>
+    /// Deletes a partition's log: removed from service, its directory renamed to
+    /// <c>topic-partition.&lt;id&gt;-delete</c> (fsync'd), then removed recursively. A crash in between leaves the
+    /// renamed directory, which the next start deletes.
+    /// </summary>
+    public bool DeleteLog(TopicPartition partition)
+    {
+        lock (_createLock)
+        {
+            if (!_logs.TryRemove(partition, out var log))
+            {
+                return false;
+            }
+
+            log.CloseAndDeleteFiles();
+            var renamed = Path.Combine(_options.DataDirectory, $"{partition}.{Guid.NewGuid():N}{LogFileNames.DeleteDirSuffix}");
+            Directory.Move(log.Directory, renamed);
+            _environment.FsyncDirectory(_options.DataDirectory);
+            Directory.Delete(renamed, recursive: true);
+            _logger.LogInformation("Deleted the log of {Partition}", partition);
+            CheckpointAll();
+            return true;
+        }
+    }
+
+    /// <summary>One retention pass over every log (see <see cref="Log.DeleteOldSegments"/>). Returns segments deleted.</summary>
+    public int RunRetention(Func<TopicPartition, long>? highWatermark = null)
+    {
+        var deleted = 0;
+        foreach (var (partition, log) in _logs)
+        {
+            try
+            {
+                deleted += log.DeleteOldSegments(highWatermark?.Invoke(partition) ?? long.MaxValue);
+            }
+            catch (Exception e) when (e is IOException or LogException)
+            {
+                _logger.LogError(e, "{Partition}: retention failed", partition);
+            }
+        }
+
+        if (deleted > 0)
+        {
+            CheckpointAll();
+        }
+
+        return deleted;
+    }
+
+    /// <summary>One compaction pass over every compacted log.</summary>
+    public int RunCleaner()
+    {
+        var cleaned = 0;
+        foreach (var (partition, log) in _logs)
+        {
+            if (!log.Config.IsCompacted)
+            {
+                continue;
+            }
+
+            try
+            {
+                var stats = _cleaner.Clean(log);
+                if (stats.SegmentsCleaned > 0)
+                {
+                    stats.Log(_logger, partition);
+                }
+
+                cleaned += stats.SegmentsCleaned;
+            }
+            catch (Exception e) when (e is IOException or LogException or InvalidOperationException or ObjectDisposedException)
+            {
+                _logger.LogError(e, "{Partition}: compaction failed; will retry", partition);
+            }
+        }
+
+        return cleaned;
+    }
+
+    /// <summary>fsyncs every log (used by the interval timer for interval-mode logs, and at shutdown).</summary>
+    public void FlushAll(bool intervalModeOnly = false)
+    {
+        foreach (var (partition, log) in _logs)
+        {
+            if (intervalModeOnly && log.Config.FlushMode != LogFlushMode.Interval)
+            {
+                continue;
+            }
+
+            try
+            {
+                log.Flush();
+            }
+            catch (LogStorageException e)
+            {
+                _logger.LogError(e, "{Partition}: background flush failed", partition);
+            }
+        }
+    }
+
+    private void FlushIntervalLogs() => FlushAll(intervalModeOnly: true);
+
+    /// <summary>Writes <c>recovery-point-offset-checkpoint</c> and <c>log-start-offset-checkpoint</c> atomically.</summary>
+    public void CheckpointAll()
+    {
+        lock (_checkpointLock)
+        {
+            var logs = _logs.ToArray();
+            CheckpointFile.WritePartitionOffsets(_environment, Path.Combine(_options.DataDirectory, LogFileNames.RecoveryPointCheckpoint),
+                logs.Select(e => KeyValuePair.Create(e.Key, e.Value.RecoveryPoint)));
+            CheckpointFile.WritePartitionOffsets(_environment, Path.Combine(_options.DataDirectory, LogFileNames.LogStartOffsetCheckpoint),
+                logs.Select(e => KeyValuePair.Create(e.Key, e.Value.LogStartOffset)));
+        }
+    }
+
+    /// <summary>
+    /// Clean stop: stops the timers and the flusher, closes every log (fsync, index files), writes the checkpoints
+    /// and finally <c>.clean-shutdown</c> — only when every step succeeded, so a failed stop (e.g. disk full) is
+    /// recovered at the next start.
+    /// </summary>
+    public void Dispose()
+    {
+        lock (_createLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        foreach (var timer in _timers)
+        {
+            timer.Dispose();
+        }
+
+        _environment.Flusher.Dispose();
+        var clean = true;
+        foreach (var log in _logs.Values)
+        {
+            clean &= log.Close();
+        }
+
+        try
+        {
+            CheckpointAll();
+            if (clean)
+            {
+                var marker = Path.Combine(_options.DataDirectory, LogFileNames.CleanShutdownMarker);
+                _environment.WriteFileAtomically(marker, []);
+            }
+        }
+        catch (IOException e)
+        {
+            _logger.LogError(e, "Could not complete a clean shutdown of {Directory}; the next start will recover", _options.DataDirectory);
+        }
+    }
+}
