@@ -27,10 +27,10 @@ internal static class TestBatches
         RecordCount: recordCount);
 
     /// <summary>A batch around <paramref name="records"/>, compressed with <paramref name="compression"/>, with a correct CRC.</summary>
-    public static byte[] Batch(in RecordBatchHeader header, ReadOnlySpan<byte> records)
+    public static byte[] Batch(in RecordBatchHeader header, ReadOnlySpan<byte> records, bool alreadyCompressed = false)
     {
         ReadOnlySpan<byte> blob = records;
-        if (header.Compression != CompressionType.None)
+        if (header.Compression != CompressionType.None && !alreadyCompressed)
         {
             var compressed = new ArrayBufferWriter<byte>();
             CompressionCodecs.Get(header.Compression)!.Compress(records, compressed);

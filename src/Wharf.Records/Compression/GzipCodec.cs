@@ -14,6 +14,11 @@ internal sealed class GzipCodec : ICompressionCodec
     public unsafe OperationStatus Decompress(ReadOnlySpan<byte> source, Span<byte> destination, out int bytesWritten)
     {
         bytesWritten = 0;
+        if (source.IsEmpty)
+        {
+            return OperationStatus.InvalidData;
+        }
+
         try
         {
             fixed (byte* pointer = source)
@@ -58,6 +63,11 @@ internal sealed class GzipCodec : ICompressionCodec
             gzip.Write(source);
         }
 
-        destination.Write(output.GetBuffer().AsSpan(0, (int)output.Length));
+        // GZipStream writes nothing at all for empty input; readers (ours included) want a member.
+        destination.Write(output.Length == 0 ? EmptyMember : output.GetBuffer().AsSpan(0, (int)output.Length));
     }
+
+    /// <summary>A gzip member of no data: header, an empty final stored deflate block, CRC 0, size 0.</summary>
+    private static ReadOnlySpan<byte> EmptyMember =>
+        [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
 }
