@@ -293,10 +293,10 @@ public sealed partial class Log
     public void Dispose() => Close();
 
     /// <summary>
-    /// Deletes the log's directory (topic deletion): the caller has already removed it from service. The
-    /// directory was renamed by the caller, so a crash leaves a <c>-delete</c> directory that is removed at start.
+    /// Closes every file without flushing or writing indexes: before the caller deletes the directory (topic
+    /// deletion), and in tests to simulate kill -9.
     /// </summary>
-    internal void CloseAndDeleteFiles()
+    internal void CloseWithoutFlush()
     {
         lock (_writeLock)
         {

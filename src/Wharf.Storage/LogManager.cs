@@ -308,7 +308,7 @@ public sealed class LogManager : IDisposable
                 return false;
             }
 
-            log.CloseAndDeleteFiles();
+            log.CloseWithoutFlush();
             var renamed = Path.Combine(_options.DataDirectory, $"{partition}.{Guid.NewGuid():N}{LogFileNames.DeleteDirSuffix}");
             Directory.Move(log.Directory, renamed);
             _environment.FsyncDirectory(_options.DataDirectory);
