@@ -42,7 +42,8 @@ public static partial class RecordBatchValidator
             return RecordBatchError.InvalidLength;
         }
 
-        if (bytes.Length < header.TotalSize)
+        // In long: batch_length near int.MaxValue would overflow TotalSize.
+        if (bytes.Length < (long)header.BatchLength + LogOverhead)
         {
             return RecordBatchError.Truncated;
         }
