@@ -1,0 +1,52 @@
+using System.Collections.Frozen;
+using Wharf.Protocol;
+
+namespace Wharf.Server;
+
+/// <summary>
+/// The handlers the broker serves, by API key. ApiVersions answers from here, so what is advertised is
+/// exactly what is registered — never a hand-kept list.
+/// Thread-safety: built once at start (<see cref="Builder"/>), then immutable.
+/// </summary>
+public sealed class HandlerRegistry
+{
+    private readonly FrozenDictionary<ApiKey, RegisteredHandler> _handlers;
+
+    private HandlerRegistry(Dictionary<ApiKey, RegisteredHandler> handlers) => _handlers = handlers.ToFrozenDictionary();
+
+    /// <summary>Served APIs with their ranges, by key.</summary>
+    public IEnumerable<RegisteredHandler> All => _handlers.Values.OrderBy(h => h.Key);
+
+    public bool TryGet(ApiKey key, out RegisteredHandler handler) => _handlers.TryGetValue(key, out handler!);
+
+    public sealed record RegisteredHandler(
+        ApiKey Key,
+        ApiVersionRange Versions,
+        Func<RequestContext, IRequestMessage, CancellationToken, ValueTask<IResponseMessage?>> Handle);
+
+    public sealed class Builder
+    {
+        private readonly Dictionary<ApiKey, RegisteredHandler> _handlers = [];
+
+        public Builder Add<THandler, TRequest, TResponse>(THandler handler)
+            where THandler : IRequestHandler<TRequest, TResponse>
+            where TRequest : IRequestMessage, IApiMessage<TRequest>
+            where TResponse : class, IResponseMessage
+        {
+            var range = THandler.Versions;
+            var codec = ApiCatalog.Find(TRequest.Api) ?? throw new InvalidOperationException($"No codec for {TRequest.Api}.");
+            if (range.Min < codec.LowestVersion || range.Max > codec.HighestVersion)
+            {
+                throw new InvalidOperationException($"{typeof(THandler).Name} serves {range.Min}-{range.Max} but the codec decodes {codec.LowestVersion}-{codec.HighestVersion}.");
+            }
+
+            _handlers.Add(TRequest.Api, new RegisteredHandler(
+                TRequest.Api,
+                range,
+                async (context, request, cancellation) => await handler.HandleAsync(context, (TRequest)request, cancellation).ConfigureAwait(false)));
+            return this;
+        }
+
+        public HandlerRegistry Build() => new(_handlers);
+    }
+}

@@ -1,0 +1,118 @@
+using Wharf.Common;
+using Wharf.Protocol.Messages;
+using Wharf.Replication;
+using Wharf.Storage;
+
+namespace Wharf.Server.Handlers;
+
+/// <summary>
+/// Fetch (API 1), v4–12. Reads whole batches from each partition's log up to its high watermark (the records
+/// are file bytes copied once into a pooled buffer and once into the socket pipe, never decoded) and long
+/// polls: while fewer than <c>min_bytes</c> are ready it waits for an append to any requested partition or for
+/// <c>max_wait_ms</c>. Fetch sessions are never created (session id 0), so clients send full fetches.
+/// Thread-safety: stateless; one instance serves all connections.
+/// </summary>
+public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<FetchRequest, FetchResponse>
+{
+    public static ApiVersionRange Versions => new(4, 12);
+
+    public async ValueTask<FetchResponse?> HandleAsync(RequestContext context, FetchRequest request, CancellationToken cancellationToken)
+    {
+        if (request.SessionId != 0)
+        {
+            return new FetchResponse { ErrorCode = (short)ErrorCode.FetchSessionIdNotFound, SessionId = 0 };
+        }
+
+        var requested = request.Topics.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p.Partition))).ToList();
+        var time = replicas.Time;
+        var deadline = time.GetUtcNow() + TimeSpan.FromMilliseconds(Math.Max(0, request.MaxWaitMs));
+        while (true)
+        {
+            var signals = replicas.AppendSignals(requested);
+            var round = new List<IDisposable>();
+            var (response, bytes, failed) = Read(request, round);
+            var remaining = deadline - time.GetUtcNow();
+            if (bytes >= request.MinBytes || failed || remaining <= TimeSpan.Zero || signals.Count == 0)
+            {
+                round.ForEach(context.DisposeAfterResponse);
+                return response;
+            }
+
+            round.ForEach(r => r.Dispose());
+            await replicas.WaitForAnyAsync(signals, remaining, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private (FetchResponse Response, long Bytes, bool Failed) Read(FetchRequest request, List<IDisposable> buffers)
+    {
+        var response = new FetchResponse();
+        long total = 0;
+        var failed = false;
+        var budget = request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes;
+        foreach (var topic in request.Topics)
+        {
+            var topicResponse = new FetchResponse.FetchableTopicResponse { Topic = topic.Topic };
+            response.Responses.Add(topicResponse);
+            foreach (var fetch in topic.Partitions)
+            {
+                var data = new FetchResponse.PartitionData { PartitionIndex = fetch.Partition, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1, AbortedTransactions = null };
+                topicResponse.Partitions.Add(data);
+                var error = ReadPartition(new TopicPartition(topic.Topic, fetch.Partition), fetch, data, Math.Min(budget, fetch.PartitionMaxBytes), minOneBatch: total == 0, buffers, out var read);
+                data.ErrorCode = (short)error;
+                failed |= error != ErrorCode.None;
+                total += read;
+                budget = (int)Math.Max(0, budget - read);
+            }
+        }
+
+        return (response, total, failed);
+    }
+
+    private ErrorCode ReadPartition(TopicPartition topicPartition, FetchRequest.FetchPartition fetch, FetchResponse.PartitionData data, int maxBytes, bool minOneBatch, List<IDisposable> buffers, out int read)
+    {
+        read = 0;
+        if (replicas.GetPartition(topicPartition) is not { } partition)
+        {
+            return ErrorCode.UnknownTopicOrPartition;
+        }
+
+        var epochError = LeaderEpochCheck.Validate(fetch.CurrentLeaderEpoch, partition.LeaderEpoch);
+        if (epochError != ErrorCode.None)
+        {
+            return epochError;
+        }
+
+        var highWatermark = partition.HighWatermark;
+        data.HighWatermark = highWatermark;
+        data.LastStableOffset = highWatermark;
+        data.LogStartOffset = partition.Log.LogStartOffset;
+        if (fetch.FetchOffset == highWatermark || maxBytes <= 0 && !minOneBatch)
+        {
+            return ErrorCode.None;
+        }
+
+        if (fetch.FetchOffset > highWatermark)
+        {
+            return ErrorCode.OffsetOutOfRange;
+        }
+
+        try
+        {
+            var result = partition.Log.Read(fetch.FetchOffset, Math.Max(maxBytes, 1), highWatermark, minOneBatch);
+            data.LogStartOffset = result.LogStartOffset;
+            if (!result.Slice.IsEmpty)
+            {
+                var pooled = result.Slice.ReadPooled();
+                buffers.Add(pooled);
+                data.Records = new System.Buffers.ReadOnlySequence<byte>(pooled.Memory);
+                read = pooled.Length;
+            }
+
+            return ErrorCode.None;
+        }
+        catch (OffsetOutOfRangeException)
+        {
+            return ErrorCode.OffsetOutOfRange;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Wharf.Common;
+using Wharf.Protocol.Messages;
+using Wharf.Records;
+using Wharf.Replication;
+using Wharf.Storage;
+
+namespace Wharf.Server.Handlers;
+
+/// <summary>
+/// Produce (API 0), v3–10. Appends each partition's record batch to the partition it leads and answers when
+/// the append is durable (acks 1 and -1; one node is the whole ISR) or not at all (acks 0). Every partition
+/// is appended concurrently so one group-commit fsync covers them all.
+/// Thread-safety: stateless; one instance serves all connections.
+/// </summary>
+public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger) : IRequestHandler<ProduceRequest, ProduceResponse>
+{
+    public static ApiVersionRange Versions => new(3, 10);
+
+    public async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
+    {
+        var validAcks = request.Acks is 0 or 1 or -1;
+        var pending = new List<(ProduceResponse.PartitionProduceResponse Response, Task<PartitionOutcome> Outcome)>();
+        var response = new ProduceResponse();
+        foreach (var topic in request.TopicData)
+        {
+            var topicResponse = new ProduceResponse.TopicProduceResponse { Name = topic.Name };
+            response.Responses.Add(topicResponse);
+            foreach (var data in topic.PartitionData)
+            {
+                var partitionResponse = new ProduceResponse.PartitionProduceResponse { Index = data.Index, BaseOffset = -1 };
+                topicResponse.PartitionResponses.Add(partitionResponse);
+                var outcome = validAcks
+                    ? AppendAsync(new TopicPartition(topic.Name, data.Index), data.Records)
+                    : Task.FromResult(PartitionOutcome.Failed(ErrorCode.InvalidRequiredAcks, $"acks must be 0, 1 or -1, not {request.Acks}"));
+                pending.Add((partitionResponse, outcome));
+            }
+        }
+
+        foreach (var (partitionResponse, outcome) in pending)
+        {
+            var result = await outcome.ConfigureAwait(false);
+            partitionResponse.ErrorCode = (short)result.Error;
+            partitionResponse.ErrorMessage = result.Message;
+            partitionResponse.BaseOffset = result.BaseOffset;
+            partitionResponse.LogAppendTimeMs = result.LogAppendTime;
+            partitionResponse.LogStartOffset = result.LogStartOffset;
+        }
+
+        return request.Acks == 0 ? null : response;
+    }
+
+    private async Task<PartitionOutcome> AppendAsync(TopicPartition topicPartition, ReadOnlySequence<byte>? records)
+    {
+        if (replicas.GetPartition(topicPartition) is not { } partition)
+        {
+            return PartitionOutcome.Failed(ErrorCode.UnknownTopicOrPartition, $"{topicPartition} is not hosted here");
+        }
+
+        if (records is not { Length: > 0 } bytes)
+        {
+            return PartitionOutcome.Failed(ErrorCode.InvalidRecord, "no record batch");
+        }
+
+        // Produce v3+ carries exactly one v2 batch per partition; a broker-owned copy gets its offsets stamped.
+        var length = checked((int)bytes.Length);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            bytes.CopyTo(buffer);
+            var error = RecordBatchValidator.ValidateHeader(buffer.AsSpan(0, length), out var header);
+            if (error == RecordBatchError.None && header.TotalSize != length)
+            {
+                return PartitionOutcome.Failed(ErrorCode.InvalidRecord, "a produce request must carry exactly one record batch per partition");
+            }
+
+            if (error == RecordBatchError.None && header.Compression == CompressionType.None)
+            {
+                error = RecordBatchValidator.ValidateRecords(header, buffer.AsSpan(RecordBatchLayout.RecordsOffset, length - RecordBatchLayout.RecordsOffset));
+            }
+
+            if (error != RecordBatchError.None)
+            {
+                logger.LogInformation("Rejected a batch for {Partition}: {Error}", topicPartition, error);
+                return PartitionOutcome.Failed(error.ToErrorCode(), $"invalid record batch: {error}");
+            }
+
+            var info = await partition.AppendAsLeaderAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+            return new PartitionOutcome(ErrorCode.None, null, info.FirstOffset, info.LogAppendTime, info.LogStartOffset);
+        }
+        catch (LogException e)
+        {
+            logger.LogWarning("Append to {Partition} failed: {Error}", topicPartition, e.Message);
+            return PartitionOutcome.Failed(e.ErrorCode, e.Message);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private readonly record struct PartitionOutcome(ErrorCode Error, string? Message, long BaseOffset, long LogAppendTime, long LogStartOffset)
+    {
+        public static PartitionOutcome Failed(ErrorCode error, string message) => new(error, message, -1, -1, -1);
+    }
+}
