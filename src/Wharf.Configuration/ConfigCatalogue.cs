@@ -1,0 +1,308 @@
+using System.Collections.Frozen;
+using System.Globalization;
+
+namespace Wharf.Configuration;
+
+/// <summary>
+/// Every config key Wharf understands, by Kafka name: broker keys (properties file, environment, <c>--set</c>),
+/// topic keys (CreateTopics / AlterConfigs), each topic key's broker synonym, and the Kafka keys we recognise but
+/// do not support yet (ignored with a warning). <c>docs/configuration.md</c> is rendered from this catalogue
+/// (<see cref="ConfigDocumentation"/>). Thread-safety: immutable after the type initialiser.
+/// </summary>
+public static class ConfigCatalogue
+{
+    private const long Second = 1000;
+    private const long Minute = 60 * Second;
+    private const long Hour = 60 * Minute;
+    private const long Day = 24 * Hour;
+
+    private static readonly ConfigDefinition[] BrokerList =
+    [
+        // Node and network.
+        Define("node.id", ConfigType.Int, "1", ConfigValidator.AtLeast(0), ConfigImportance.High,
+            "This node's id, unique within the cluster.", new ConfigFallback("broker.id")),
+        Define("broker.id", ConfigType.Int, null, ConfigValidator.AtLeast(0), ConfigImportance.Low,
+            "Older name of node.id, used when node.id is not set."),
+        Define("cluster.id", ConfigType.String, null, ClusterIdValidator(), ConfigImportance.Medium,
+            "Cluster id this node must belong to; unset means the one in meta.properties, created on first start."),
+        Define("listeners", ConfigType.List, "PLAINTEXT://127.0.0.1:9092", ListenerValidator(allowEmpty: false), ConfigImportance.High,
+            "Kafka protocol listeners, NAME://host:port; an empty host binds every interface, port 0 a free port."),
+        Define("advertised.listeners", ConfigType.List, null, ListenerValidator(allowEmpty: true), ConfigImportance.High,
+            "Addresses handed to clients in Metadata responses; unset means the same as listeners."),
+        Define("http.listeners", ConfigType.List, "http://127.0.0.1:9644", ListenerValidator(allowEmpty: true), ConfigImportance.Medium,
+            "HTTP admin API, metrics and health endpoints, http://host:port; empty disables them."),
+        Define("broker.rack", ConfigType.String, null, null, ConfigImportance.Low,
+            "Rack (or zone) of this node, used to spread replicas."),
+        Define("etcd.connect", ConfigType.String, "", null, ConfigImportance.Medium,
+            "etcd endpoints host:port,host:port with an optional /prefix; empty runs the embedded single-node metadata store."),
+        Define("socket.request.max.bytes", ConfigType.Int, "104857600", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "Largest request frame accepted; bigger frames close the connection."),
+        Define("connections.max.idle.ms", ConfigType.Long, "600000", ConfigValidator.AtLeast(0), ConfigImportance.Medium,
+            "Idle connections are closed after this long."),
+        Define("fetch.max.bytes", ConfigType.Int, "57671680", ConfigValidator.AtLeast(1024), ConfigImportance.Medium,
+            "Upper bound on the bytes one Fetch response carries."),
+
+        // Storage.
+        Define("log.dirs", ConfigType.List, "./wharf-data", NonEmptyList(), ConfigImportance.High,
+            "Data directories; the first also holds meta.properties and the metadata log.", new ConfigFallback("log.dir")),
+        Define("log.dir", ConfigType.List, null, null, ConfigImportance.Low,
+            "Older single-directory form of log.dirs, used when log.dirs is not set."),
+        Define("log.flush.mode", ConfigType.String, "ack", ConfigValidator.OneOf("ack", "interval"), ConfigImportance.High,
+            "Wharf: 'ack' answers a produce only after its bytes are fsync'd (group commit); 'interval' fsyncs in the background like Kafka."),
+        Define("log.flush.interval.ms", ConfigType.Long, "1000", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "Background fsync period in interval mode."),
+        Define("log.flush.interval.messages", ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), ConfigImportance.Low,
+            "Fsync after this many messages in interval mode."),
+        Define("log.retention.ms", ConfigType.Long, (14 * Day).ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(-1), ConfigImportance.High,
+            "Delete closed segments whose newest record is older than this; -1 keeps data forever.",
+            new ConfigFallback("log.retention.minutes", Minute), new ConfigFallback("log.retention.hours", Hour)),
+        Define("log.retention.minutes", ConfigType.Int, null, ConfigValidator.AtLeast(-1), ConfigImportance.Low,
+            "log.retention.ms in minutes; used when log.retention.ms is not set."),
+        Define("log.retention.hours", ConfigType.Int, "336", ConfigValidator.AtLeast(-1), ConfigImportance.Low,
+            "log.retention.ms in hours; used when neither log.retention.ms nor log.retention.minutes is set."),
+        Define("log.retention.bytes", ConfigType.Long, "-1", ConfigValidator.AtLeast(-1), ConfigImportance.High,
+            "Delete the oldest segments while a partition is larger than this; -1 means no size limit."),
+        Define("log.retention.check.interval.ms", ConfigType.Long, (5 * Minute).ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "How often retention looks for segments to delete."),
+        Define("log.segment.bytes", ConfigType.Int, (1 << 30).ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(56), ConfigImportance.High,
+            "Roll to a new segment file when the active one would grow past this."),
+        Define("log.roll.ms", ConfigType.Long, (7 * Day).ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "Roll to a new segment once the active one's first record is this old.", new ConfigFallback("log.roll.hours", Hour)),
+        Define("log.roll.hours", ConfigType.Int, "168", ConfigValidator.AtLeast(1), ConfigImportance.Low,
+            "log.roll.ms in hours; used when log.roll.ms is not set."),
+        Define("log.roll.jitter.ms", ConfigType.Long, "0", ConfigValidator.AtLeast(0), ConfigImportance.Low,
+            "Random amount subtracted from the roll time so partitions do not roll together.", new ConfigFallback("log.roll.jitter.hours", Hour)),
+        Define("log.roll.jitter.hours", ConfigType.Int, "0", ConfigValidator.AtLeast(0), ConfigImportance.Low,
+            "log.roll.jitter.ms in hours; used when log.roll.jitter.ms is not set."),
+        Define("log.index.interval.bytes", ConfigType.Int, "4096", ConfigValidator.AtLeast(0), ConfigImportance.Medium,
+            "Bytes of log between two entries of the sparse offset index."),
+        Define("log.index.size.max.bytes", ConfigType.Int, "10485760", ConfigValidator.AtLeast(4), ConfigImportance.Medium,
+            "Largest offset or time index file; a full index rolls the segment."),
+        Define("log.segment.delete.delay.ms", ConfigType.Long, "60000", ConfigValidator.AtLeast(0), ConfigImportance.Low,
+            "How long a deleted segment's files linger (renamed .deleted) before removal."),
+        Define("log.preallocate", ConfigType.Boolean, "false", null, ConfigImportance.Low,
+            "Preallocate a new segment file at its full size."),
+        Define("log.cleanup.policy", ConfigType.List, "delete", ConfigValidator.ListOf("delete", "compact"), ConfigImportance.Medium,
+            "What happens to old data: delete by retention, compact to the newest record per key, or both."),
+        Define("log.cleaner.enable", ConfigType.Boolean, "true", null, ConfigImportance.Medium,
+            "Run log compaction for topics whose cleanup.policy includes compact."),
+        Define("log.cleaner.delete.retention.ms", ConfigType.Long, Day.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(0), ConfigImportance.Medium,
+            "How long compaction keeps tombstones so consumers can see deletes."),
+        Define("log.cleaner.min.compaction.lag.ms", ConfigType.Long, "0", ConfigValidator.AtLeast(0), ConfigImportance.Medium,
+            "A record stays uncompacted for at least this long."),
+        Define("log.cleaner.max.compaction.lag.ms", ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "A record becomes eligible for compaction after at most this long."),
+        Define("log.cleaner.min.cleanable.ratio", ConfigType.Double, "0.5", ConfigValidator.BetweenDouble(0, 1), ConfigImportance.Medium,
+            "Compact a log once this share of it is uncompacted."),
+        Define("log.cleaner.backoff.ms", ConfigType.Long, "15000", ConfigValidator.AtLeast(0), ConfigImportance.Low,
+            "Pause between compaction passes when there is nothing to clean."),
+        Define("log.message.timestamp.type", ConfigType.String, "CreateTime", ConfigValidator.OneOf("CreateTime", "LogAppendTime"), ConfigImportance.Medium,
+            "Keep the producer's timestamps (CreateTime) or stamp the broker's time (LogAppendTime)."),
+        Define("log.message.timestamp.before.max.ms", ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(0), ConfigImportance.Medium,
+            "Reject CreateTime records whose timestamp is further than this in the past."),
+        Define("log.message.timestamp.after.max.ms", ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(0), ConfigImportance.Medium,
+            "Reject CreateTime records whose timestamp is further than this in the future."),
+        Define("message.max.bytes", ConfigType.Int, "1048588", ConfigValidator.AtLeast(0), ConfigImportance.High,
+            "Largest record batch accepted, after compression."),
+        Define("compression.type", ConfigType.String, "producer", ConfigValidator.OneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), ConfigImportance.High,
+            "Codec batches are stored with; 'producer' keeps whatever the producer used."),
+
+        // Topics and replication.
+        Define("num.partitions", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "Partitions of a topic created without a count (auto-created, or -1 in CreateTopics)."),
+        Define("default.replication.factor", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "Replicas of a topic created without a replication factor."),
+        Define("auto.create.topics.enable", ConfigType.Boolean, "true", null, ConfigImportance.High,
+            "Create a topic when a client asks for its metadata or produces to it."),
+        Define("delete.topic.enable", ConfigType.Boolean, "true", null, ConfigImportance.High,
+            "Allow DeleteTopics; false rejects every delete."),
+        Define("min.insync.replicas", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "With acks=all, a write needs at least this many in-sync replicas."),
+        Define("unclean.leader.election.enable", ConfigType.Boolean, "false", null, ConfigImportance.High,
+            "Allow a replica outside the ISR to become leader, at the cost of losing acknowledged writes."),
+        Define("replica.lag.time.max.ms", ConfigType.Long, "30000", ConfigValidator.AtLeast(0), ConfigImportance.High,
+            "A follower that has not caught up for this long leaves the ISR."),
+
+        // Group coordinator.
+        Define("offsets.topic.num.partitions", ConfigType.Int, "50", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "Partitions of __consumer_offsets; fixed once the topic exists."),
+        Define("offsets.topic.replication.factor", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "Replicas of __consumer_offsets."),
+        Define("offsets.topic.segment.bytes", ConfigType.Int, "104857600", ConfigValidator.AtLeast(1), ConfigImportance.Low,
+            "Segment size of __consumer_offsets, kept small for fast loading."),
+        Define("offsets.retention.minutes", ConfigType.Int, "10080", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "Committed offsets of an empty group are dropped after this many minutes."),
+        Define("offsets.retention.check.interval.ms", ConfigType.Long, "600000", ConfigValidator.AtLeast(1), ConfigImportance.Low,
+            "How often expired offsets are looked for."),
+        Define("group.initial.rebalance.delay.ms", ConfigType.Int, "0", ConfigValidator.AtLeast(0), ConfigImportance.Medium,
+            "Wait this long for more members before the first rebalance of an empty group (Kafka: 3000; 0 suits a single node)."),
+        Define("group.min.session.timeout.ms", ConfigType.Int, "6000", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "Smallest session timeout a consumer may ask for."),
+        Define("group.max.session.timeout.ms", ConfigType.Int, "1800000", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "Largest session timeout a consumer may ask for."),
+        Define("group.max.size", ConfigType.Int, int.MaxValue.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "Most members one group may have."),
+
+        // Transactions and idempotence.
+        Define("transaction.max.timeout.ms", ConfigType.Int, "900000", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "Largest transaction timeout a producer may ask for."),
+        Define("transactional.id.expiration.ms", ConfigType.Int, (7 * Day).ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "A transactional id unused for this long is forgotten."),
+        Define("transaction.state.log.num.partitions", ConfigType.Int, "50", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "Partitions of __transaction_state."),
+        Define("transaction.state.log.replication.factor", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "Replicas of __transaction_state."),
+        Define("transaction.state.log.min.isr", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "min.insync.replicas of __transaction_state."),
+        Define("transaction.state.log.segment.bytes", ConfigType.Int, "104857600", ConfigValidator.AtLeast(1), ConfigImportance.Low,
+            "Segment size of __transaction_state."),
+        Define("transaction.abort.timed.out.transaction.cleanup.interval.ms", ConfigType.Int, "10000", ConfigValidator.AtLeast(1), ConfigImportance.Low,
+            "How often timed-out transactions are looked for and aborted."),
+        Define("producer.id.expiration.ms", ConfigType.Int, Day.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), ConfigImportance.Low,
+            "Idempotent producer state is dropped after this long without writes."),
+    ];
+
+    /// <summary>Topic keys and the broker key each takes its default from.</summary>
+    private static readonly (string Topic, string Broker, string Documentation)[] TopicSynonyms =
+    [
+        ("cleanup.policy", "log.cleanup.policy", "delete by retention, compact to the newest record per key, or both"),
+        ("compression.type", "compression.type", "codec batches are stored with; 'producer' keeps the producer's"),
+        ("delete.retention.ms", "log.cleaner.delete.retention.ms", "how long compaction keeps tombstones"),
+        ("file.delete.delay.ms", "log.segment.delete.delay.ms", "how long a deleted segment's files linger before removal"),
+        ("flush.messages", "log.flush.interval.messages", "fsync after this many messages (interval flush mode)"),
+        ("flush.ms", "log.flush.interval.ms", "fsync at least this often (interval flush mode)"),
+        ("index.interval.bytes", "log.index.interval.bytes", "bytes of log between two sparse index entries"),
+        ("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", "a record becomes eligible for compaction after at most this long"),
+        ("max.message.bytes", "message.max.bytes", "largest record batch accepted, after compression"),
+        ("message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms", "reject CreateTime timestamps further than this in the future"),
+        ("message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms", "reject CreateTime timestamps further than this in the past"),
+        ("message.timestamp.type", "log.message.timestamp.type", "keep the producer's timestamps or stamp the broker's time"),
+        ("min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio", "compact once this share of the log is uncompacted"),
+        ("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", "a record stays uncompacted for at least this long"),
+        ("min.insync.replicas", "min.insync.replicas", "with acks=all, a write needs this many in-sync replicas"),
+        ("preallocate", "log.preallocate", "preallocate segment files at full size"),
+        ("retention.bytes", "log.retention.bytes", "delete the oldest segments while the partition is larger than this; -1 is unlimited"),
+        ("retention.ms", "log.retention.ms", "delete segments whose newest record is older than this; -1 keeps forever"),
+        ("segment.bytes", "log.segment.bytes", "roll to a new segment when the active one would grow past this"),
+        ("segment.index.bytes", "log.index.size.max.bytes", "largest index file of a segment"),
+        ("segment.jitter.ms", "log.roll.jitter.ms", "random amount subtracted from segment.ms"),
+        ("segment.ms", "log.roll.ms", "roll once the active segment's first record is this old"),
+        ("unclean.leader.election.enable", "unclean.leader.election.enable", "allow a replica outside the ISR to become leader"),
+    ];
+
+    /// <summary>Kafka broker keys we recognise but do not support yet: ignored with a warning.</summary>
+    private static readonly string[] UnsupportedList =
+    [
+        "zookeeper.connect", "zookeeper.connection.timeout.ms", "zookeeper.session.timeout.ms", "zookeeper.set.acl",
+        "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers", "controller.listener.names",
+        "inter.broker.listener.name", "listener.security.protocol.map", "security.inter.broker.protocol",
+        "num.network.threads", "num.io.threads", "num.replica.fetchers", "num.recovery.threads.per.data.dir",
+        "background.threads", "queued.max.requests", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
+        "socket.listen.backlog.size", "max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
+        "authorizer.class.name", "super.users", "allow.everyone.if.no.acl.found", "principal.builder.class",
+        "metric.reporters", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.io.buffer.size",
+        "log.cleaner.io.buffer.load.factor", "log.cleaner.io.max.bytes.per.second", "log.flush.scheduler.interval.ms",
+        "log.flush.offset.checkpoint.interval.ms", "log.flush.start.offset.checkpoint.interval.ms",
+        "replica.fetch.max.bytes", "replica.fetch.min.bytes", "replica.fetch.wait.max.ms", "replica.fetch.backoff.ms",
+        "replica.fetch.response.max.bytes", "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes",
+        "replica.high.watermark.checkpoint.interval.ms", "replica.selector.class", "auto.leader.rebalance.enable",
+        "leader.imbalance.check.interval.seconds", "leader.imbalance.per.broker.percentage",
+        "group.coordinator.rebalance.protocols", "group.consumer.heartbeat.interval.ms", "group.consumer.session.timeout.ms",
+        "metadata.log.dir", "metadata.log.segment.bytes", "metadata.max.retention.ms", "metadata.max.retention.bytes",
+        "offsets.commit.timeout.ms", "offsets.load.buffer.size", "offsets.commit.required.acks",
+        "transaction.state.log.load.buffer.size", "quota.window.num", "quota.window.size.seconds",
+        "request.timeout.ms", "unstable.api.versions.enable", "log.message.format.version", "inter.broker.protocol.version",
+    ];
+
+    private static readonly string[] UnsupportedPrefixes =
+    [
+        "ssl.", "sasl.", "listener.name.", "zookeeper.", "confluent.", "remote.log.", "share.", "delegation.token.",
+        "security.", "metrics.", "client.quota.", "password.encoder.", "kafka.metrics.", "ssl_", "sasl_",
+    ];
+
+    /// <summary>Broker keys by name.</summary>
+    public static FrozenDictionary<string, ConfigDefinition> Broker { get; } =
+        BrokerList.ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
+
+    /// <summary>Topic keys by name, in Kafka's alphabetical order through <see cref="TopicKeys"/>.</summary>
+    public static FrozenDictionary<string, ConfigDefinition> Topic { get; } = TopicSynonyms
+        .Select(t =>
+        {
+            var broker = Broker[t.Broker];
+            return new ConfigDefinition(t.Topic, broker.Type, ConfigDefinition.Format(broker.DefaultValue), broker.Validator,
+                broker.Importance, char.ToUpperInvariant(t.Documentation[0]) + t.Documentation[1..] + ".", ConfigScope.Topic, t.Broker);
+        })
+        .ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
+
+    /// <summary>Broker keys in catalogue order (grouped by subject).</summary>
+    public static IReadOnlyList<ConfigDefinition> BrokerKeys { get; } = BrokerList;
+
+    /// <summary>Topic keys, alphabetical.</summary>
+    public static IReadOnlyList<ConfigDefinition> TopicKeys { get; } = TopicSynonyms.Select(t => Topic[t.Topic]).ToArray();
+
+    /// <summary>Recognised Kafka keys we ignore (with a warning); keys under <see cref="UnsupportedKeyPrefixes"/> too.</summary>
+    public static FrozenSet<string> UnsupportedKeys { get; } = UnsupportedList.ToFrozenSet(StringComparer.Ordinal);
+
+    public static IReadOnlyList<string> UnsupportedKeyPrefixes { get; } = UnsupportedPrefixes;
+
+    /// <summary>True for a Kafka key that Wharf recognises but ignores.</summary>
+    public static bool IsUnsupported(string key) =>
+        UnsupportedKeys.Contains(key) || UnsupportedPrefixes.Any(prefix => key.StartsWith(prefix, StringComparison.Ordinal));
+
+    /// <summary>The broker key (and its fallbacks, in precedence order) that give a topic key its default.</summary>
+    public static IEnumerable<string> BrokerSynonymsOf(ConfigDefinition topicKey)
+    {
+        if (topicKey.BrokerSynonym is not { } synonym)
+        {
+            yield break;
+        }
+
+        yield return synonym;
+        foreach (var fallback in Broker[synonym].Fallbacks)
+        {
+            yield return fallback.Key;
+        }
+    }
+
+    private static ConfigDefinition Define(string name, ConfigType type, string? defaultValue, ConfigValidator? validator,
+        ConfigImportance importance, string documentation, params ConfigFallback[] fallbacks) =>
+        new(name, type, defaultValue, validator, importance, documentation, ConfigScope.Broker, null, fallbacks);
+
+    private static ConfigValidator NonEmptyList() =>
+        ConfigValidator.Custom("a non-empty list", value => ((IReadOnlyList<string>)value).Count == 0 ? "must not be empty" : null);
+
+    private static ConfigValidator ListenerValidator(bool allowEmpty) =>
+        ConfigValidator.Custom("NAME://host:port,...", value =>
+        {
+            var items = (IReadOnlyList<string>)value;
+            if (items.Count == 0)
+            {
+                return allowEmpty ? null : "must name at least one listener";
+            }
+
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var item in items)
+            {
+                if (!Listener.TryParse(item, out var listener, out var error))
+                {
+                    return error;
+                }
+
+                if (!names.Add(listener.Name))
+                {
+                    return $"listener name '{listener.Name}' appears twice";
+                }
+            }
+
+            return null;
+        });
+
+    private static ConfigValidator ClusterIdValidator() =>
+        ConfigValidator.Custom("letters, digits, '-' and '_'", value =>
+        {
+            var text = (string)value;
+            return text.Length == 0 || !text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+                ? "must be non-empty letters, digits, '-' and '_'"
+                : null;
+        });
+}
