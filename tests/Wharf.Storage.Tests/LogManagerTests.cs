@@ -13,8 +13,11 @@ public sealed class LogManagerTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private LogManager Open(LogConfig? config = null, bool background = false, string? directory = null) => LogManager.Open(new LogManagerOptions
+    private LogManager Open(LogConfig? config = null, bool background = false, string? directory = null, bool slowTimers = false) => LogManager.Open(new LogManagerOptions
     {
+        FlushInterval = slowTimers ? TimeSpan.FromDays(1) : null,
+        CheckpointInterval = slowTimers ? TimeSpan.FromDays(1) : TimeSpan.FromSeconds(60),
+        CleanerBackoff = slowTimers ? TimeSpan.FromDays(1) : TimeSpan.FromSeconds(15),
         DataDirectory = directory ?? _temp.Path,
         DefaultConfig = config ?? LogConfig.Default,
         Time = _time,
@@ -136,7 +139,8 @@ public sealed class LogManagerTests : IDisposable
     [Fact]
     public void Retention_RunsOnTheCheckIntervalWhenTheFakeClockJumps15Days()
     {
-        using var manager = Open(new LogConfig { FlushMode = LogFlushMode.Interval, SegmentBytes = 1000 }, background: true);
+        // Other timers slowed down so that 15 virtual days do not fire a million flushes.
+        using var manager = Open(new LogConfig { FlushMode = LogFlushMode.Interval, SegmentBytes = 1000 }, background: true, slowTimers: true);
         var log = manager.GetOrCreateLog(new TopicPartition("old", 0));
         var random = new Random(406);
         for (var i = 0; i < 6; i++)
