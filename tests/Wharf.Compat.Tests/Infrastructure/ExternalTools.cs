@@ -1,0 +1,113 @@
+namespace Wharf.Compat.Tests.Infrastructure;
+
+/// <summary>The outside clients these tests drive.</summary>
+public enum ExternalTool
+{
+    /// <summary>kcat (librdkafka-based command-line client), found on PATH.</summary>
+    Kcat,
+
+    /// <summary>kafka-python, imported by Debian's <c>/usr/bin/python3</c> (package python3-kafka).</summary>
+    KafkaPython,
+
+    /// <summary>KafkaJS, installed by <c>npm ci</c> in tests/compat/node, run with <c>node</c> from PATH.</summary>
+    KafkaJs,
+}
+
+/// <summary>
+/// Finds the outside clients once per test run. <see cref="Require"/> is the single place that decides what a
+/// missing tool means: under <c>CI=true</c> it is a failure, otherwise the test is skipped (by
+/// <see cref="RequiresToolFactAttribute"/>, which consults <see cref="MissingReason"/> at discovery time).
+/// Thread-safety: lazily initialised, immutable afterwards.
+/// </summary>
+public static class ExternalTools
+{
+    public const string SystemPython = "/usr/bin/python3";
+
+    private static readonly Lazy<string?> KcatPath = new(() => FindOnPath("kcat") ?? FindOnPath("kafkacat"));
+    private static readonly Lazy<string?> NodePath = new(() => FindOnPath("node"));
+    private static readonly Lazy<string?> KafkaPythonMissing = new(ProbeKafkaPython);
+
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.Ordinal);
+
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public static string PythonScripts => Path.Combine(RepositoryRoot, "tests", "compat", "python");
+
+    public static string NodeScripts => Path.Combine(RepositoryRoot, "tests", "compat", "node");
+
+    public static string Kcat => KcatPath.Value ?? throw Missing(ExternalTool.Kcat);
+
+    public static string Node => NodePath.Value ?? throw Missing(ExternalTool.KafkaJs);
+
+    /// <summary>Why the tool can't be used, or null when it can.</summary>
+    public static string? MissingReason(ExternalTool tool) => tool switch
+    {
+        ExternalTool.Kcat => KcatPath.Value is null ? "kcat is not on PATH (apt-get install kcat)" : null,
+        ExternalTool.KafkaPython => KafkaPythonMissing.Value,
+        ExternalTool.KafkaJs => NodePath.Value is null
+            ? "node is not on PATH"
+            : File.Exists(Path.Combine(NodeScripts, "node_modules", "kafkajs", "package.json"))
+                ? null
+                : "KafkaJS is not installed (cd tests/compat/node && npm ci)",
+        _ => throw new ArgumentOutOfRangeException(nameof(tool)),
+    };
+
+    /// <summary>Fails the test with a clear message if the tool is missing (the CI path: nothing skips there).</summary>
+    public static void Require(ExternalTool tool)
+    {
+        if (MissingReason(tool) is not null)
+        {
+            throw Missing(tool);
+        }
+    }
+
+    private static Xunit.Sdk.XunitException Missing(ExternalTool tool) =>
+        new($"{tool} is required{(IsCi ? " under CI=true" : string.Empty)} but missing: {MissingReason(tool)}. " +
+            "scripts/install-test-tools.sh installs it.");
+
+    private static string? ProbeKafkaPython()
+    {
+        if (!File.Exists(SystemPython))
+        {
+            return $"{SystemPython} does not exist";
+        }
+
+        try
+        {
+            var result = ChildProcess.RunAsync(SystemPython, ["-c", "import kafka; print(kafka.__version__)"], timeout: TimeSpan.FromSeconds(20))
+                .GetAwaiter().GetResult();
+            return result.ExitCode == 0 ? null : $"{SystemPython} cannot import kafka (apt-get install python3-kafka): {result.StandardError.Trim()}";
+        }
+        catch (Exception e)
+        {
+            return $"probing kafka-python failed: {e.Message}";
+        }
+    }
+
+    private static string? FindOnPath(string name)
+    {
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(directory, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Wharf.slnx")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"no Wharf.slnx above {AppContext.BaseDirectory}");
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Logging;
+using Wharf.Server;
+using Wharf.Testing;
+using Xunit.Abstractions;
+
+namespace Wharf.Compat.Tests.Infrastructure;
+
+/// <summary>Starts an isolated in-process broker per test, with its warnings and errors in the test's output.</summary>
+public static class TestBroker
+{
+    public static Task<WharfBroker> StartAsync(ITestOutputHelper output, BrokerOptions? options = null) =>
+        WharfBroker.StartAsync(options, new TestOutputLoggerFactory(output));
+
+    /// <summary>Creates a topic directly through the catalogue (for tools that cannot create topics, like kcat).</summary>
+    public static async Task CreateTopicAsync(this WharfBroker broker, string name, int partitions)
+    {
+        var result = await broker.Topics.CreateTopicAsync(name, partitions, 1, new Dictionary<string, string?>(), validateOnly: false, CancellationToken.None);
+        Assert.True(result.Error == Wharf.Common.ErrorCode.None, $"creating {name}: {result.Error} {result.Message}");
+    }
+
+    /// <summary>A unique, valid topic name for one test.</summary>
+    public static string TopicName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 249)];
+
+    /// <summary>Writes broker log entries at Warning and above to the test output (ignored after the test ends).</summary>
+    private sealed class TestOutputLoggerFactory(ITestOutputHelper output) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) => new TestOutputLogger(output, categoryName);
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class TestOutputLogger(ITestOutputHelper output, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (!IsEnabled(logLevel))
+            {
+                return;
+            }
+
+            try
+            {
+                output.WriteLine($"[broker {logLevel}] {category}: {formatter(state, exception)}{(exception is null ? string.Empty : "\n" + exception)}");
+            }
+            catch (InvalidOperationException)
+            {
+                // The test has already finished; its output is closed.
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using Wharf.Compat.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Wharf.Compat.Tests;
+
+/// <summary>kcat (librdkafka) against a real in-process broker: metadata, keyed round trips per codec, partitions.</summary>
+public sealed class KcatTests(ITestOutputHelper output)
+{
+    private const int RecordCount = 200;
+
+    [RequiresToolFact(ExternalTool.Kcat)]
+    public async Task Metadata_ListsTheBrokerAndACreatedTopic()
+    {
+        ExternalTools.Require(ExternalTool.Kcat);
+        await using var broker = await TestBroker.StartAsync(output);
+        var topic = TestBroker.TopicName("kcat-meta");
+        await broker.CreateTopicAsync(topic, partitions: 2);
+
+        var metadata = await new Kcat(broker.BootstrapServers).MetadataAsync();
+
+        var brokers = metadata.GetProperty("brokers").EnumerateArray().ToArray();
+        var only = Assert.Single(brokers);
+        Assert.Equal(broker.BootstrapServers, only.GetProperty("name").GetString());
+        var brokerId = only.GetProperty("id").GetInt32();
+
+        var listed = metadata.GetProperty("topics").EnumerateArray().Single(t => t.GetProperty("topic").GetString() == topic);
+        Assert.False(listed.TryGetProperty("error", out var error), $"topic error: {error}");
+        var partitions = listed.GetProperty("partitions").EnumerateArray().ToArray();
+        Assert.Equal([0, 1], partitions.Select(p => p.GetProperty("partition").GetInt32()).Order());
+        Assert.All(partitions, p => Assert.Equal(brokerId, p.GetProperty("leader").GetInt32()));
+    }
+
+    [RequiresToolTheory(ExternalTool.Kcat)]
+    [InlineData("none")]
+    [InlineData("gzip")]
+    [InlineData("snappy")]
+    [InlineData("lz4")]
+    [InlineData("zstd")]
+    public async Task ProduceThenConsume_WithCodec_ReturnsEveryKeyedRecordWithHeadersInOrder(string codec)
+    {
+        ExternalTools.Require(ExternalTool.Kcat);
+        await using var broker = await TestBroker.StartAsync(output);
+        var topic = TestBroker.TopicName("kcat-" + codec);
+        var kcat = new Kcat(broker.BootstrapServers);
+        var records = Enumerable.Range(0, RecordCount)
+            .Select(i => (Key: $"key-{i % 7}", Value: $"value-{i:D4}-{codec}-naïve-☃-{new string((char)('a' + (i % 26)), 40)}"))
+            .ToArray();
+        (string, string)[] headers = [("trace-id", "abc-123"), ("codec", codec)];
+
+        await kcat.ProduceAsync(topic, records, codec, headers: headers);
+        var consumed = await kcat.ConsumeAllAsync(topic);
+
+        Assert.Equal(RecordCount, consumed.Count);
+        for (var i = 0; i < RecordCount; i++)
+        {
+            Assert.Equal(0, consumed[i].Partition);
+            Assert.Equal(i, consumed[i].Offset);
+            Assert.Equal(records[i].Key, consumed[i].Key);
+            Assert.Equal(records[i].Value, consumed[i].Value);
+            Assert.Equal($"trace-id=abc-123,codec={codec}", consumed[i].Headers);
+        }
+    }
+
+    [RequiresToolFact(ExternalTool.Kcat)]
+    public async Task ProduceToExplicitPartitions_EachPartitionReadsBackOnlyItsOwnRecords()
+    {
+        ExternalTools.Require(ExternalTool.Kcat);
+        await using var broker = await TestBroker.StartAsync(output);
+        var topic = TestBroker.TopicName("kcat-parts");
+        await broker.CreateTopicAsync(topic, partitions: 3);
+        var kcat = new Kcat(broker.BootstrapServers);
+
+        // Partitions get different counts, so a mix-up can't go unnoticed.
+        var expected = new Dictionary<int, (string Key, string Value)[]>();
+        for (var partition = 0; partition < 3; partition++)
+        {
+            var p = partition;
+            expected[p] = Enumerable.Range(0, 10 + (5 * p)).Select(i => (Key: $"p{p}-k{i}", Value: $"p{p}-v{i}")).ToArray();
+            await kcat.ProduceAsync(topic, expected[p], partition: p);
+        }
+
+        for (var partition = 0; partition < 3; partition++)
+        {
+            var consumed = await kcat.ConsumeAllAsync(topic, partition);
+            Assert.Equal(expected[partition].Length, consumed.Count);
+            Assert.All(consumed, r => Assert.Equal(partition, r.Partition));
+            Assert.Equal(Enumerable.Range(0, expected[partition].Length).Select(i => (long)i), consumed.Select(r => r.Offset));
+            Assert.Equal(expected[partition], consumed.Select(r => (r.Key, r.Value)));
+        }
+
+        var all = await kcat.ConsumeAllAsync(topic);
+        Assert.Equal(expected.Values.Sum(v => v.Length), all.Count);
+    }
+
+    [RequiresToolFact(ExternalTool.Kcat)]
+    public async Task ProduceToUnknownTopic_AutoCreatesItAndMetadataShowsIt()
+    {
+        ExternalTools.Require(ExternalTool.Kcat);
+        await using var broker = await TestBroker.StartAsync(output);
+        var topic = TestBroker.TopicName("kcat-auto");
+        var kcat = new Kcat(broker.BootstrapServers);
+
+        await kcat.ProduceAsync(topic, [("k", "v")]);
+
+        var metadata = await kcat.MetadataAsync(topic);
+        var listed = Assert.Single(metadata.GetProperty("topics").EnumerateArray());
+        Assert.Equal(topic, listed.GetProperty("topic").GetString());
+        Assert.Single(listed.GetProperty("partitions").EnumerateArray());
+        var consumed = Assert.Single(await kcat.ConsumeAllAsync(topic));
+        Assert.Equal(("k", "v"), (consumed.Key, consumed.Value));
+    }
+}
