@@ -1,0 +1,69 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Wharf.Metadata;
+
+/// <summary>
+/// fsync helpers for the metadata files: a file's data, a directory's entries (so creates and renames survive a
+/// crash), and atomic whole-file replacement (temp file, fsync, rename, fsync the directory).
+/// Thread-safety: stateless.
+/// </summary>
+internal static partial class DurableFiles
+{
+    public const string TempSuffix = ".tmp";
+
+    public static void Fsync(SafeFileHandle handle) => RandomAccess.FlushToDisk(handle);
+
+    /// <summary>fsyncs a directory (Linux/macOS; a no-op on Windows, where NTFS journals renames).</summary>
+    public static void FsyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var fd = Native.Open(directory, 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            throw new IOException($"Cannot open directory {directory} to fsync it (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        try
+        {
+            if (Native.Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()}).");
+            }
+        }
+        finally
+        {
+            _ = Native.Close(fd);
+        }
+    }
+
+    /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/> so a crash leaves the old or the new file.</summary>
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> contents)
+    {
+        var temp = path + TempSuffix;
+        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            RandomAccess.Write(handle, contents, 0);
+            Fsync(handle);
+        }
+
+        File.Move(temp, path, overwrite: true);
+        FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    private static partial class Native
+    {
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int Open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        internal static partial int Fsync(int fd);
+
+        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+        internal static partial int Close(int fd);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Collections.Immutable;
+using Wharf.Configuration;
+
+namespace Wharf.Metadata;
+
+/// <summary>
+/// A change to cluster metadata. Records are the only way metadata changes: the controller appends them to the
+/// <see cref="IMetadataLog"/> and every node replays them into its <see cref="MetadataImage"/>. Modelled on
+/// KRaft's metadata records; the encoding is ours (<see cref="MetadataRecordSerializer"/>). Immutable.
+/// </summary>
+public abstract record MetadataRecord;
+
+/// <summary>A topic exists with this name and id (KRaft <c>TopicRecord</c>). Its partitions follow as <see cref="PartitionRecord"/>s.</summary>
+public sealed record TopicRecord(string Name, Guid TopicId) : MetadataRecord;
+
+/// <summary>
+/// The full state of one partition (KRaft <c>PartitionRecord</c>): replicas in preference order, the in-sync
+/// replicas, the leader (-1 for none) and its epoch, and the partition epoch that every change bumps.
+/// A later record for the same partition replaces the earlier one.
+/// </summary>
+public sealed record PartitionRecord(
+    Guid TopicId,
+    int Partition,
+    ImmutableArray<int> Replicas,
+    ImmutableArray<int> Isr,
+    int Leader,
+    int LeaderEpoch,
+    int PartitionEpoch) : MetadataRecord
+{
+    public bool Equals(PartitionRecord? other) =>
+        other is not null && TopicId == other.TopicId && Partition == other.Partition && Replicas.SequenceEqual(other.Replicas)
+        && Isr.SequenceEqual(other.Isr) && Leader == other.Leader && LeaderEpoch == other.LeaderEpoch && PartitionEpoch == other.PartitionEpoch;
+
+    public override int GetHashCode() => HashCode.Combine(TopicId, Partition, Leader, LeaderEpoch, PartitionEpoch);
+}
+
+/// <summary>Sets (or, with a null value, removes) one config key of a topic or broker (KRaft <c>ConfigRecord</c>).</summary>
+public sealed record ConfigRecord(ConfigResourceType ResourceType, string ResourceName, string Name, string? Value) : MetadataRecord;
+
+/// <summary>The topic, its partitions and its config overrides are gone (KRaft <c>RemoveTopicRecord</c>).</summary>
+public sealed record RemoveTopicRecord(Guid TopicId) : MetadataRecord;
+
+/// <summary>
+/// A block of producer ids was handed to a broker; the next block starts at <see cref="NextProducerId"/>
+/// (KRaft <c>ProducerIdsRecord</c>). Ids below it are never handed out again.
+/// </summary>
+public sealed record ProducerIdsRecord(int BrokerId, long BrokerEpoch, long NextProducerId) : MetadataRecord;
+
+/// <summary>A broker announced itself with the endpoints clients should use (KRaft <c>RegisterBrokerRecord</c>).</summary>
+public sealed record RegisterBrokerRecord(int BrokerId, Guid IncarnationId, ImmutableArray<Listener> Endpoints, string? Rack) : MetadataRecord
+{
+    public bool Equals(RegisterBrokerRecord? other) =>
+        other is not null && BrokerId == other.BrokerId && IncarnationId == other.IncarnationId
+        && Endpoints.SequenceEqual(other.Endpoints) && Rack == other.Rack;
+
+    public override int GetHashCode() => HashCode.Combine(BrokerId, IncarnationId, Rack);
+}
+
+/// <summary>Kafka's config resource types (<c>ConfigResource.Type</c>), wire values.</summary>
+public enum ConfigResourceType : sbyte
+{
+    Unknown = 0,
+    Topic = 2,
+    Broker = 4,
+    BrokerLogger = 8,
+    ClientMetrics = 16,
+    Group = 32,
+}
