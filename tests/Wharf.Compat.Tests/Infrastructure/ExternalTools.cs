@@ -52,12 +52,15 @@ public static class ExternalTools
         _ => throw new ArgumentOutOfRangeException(nameof(tool)),
     };
 
-    /// <summary>Fails the test with a clear message if the tool is missing (the CI path: nothing skips there).</summary>
-    public static void Require(ExternalTool tool)
+    /// <summary>Fails the test with a clear message if a tool is missing (the CI path: nothing skips there).</summary>
+    public static void Require(params ExternalTool[] tools)
     {
-        if (MissingReason(tool) is not null)
+        foreach (var tool in tools)
         {
-            throw Missing(tool);
+            if (MissingReason(tool) is not null)
+            {
+                throw Missing(tool);
+            }
         }
     }
 

@@ -3,7 +3,7 @@ using Xunit.Sdk;
 namespace Wharf.Compat.Tests.Infrastructure;
 
 /// <summary>
-/// A <see cref="FactAttribute"/> that is skipped when <paramref name="tool"/> is missing, except under
+/// A <see cref="FactAttribute"/> that is skipped when one of its tools is missing, except under
 /// <c>CI=true</c>: there it runs, and the test's first line (<see cref="ExternalTools.Require"/>) fails with a
 /// message naming the missing tool.
 /// </summary>
@@ -11,14 +11,14 @@ namespace Wharf.Compat.Tests.Infrastructure;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class RequiresToolFactAttribute : FactAttribute
 {
-    public RequiresToolFactAttribute(ExternalTool tool)
+    public RequiresToolFactAttribute(params ExternalTool[] tools)
     {
-        Tool = tool;
-        if (!ExternalTools.IsCi && ExternalTools.MissingReason(tool) is { } reason)
+        Tools = tools;
+        if (!ExternalTools.IsCi && tools.Select(ExternalTools.MissingReason).FirstOrDefault(r => r is not null) is { } reason)
         {
             Skip = reason;
         }
     }
 
-    public ExternalTool Tool { get; }
+    public IReadOnlyList<ExternalTool> Tools { get; }
 }

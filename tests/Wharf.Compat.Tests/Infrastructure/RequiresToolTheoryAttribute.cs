@@ -7,14 +7,14 @@ namespace Wharf.Compat.Tests.Infrastructure;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class RequiresToolTheoryAttribute : TheoryAttribute
 {
-    public RequiresToolTheoryAttribute(ExternalTool tool)
+    public RequiresToolTheoryAttribute(params ExternalTool[] tools)
     {
-        Tool = tool;
-        if (!ExternalTools.IsCi && ExternalTools.MissingReason(tool) is { } reason)
+        Tools = tools;
+        if (!ExternalTools.IsCi && tools.Select(ExternalTools.MissingReason).FirstOrDefault(r => r is not null) is { } reason)
         {
             Skip = reason;
         }
     }
 
-    public ExternalTool Tool { get; }
+    public IReadOnlyList<ExternalTool> Tools { get; }
 }
