@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Wharf.Integration.Tests;
+
+/// <summary>The real <c>wharf start</c> executable as a child process, for crash tests (kill -9) and restarts.</summary>
+internal sealed class BrokerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private BrokerProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string BootstrapServers => $"127.0.0.1:{Port}";
+
+    /// <summary>Starts <c>wharf start</c> on <paramref name="dataDirectory"/> and waits for its ready line.</summary>
+    public static async Task<BrokerProcess> StartAsync(string dataDirectory, int? port = null, params string[] settings)
+    {
+        port ??= FreePort();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { WharfDll(), "start", "--set", $"listeners=PLAINTEXT://127.0.0.1:{port}", "--set", $"log.dirs={dataDirectory}" }.Concat(settings.SelectMany(s => new[] { "--set", s })))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start wharf");
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("ready in", StringComparison.Ordinal) == true)
+            {
+                ready.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"wharf exited with {process.ExitCode}"));
+        process.EnableRaisingEvents = true;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return new BrokerProcess(process, port.Value);
+    }
+
+    /// <summary>kill -9: no clean stop, no flush, no checkpoints.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Kill();
+        }
+
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The built <c>wharf.dll</c> of the same configuration as this test assembly.</summary>
+    private static string WharfDll()
+    {
+        var here = AppContext.BaseDirectory;
+        var configuration = here.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        var directory = new DirectoryInfo(here);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Wharf.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        var dll = Path.Combine(directory?.FullName ?? throw new InvalidOperationException("repository root not found"), "src", "Wharf", "bin", configuration, "net10.0", "wharf.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("build src/Wharf first", dll);
+    }
+}
