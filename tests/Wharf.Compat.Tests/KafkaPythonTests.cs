@@ -9,15 +9,17 @@ public sealed class KafkaPythonTests(ITestOutputHelper output)
 {
     private const int RecordCount = 100;
 
-    [RequiresToolFact(ExternalTool.KafkaPython)]
-    public async Task ProducerThenAssignedConsumer_Gzip_ReadsEveryKeyedRecordWithHeadersInOrder()
+    [RequiresToolTheory(ExternalTool.KafkaPython)]
+    [InlineData("none")]
+    [InlineData("gzip")]
+    public async Task ProducerThenAssignedConsumer_WithCodec_ReadsEveryKeyedRecordWithHeadersInOrder(string codec)
     {
         ExternalTools.Require(ExternalTool.KafkaPython);
         await using var broker = await TestBroker.StartAsync(output);
-        var topic = TestBroker.TopicName("py-gzip");
+        var topic = TestBroker.TopicName("py-" + codec);
         await broker.CreateTopicAsync(topic, partitions: 1);
 
-        var result = await Scripts.RunPythonAsync<RoundTrip>("roundtrip.py", broker.BootstrapServers, topic, RecordCount.ToString(System.Globalization.CultureInfo.InvariantCulture), "gzip");
+        var result = await Scripts.RunPythonAsync<RoundTrip>("roundtrip.py", broker.BootstrapServers, topic, RecordCount.ToString(System.Globalization.CultureInfo.InvariantCulture), codec);
         output.WriteLine($"kafka-python inferred broker version {string.Join('.', result.ApiVersion)}");
 
         Assert.Equal(Enumerable.Range(0, RecordCount).Select(i => (0, (long)i)), result.Produced.Select(p => (p.Partition, p.Offset)));

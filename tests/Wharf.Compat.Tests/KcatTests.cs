@@ -109,4 +109,48 @@ public sealed class KcatTests(ITestOutputHelper output)
         var consumed = Assert.Single(await kcat.ConsumeAllAsync(topic));
         Assert.Equal(("k", "v"), (consumed.Key, consumed.Value));
     }
+
+    [RequiresToolFact(ExternalTool.Kcat)]
+    public async Task ConsumeFromRelativeAndAbsoluteOffsets_StartsWhereAsked()
+    {
+        ExternalTools.Require(ExternalTool.Kcat);
+        await using var broker = await TestBroker.StartAsync(output);
+        var topic = TestBroker.TopicName("kcat-offsets");
+        var kcat = new Kcat(broker.BootstrapServers);
+        var records = Enumerable.Range(0, 30).Select(i => (Key: $"k{i}", Value: $"v{i}")).ToArray();
+        await kcat.ProduceAsync(topic, records[..10], "gzip");
+        await kcat.ProduceAsync(topic, records[10..20], "lz4");
+        await kcat.ProduceAsync(topic, records[20..]);
+
+        // -5: ListOffsets(latest) minus 5; 12: an offset inside the compressed lz4 batch (the broker returns the
+        // whole batch and the client drops the records before 12).
+        var lastFive = await kcat.ConsumeAllAsync(topic, partition: 0, offset: "-5");
+        var fromTwelve = await kcat.ConsumeAllAsync(topic, partition: 0, offset: "12");
+
+        Assert.Equal(Enumerable.Range(25, 5).Select(i => (long)i), lastFive.Select(r => r.Offset));
+        Assert.Equal(records[25..], lastFive.Select(r => (r.Key, r.Value)));
+        Assert.Equal(Enumerable.Range(12, 18).Select(i => (long)i), fromTwelve.Select(r => r.Offset));
+        Assert.Equal(records[12..], fromTwelve.Select(r => (r.Key, r.Value)));
+    }
+
+    [RequiresToolFact(ExternalTool.Kcat)]
+    public async Task ProduceThenRestartBroker_RecordsSurviveAndNewOnesAppendAfterThem()
+    {
+        ExternalTools.Require(ExternalTool.Kcat);
+        await using var broker = await TestBroker.StartAsync(output);
+        var topic = TestBroker.TopicName("kcat-restart");
+        await broker.CreateTopicAsync(topic, partitions: 2);
+        var kcat = new Kcat(broker.BootstrapServers);
+        var before = Enumerable.Range(0, 20).Select(i => (Key: $"before-{i}", Value: $"b{i}")).ToArray();
+        await kcat.ProduceAsync(topic, before, "zstd", partition: 1);
+
+        await broker.RestartAsync();
+        var after = Enumerable.Range(0, 5).Select(i => (Key: $"after-{i}", Value: $"a{i}")).ToArray();
+        await kcat.ProduceAsync(topic, after, "snappy", partition: 1);
+
+        var consumed = await kcat.ConsumeAllAsync(topic, partition: 1);
+        Assert.Equal(Enumerable.Range(0, 25).Select(i => (long)i), consumed.Select(r => r.Offset));
+        Assert.Equal(before.Concat(after), consumed.Select(r => (r.Key, r.Value)));
+        Assert.Empty(await kcat.ConsumeAllAsync(topic, partition: 0));
+    }
 }

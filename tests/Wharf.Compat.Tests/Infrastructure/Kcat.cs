@@ -59,10 +59,13 @@ public sealed class Kcat(string bootstrapServers)
         Assert.DoesNotContain("Delivery failed", result.StandardError, StringComparison.Ordinal);
     }
 
-    /// <summary>Reads a topic (or one partition) from the beginning to the current end, then exits.</summary>
-    public async Task<IReadOnlyList<KcatRecord>> ConsumeAllAsync(string topic, int? partition = null)
+    /// <summary>
+    /// Reads a topic (or one partition) from <paramref name="offset"/> (kcat's <c>-o</c>: beginning, a number, or
+    /// -N for N before the end) to the current end, then exits.
+    /// </summary>
+    public async Task<IReadOnlyList<KcatRecord>> ConsumeAllAsync(string topic, int? partition = null, string offset = "beginning")
     {
-        var arguments = new List<string> { "-C", "-b", bootstrapServers, "-t", topic, "-o", "beginning", "-e", "-f", ConsumeFormat };
+        var arguments = new List<string> { "-C", "-b", bootstrapServers, "-t", topic, "-o", offset, "-e", "-f", ConsumeFormat };
         if (partition is { } p)
         {
             arguments.AddRange(["-p", p.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
