@@ -20,7 +20,7 @@ namespace Wharf.Storage;
 /// (<see cref="Read"/>, lookups, the offset properties) take no lock: they read an immutable
 /// <see cref="LogSnapshot"/> that the writer replaces after the bytes are written, so they see only data up to
 /// a published end and never block the writer. <see cref="Flush"/> takes a separate flush lock so fsyncs never
-/// block appends. Lock order: write lock, then flush lock (docs/lock-ordering.md).
+/// block appends. Lock order: write lock, then flush lock (docs/storage.md, "Concurrency").
 /// </para>
 /// </summary>
 public sealed partial class Log : IDisposable
