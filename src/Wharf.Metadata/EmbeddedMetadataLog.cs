@@ -268,7 +268,7 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
     internal static byte[] EncodeEntry(long baseOffset, int controllerEpoch, IReadOnlyList<MetadataRecord> records)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        buffer.Advance(EntryHeaderSize);
+        buffer.Write(stackalloc byte[EntryHeaderSize]);
         Span<byte> header = stackalloc byte[PayloadHeaderSize];
         BinaryPrimitives.WriteInt64LittleEndian(header, baseOffset);
         BinaryPrimitives.WriteInt32LittleEndian(header[8..], controllerEpoch);
