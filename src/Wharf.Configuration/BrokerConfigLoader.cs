@@ -20,7 +20,8 @@ public sealed record BrokerConfigSources
 
 /// <summary>
 /// Builds a <see cref="BrokerConfig"/>: built-in defaults &lt; properties file &lt; environment &lt; overrides.
-/// Unknown keys are errors naming the closest valid key; Kafka keys we do not support are ignored with a warning
+/// Unknown keys are errors naming the closest valid key (in the environment only when some key is close, since
+/// other tools set WHARF_* variables too); Kafka keys we do not support are ignored with a warning
 /// (<see cref="BrokerConfig.Warnings"/>); values are parsed and range-checked. Every problem is collected and
 /// reported in one <see cref="ConfigException"/>. Thread-safety: stateless.
 /// </summary>
@@ -54,6 +55,12 @@ public static class BrokerConfigLoader
             else if (ConfigCatalogue.Topic.TryGetValue(key, out var topicKey))
             {
                 errors.Add($"'{key}' is a topic config; the broker-wide default is '{topicKey.BrokerSynonym}' ({location}).");
+            }
+            else if (source == ConfigSource.Environment && KeySuggester.Closest(key, ConfigCatalogue.Broker.Keys) is null)
+            {
+                // The environment is ambient (scripts and tests set WHARF_* variables of their own): only a near
+                // miss of a real key is treated as a typo.
+                warnings.Add($"Environment variable {location["environment variable ".Length..]} names no config ('{key}'); ignored.");
             }
             else
             {

@@ -230,6 +230,28 @@ public sealed class BrokerConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Load_WithAMisspeltKeyInTheEnvironment_Fails()
+    {
+        var error = Assert.Throws<ConfigException>(() => BrokerConfigLoader.Load(new BrokerConfigSources
+        {
+            Environment = new Dictionary<string, string> { ["WHARF_LOG_RETENTION_M"] = "5" },
+        }));
+
+        Assert.Contains("did you mean 'log.retention.ms'", Assert.Single(error.Errors));
+    }
+
+    [Fact]
+    public void Load_WithAnUnrelatedWharfEnvironmentVariable_WarnsAndIgnoresIt()
+    {
+        var config = BrokerConfigLoader.Load(new BrokerConfigSources
+        {
+            Environment = new Dictionary<string, string> { ["WHARF_CAPTURE_GOLDEN"] = "/tmp/x" },
+        });
+
+        Assert.Contains("WHARF_CAPTURE_GOLDEN", Assert.Single(config.Warnings));
+    }
+
+    [Fact]
     public void ParseArguments_TakesConfigAndSetFlags_AndLeavesTheRest()
     {
         var sources = BrokerConfigLoader.ParseArguments(["start", "--config", "a.properties", "--set", "num.partitions=3", "--set=node.id=2", "-v"], out var rest);
