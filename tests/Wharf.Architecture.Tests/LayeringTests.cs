@@ -15,6 +15,7 @@ public class LayeringTests
         ["Wharf.Protocol"] = ["Wharf.Records", "Wharf.Common"],
         ["Wharf.Storage"] = ["Wharf.Records", "Wharf.Common"],
         ["Wharf.Configuration"] = ["Wharf.Common"],
+        ["Wharf.Metadata"] = ["Wharf.Protocol", "Wharf.Configuration", "Wharf.Records", "Wharf.Common"],
         ["Wharf.Replication"] = ["Wharf.Storage", "Wharf.Metadata", "Wharf.Records", "Wharf.Common"],
         ["Wharf.Network"] = ["Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
         ["Wharf.Server"] = ["Wharf.Network", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
