@@ -7,6 +7,7 @@ using Wharf.Storage;
 // Storage micro-benchmarks (docs/benchmarks.md, "Storage"). Usage: dotnet run -c Release -- [scratch dir] [runs]
 var root = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "wharf-storage-bench");
 var runs = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3;
+var only = args.Length > 2 ? args[2] : null; // run only benchmarks whose name contains this
 Console.WriteLine($"scratch {root}, {runs} runs, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
 
 Report("append, interval mode, 16-record batches of 1 KiB records (MB/s)", runs, run => AppendInterval(Fresh(root, run), batchRecords: 16, batchesPerAppend: 1));
@@ -23,8 +24,13 @@ static string Fresh(string root, int run)
     return directory;
 }
 
-static void Report(string name, int runs, Func<int, (double Value, string Detail)> body)
+void Report(string name, int runs, Func<int, (double Value, string Detail)> body)
 {
+    if (only is not null && !name.Contains(only, StringComparison.Ordinal))
+    {
+        return;
+    }
+
     body(-1); // warm-up: JIT, page cache, fresh memory
     var results = Enumerable.Range(0, runs).Select(body).ToList();
     var sorted = results.Select(r => r.Value).Order().ToList();

@@ -77,35 +77,49 @@ public sealed class LogFlusher : IDisposable
             }
 
             Interlocked.Increment(ref _rounds);
-            foreach (var group in batch.GroupBy(r => r.Log))
+            var groups = batch.GroupBy(r => r.Log).ToList();
+            if (groups.Count == 1)
             {
-                var log = group.Key;
-                Exception? failure = null;
-                try
-                {
-                    log.Flush();
-                }
-                catch (Exception e)
-                {
-                    _environment.Logger.LogError(e, "{Partition}: group-commit flush failed", log.TopicPartition);
-                    failure = e as LogStorageException ?? new LogStorageException($"{log.TopicPartition}: flush failed: {e.Message}", e);
-                }
+                FlushGroup(groups[0]);
+            }
+            else
+            {
+                // fsyncs of different files overlap in the device; issue them concurrently.
+                Parallel.ForEach(groups, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelFsyncs }, FlushGroup);
+            }
+        }
+    }
 
-                foreach (var request in group)
-                {
-                    if (failure is not null)
-                    {
-                        request.Completion.TrySetException(failure);
-                    }
-                    else if (log.RecoveryPoint >= request.EndOffset)
-                    {
-                        request.Completion.TrySetResult();
-                    }
-                    else
-                    {
-                        request.Completion.TrySetException(new LogException(ErrorCode.NotLeaderOrFollower, $"{log.TopicPartition}: offsets below {request.EndOffset} were truncated before they were flushed."));
-                    }
-                }
+    /// <summary>How many logs one round fsyncs at the same time.</summary>
+    public static int MaxParallelFsyncs { get; set; } = 8;
+
+    private void FlushGroup(IGrouping<Log, Request> group)
+    {
+        var log = group.Key;
+        Exception? failure = null;
+        try
+        {
+            log.Flush();
+        }
+        catch (Exception e)
+        {
+            _environment.Logger.LogError(e, "{Partition}: group-commit flush failed", log.TopicPartition);
+            failure = e as LogStorageException ?? new LogStorageException($"{log.TopicPartition}: flush failed: {e.Message}", e);
+        }
+
+        foreach (var request in group)
+        {
+            if (failure is not null)
+            {
+                request.Completion.TrySetException(failure);
+            }
+            else if (log.RecoveryPoint >= request.EndOffset)
+            {
+                request.Completion.TrySetResult();
+            }
+            else
+            {
+                request.Completion.TrySetException(new LogException(ErrorCode.NotLeaderOrFollower, $"{log.TopicPartition}: offsets below {request.EndOffset} were truncated before they were flushed."));
             }
         }
     }
