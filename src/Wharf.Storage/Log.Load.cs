@@ -102,7 +102,7 @@ public sealed partial class Log
             endOffset = startOffset;
         }
 
-        var epochs = LoadEpochCache(directory, topicPartition, environment, segments, recovered);
+        var epochs = LoadEpochCache(directory, topicPartition, environment, segments);
         epochs.TruncateFromEnd(endOffset);
         epochs.TruncateFromStart(startOffset);
 
@@ -172,7 +172,7 @@ public sealed partial class Log
         }
     }
 
-    private static LeaderEpochCache LoadEpochCache(string directory, TopicPartition topicPartition, LogEnvironment environment, List<LogSegment> segments, bool recovered)
+    private static LeaderEpochCache LoadEpochCache(string directory, TopicPartition topicPartition, LogEnvironment environment, List<LogSegment> segments)
     {
         var path = Path.Combine(directory, LogFileNames.LeaderEpochCheckpoint);
         var existed = File.Exists(path);
@@ -203,7 +203,6 @@ public sealed partial class Log
             cache.Flush();
         }
 
-        _ = recovered;
         return cache;
     }
 }
