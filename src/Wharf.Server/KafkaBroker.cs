@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Wharf.Common;
+using Wharf.Configuration;
+using Wharf.Metadata;
+using CreatePartitionsRequest = Wharf.Protocol.Messages.CreatePartitionsRequest;
 using Wharf.Network;
 using Wharf.Protocol.Messages;
 using Wharf.Replication;
@@ -16,89 +18,117 @@ using Wharf.Storage;
 namespace Wharf.Server;
 
 /// <summary>
-/// A single-node broker: the partition logs (<see cref="LogManager"/>), the topics (<see cref="ITopicCatalog"/>),
-/// the partitions it leads (<see cref="ReplicaManager"/>), the handlers, and a Kestrel Kafka listener.
+/// A single-node broker: the metadata <see cref="Controller"/> (embedded metadata log), the partition logs
+/// (<see cref="LogManager"/>), the partitions it leads (<see cref="ReplicaManager"/>, kept in step with the
+/// metadata image by <see cref="PartitionSync"/>), the handlers, and a Kestrel Kafka listener.
 /// Start with <see cref="StartAsync"/>; <see cref="DisposeAsync"/> is the clean stop (listener closed, logs
-/// flushed and checkpointed, clean-shutdown marker written).
+/// flushed and checkpointed, clean-shutdown marker written, metadata log closed).
 /// Thread-safety: start and stop from one thread; everything else is safe from any thread.
 /// </summary>
 public sealed class KafkaBroker : IAsyncDisposable
 {
-    private const int LeaderEpoch = 0;
     private readonly WebApplication _host;
     private readonly LogManager _logs;
     private readonly ILogger _logger;
 
-    private KafkaBroker(WebApplication host, LogManager logs, ITopicCatalog catalog, BrokerEndpoint endpoint, ILogger logger)
+    private KafkaBroker(WebApplication host, LogManager logs, Controller controller, ReplicaManager replicas, Listener advertised, ILogger logger)
     {
         _host = host;
         _logs = logs;
-        Catalog = catalog;
-        Endpoint = endpoint;
+        Controller = controller;
+        Replicas = replicas;
+        Advertised = advertised;
         _logger = logger;
     }
 
-    public BrokerEndpoint Endpoint { get; }
+    public Controller Controller { get; }
 
-    public ITopicCatalog Catalog { get; }
+    public ReplicaManager Replicas { get; }
+
+    /// <summary>The address clients are told to use (with the bound port when the listener asked for port 0).</summary>
+    public Listener Advertised { get; }
 
     /// <summary><c>host:port</c> for a client's <c>bootstrap.servers</c>.</summary>
-    public string BootstrapServers => $"{Endpoint.Host}:{Endpoint.Port}";
+    public string BootstrapServers => $"{Advertised.Host}:{Advertised.Port}";
 
     public string DataDirectory => _logs.DataDirectory;
 
-    public static async Task<KafkaBroker> StartAsync(BrokerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    public static async Task<KafkaBroker> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(options.DataDirectory);
+        time ??= TimeProvider.System;
+        Directory.CreateDirectory(config.DataDir);
         var logger = loggerFactory.CreateLogger<KafkaBroker>();
-        var catalog = LocalTopicCatalog.Open(options.DataDirectory, configs => ValidateTopicConfigs(configs, options.DefaultLogConfig));
-        var logs = LogManager.Open(new LogManagerOptions
+        foreach (var warning in config.Warnings)
         {
-            DataDirectory = options.DataDirectory,
-            DefaultConfig = options.DefaultLogConfig,
-            TopicConfig = topic => catalog.Topics.TryGetValue(topic, out var info) ? LogConfig.FromProperties(info.Configs, options.DefaultLogConfig) : null,
-            Time = options.Time,
-            LoggerFactory = loggerFactory,
-            RetentionCheckInterval = options.RetentionCheckInterval,
-        });
+            logger.LogWarning("{Warning}", warning);
+        }
+
+        var controller = await MetadataLoader.OpenEmbeddedAsync(config, loggerFactory: loggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
+        LogManager? logs = null;
         try
         {
-            var replicas = new ReplicaManager(logs, options.Time);
-            SyncPartitions(replicas, logs, catalog, new Dictionary<string, TopicInfo>(), catalog.Topics, options);
-            catalog.Changed += (before, after) => SyncPartitions(replicas, logs, catalog, before, after, options);
+            logs = LogManager.Open(new LogManagerOptions
+            {
+                DataDirectory = config.DataDir,
+                DefaultConfig = LogConfigs.For(controller.TopicConfigs, new Dictionary<string, string>()),
+                TopicConfig = topic => LogConfigs.For(controller.TopicConfigs, controller.Current.GetTopicConfigs(topic)),
+                Time = time,
+                LoggerFactory = loggerFactory,
+                RetentionCheckInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs),
+                FlushInterval = config.LogFlushMode == "interval" ? TimeSpan.FromMilliseconds(config.LogFlushIntervalMs) : null,
+            });
+            var replicas = new ReplicaManager(logs, time);
+            var sync = new PartitionSync(replicas, controller);
+            controller.ImageChanged += sync.Apply;
+            sync.Apply(MetadataImage.Empty(controller.Current.ClusterId, config.NodeId, config.NodeId), controller.Current);
 
-            var endpoint = new BrokerEndpoint(options.NodeId) { Host = options.AdvertisedHost ?? options.Host };
             var registry = (HandlerRegistry?)null;
             registry = new HandlerRegistry.Builder()
                 .Add<ApiVersionsHandler, ApiVersionsRequest, ApiVersionsResponse>(new ApiVersionsHandler(() => registry!))
-                .Add<MetadataHandler, MetadataRequest, MetadataResponse>(new MetadataHandler(catalog, replicas, endpoint, options))
+                .Add<MetadataHandler, MetadataRequest, MetadataResponse>(new MetadataHandler(controller, replicas))
                 .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>()))
                 .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas))
                 .Add<ListOffsetsHandler, ListOffsetsRequest, ListOffsetsResponse>(new ListOffsetsHandler(replicas))
-                .Add<CreateTopicsHandler, CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(catalog, options))
-                .Add<DeleteTopicsHandler, DeleteTopicsRequest, DeleteTopicsResponse>(new DeleteTopicsHandler(catalog))
+                .Add<CreateTopicsHandler, CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(controller))
+                .Add<DeleteTopicsHandler, DeleteTopicsRequest, DeleteTopicsResponse>(new DeleteTopicsHandler(controller))
+                .Add<CreatePartitionsHandler, CreatePartitionsRequest, CreatePartitionsResponse>(new CreatePartitionsHandler(controller))
+                .Add<DeleteRecordsHandler, DeleteRecordsRequest, DeleteRecordsResponse>(new DeleteRecordsHandler(replicas))
+                .Add<DescribeConfigsHandler, DescribeConfigsRequest, DescribeConfigsResponse>(new DescribeConfigsHandler(controller))
+                .Add<AlterConfigsHandler, AlterConfigsRequest, AlterConfigsResponse>(new AlterConfigsHandler(controller))
+                .Add<IncrementalAlterConfigsHandler, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(new IncrementalAlterConfigsHandler(controller))
+                .Add<DescribeClusterHandler, DescribeClusterRequest, DescribeClusterResponse>(new DescribeClusterHandler(controller))
+                .Add<DescribeLogDirsHandler, DescribeLogDirsRequest, DescribeLogDirsResponse>(new DescribeLogDirsHandler(replicas))
                 .Build();
 
+            var listener = config.Listeners[0];
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
             builder.Services.AddSingleton(loggerFactory);
             builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
             builder.Services.AddSingleton<IRequestProcessor>(new RequestProcessor(registry, loggerFactory.CreateLogger<RequestProcessor>()));
-            builder.Services.AddSingleton(new NetworkOptions { MaxRequestBytes = options.MaxRequestBytes });
+            builder.Services.AddSingleton(new NetworkOptions { MaxRequestBytes = config.SocketRequestMaxBytes, ListenerName = listener.Name });
             builder.WebHost.UseKestrel(kestrel =>
             {
                 kestrel.Limits.MaxConcurrentConnections = null;
-                kestrel.Listen(IPAddress.Parse(options.Host), options.Port, listen => listen.UseConnectionHandler<KafkaConnectionHandler>());
+                kestrel.Listen(ResolveAddress(listener.Host), listener.Port, listen => listen.UseConnectionHandler<KafkaConnectionHandler>());
             });
             var host = builder.Build();
             await host.StartAsync(cancellationToken).ConfigureAwait(false);
-            var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            endpoint.Port = options.AdvertisedPort ?? new Uri(address).Port;
-            return new KafkaBroker(host, logs, catalog, endpoint, logger);
+
+            var boundPort = new Uri(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+            var advertised = config.AdvertisedListeners[0];
+            if (advertised.Port == 0)
+            {
+                advertised = advertised with { Port = boundPort };
+                await controller.RegisterBrokerAsync([advertised], config.Rack, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new KafkaBroker(host, logs, controller, replicas, advertised, logger);
         }
         catch
         {
-            logs.Dispose();
+            logs?.Dispose();
+            await controller.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -113,46 +143,14 @@ public sealed class KafkaBroker : IAsyncDisposable
         finally
         {
             _logs.Dispose();
+            await Controller.DisposeAsync().ConfigureAwait(false);
             _logger.LogInformation("Broker stopped cleanly; data in {DataDirectory}", _logs.DataDirectory);
         }
     }
 
-    private static string? ValidateTopicConfigs(IReadOnlyDictionary<string, string> configs, LogConfig defaults)
-    {
-        try
-        {
-            LogConfig.FromProperties(configs, defaults).Validate();
-            return null;
-        }
-        catch (ArgumentException e)
-        {
-            return e.Message;
-        }
-    }
-
-    /// <summary>Leads every partition of every topic in <paramref name="after"/>; drops those of removed topics.</summary>
-    private static void SyncPartitions(ReplicaManager replicas, LogManager logs, ITopicCatalog catalog, IReadOnlyDictionary<string, TopicInfo> before, IReadOnlyDictionary<string, TopicInfo> after, BrokerOptions options)
-    {
-        foreach (var topic in after.Values)
-        {
-            var config = LogConfig.FromProperties(topic.Configs, options.DefaultLogConfig);
-            if (before.TryGetValue(topic.Name, out var old) && old.Configs != topic.Configs)
-            {
-                logs.UpdateTopicConfig(topic.Name, config);
-            }
-
-            for (var i = 0; i < topic.PartitionCount; i++)
-            {
-                replicas.BecomeLeader(new TopicPartition(topic.Name, i), LeaderEpoch, config);
-            }
-        }
-
-        foreach (var topic in before.Values.Where(t => !after.ContainsKey(t.Name)))
-        {
-            for (var i = 0; i < topic.PartitionCount; i++)
-            {
-                replicas.DeletePartition(new TopicPartition(topic.Name, i));
-            }
-        }
-    }
+    private static IPAddress ResolveAddress(string host) =>
+        host.Length == 0 ? IPAddress.Any
+        : IPAddress.TryParse(host, out var address) ? address
+        : host == "localhost" ? IPAddress.Loopback
+        : Dns.GetHostAddresses(host).First();
 }

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Wharf.Configuration;
+using Wharf.Metadata;
 using Wharf.Server;
 
 namespace Wharf.Testing;
@@ -7,61 +9,90 @@ namespace Wharf.Testing;
 /// <summary>
 /// An in-process Wharf broker for integration tests: <c>await using var broker = await WharfBroker.StartAsync();</c>
 /// then point any Kafka client at <see cref="BootstrapServers"/>. It listens on 127.0.0.1 on a free port, keeps
-/// its data in a fresh temporary directory, and removes it on dispose (unless <see cref="KeepData"/>).
-/// <see cref="RestartAsync"/> stops it cleanly and starts it again on the same data and port.
+/// its data in a fresh temporary directory, and removes it on dispose (unless <see cref="KeepData"/>). Settings
+/// are Kafka broker keys (e.g. <c>num.partitions</c>, <c>log.flush.mode</c>). <see cref="RestartAsync"/> stops it
+/// cleanly and starts it again on the same data and port.
 /// </summary>
 public sealed class WharfBroker : IAsyncDisposable
 {
     private readonly ILoggerFactory _loggerFactory;
-    private BrokerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, string> _settings;
     private KafkaBroker _broker;
 
-    private WharfBroker(BrokerOptions options, KafkaBroker broker, ILoggerFactory loggerFactory)
+    private WharfBroker(Dictionary<string, string> settings, KafkaBroker broker, ILoggerFactory loggerFactory, TimeProvider time)
     {
-        _options = options;
+        _settings = settings;
         _broker = broker;
         _loggerFactory = loggerFactory;
+        _time = time;
     }
 
     /// <summary><c>127.0.0.1:port</c> for <c>bootstrap.servers</c>.</summary>
     public string BootstrapServers => _broker.BootstrapServers;
 
-    public string DataDirectory => _options.DataDirectory;
+    public string DataDirectory => _settings["log.dirs"];
 
-    public ITopicCatalog Topics => _broker.Catalog;
+    /// <summary>The broker's metadata controller: topics, configs, the current metadata image.</summary>
+    public Controller Controller => _broker.Controller;
 
     /// <summary>Keep the data directory after dispose (for inspection).</summary>
     public bool KeepData { get; set; }
 
-    public static async Task<WharfBroker> StartAsync(BrokerOptions? options = null, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    public static async Task<WharfBroker> StartAsync(
+        IReadOnlyDictionary<string, string>? settings = null,
+        ILoggerFactory? loggerFactory = null,
+        TimeProvider? time = null,
+        CancellationToken cancellationToken = default)
     {
-        options ??= new BrokerOptions();
-        if (options.DataDirectory == new BrokerOptions().DataDirectory)
+        var effective = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
         {
-            options = options with { DataDirectory = Path.Combine(Path.GetTempPath(), "wharf-test-" + Guid.NewGuid().ToString("N")) };
-        }
-
-        options = options with { Host = "127.0.0.1", Port = options.Port == new BrokerOptions().Port ? 0 : options.Port };
+            ["listeners"] = settings?.GetValueOrDefault("listeners") ?? "PLAINTEXT://127.0.0.1:0",
+            ["log.dirs"] = settings?.GetValueOrDefault("log.dirs") ?? Path.Combine(Path.GetTempPath(), "wharf-test-" + Guid.NewGuid().ToString("N")),
+        };
         loggerFactory ??= NullLoggerFactory.Instance;
-        var broker = await KafkaBroker.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
-        return new WharfBroker(options, broker, loggerFactory);
+        time ??= TimeProvider.System;
+        var broker = await KafkaBroker.StartAsync(Load(effective), loggerFactory, time, cancellationToken).ConfigureAwait(false);
+        return new WharfBroker(effective, broker, loggerFactory, time);
+    }
+
+    /// <summary>Creates a topic, throwing when the controller refuses it.</summary>
+    public async Task CreateTopicAsync(string name, int partitions = 1, IReadOnlyDictionary<string, string>? configs = null, CancellationToken cancellationToken = default)
+    {
+        var request = new CreateTopicRequest(name, partitions, 1, configs?.Select(c => new KeyValuePair<string, string?>(c.Key, c.Value)).ToList());
+        var result = (await _broker.Controller.CreateTopicsAsync([request], validateOnly: false, cancellationToken).ConfigureAwait(false))[0];
+        if (result.Error != Common.ErrorCode.None)
+        {
+            throw new InvalidOperationException($"Creating topic '{name}' failed: {result.Error} {result.ErrorMessage}");
+        }
     }
 
     /// <summary>Stops cleanly and starts again on the same data directory and port.</summary>
     public async Task RestartAsync(CancellationToken cancellationToken = default)
     {
-        var port = _broker.Endpoint.Port;
+        var port = _broker.Advertised.Port;
         await _broker.DisposeAsync().ConfigureAwait(false);
-        _options = _options with { Port = port };
-        _broker = await KafkaBroker.StartAsync(_options, _loggerFactory, cancellationToken).ConfigureAwait(false);
+        if (_settings["listeners"].EndsWith(":0", StringComparison.Ordinal))
+        {
+            _settings["listeners"] = $"PLAINTEXT://127.0.0.1:{port}";
+        }
+
+        _broker = await KafkaBroker.StartAsync(Load(_settings), _loggerFactory, _time, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _broker.DisposeAsync().ConfigureAwait(false);
-        if (!KeepData && Directory.Exists(_options.DataDirectory))
+        if (!KeepData && Directory.Exists(DataDirectory))
         {
-            Directory.Delete(_options.DataDirectory, recursive: true);
+            Directory.Delete(DataDirectory, recursive: true);
         }
     }
+
+    private static BrokerConfig Load(Dictionary<string, string> settings) =>
+        BrokerConfigLoader.Load(new BrokerConfigSources
+        {
+            Environment = new Dictionary<string, string>(),
+            Overrides = [.. settings],
+        });
 }

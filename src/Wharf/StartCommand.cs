@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Wharf.Configuration;
 using Wharf.Server;
 
 namespace Wharf;
@@ -8,14 +9,24 @@ internal static class StartCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        BrokerOptions options;
+        BrokerConfig config;
         try
         {
-            options = BrokerSettings.Load(args, Environment.GetEnvironmentVariables());
+            var sources = BrokerConfigLoader.ParseArguments(args, out var remaining);
+            if (remaining.Count > 0)
+            {
+                throw new ConfigException($"unexpected argument '{remaining[0]}'");
+            }
+
+            config = BrokerConfigLoader.Load(sources with { Environment = EnvironmentConfig.FromProcess() });
         }
-        catch (ArgumentException e)
+        catch (ConfigException e)
         {
-            await Console.Error.WriteLineAsync($"wharf: {e.Message}");
+            foreach (var error in e.Errors)
+            {
+                await Console.Error.WriteLineAsync($"wharf: {error}");
+            }
+
             return 2;
         }
 
@@ -41,13 +52,13 @@ internal static class StartCommand
         };
 
         var started = System.Diagnostics.Stopwatch.StartNew();
-        await using var broker = await KafkaBroker.StartAsync(options, loggerFactory, stopping.Token);
+        await using var broker = await KafkaBroker.StartAsync(config, loggerFactory, cancellationToken: stopping.Token);
         Console.WriteLine($"""
             Wharf {typeof(StartCommand).Assembly.GetName().Version?.ToString(3)} — Kafka-compatible broker (single node)
-              listener     PLAINTEXT://{options.Host}:{broker.Endpoint.Port} (advertised {broker.BootstrapServers})
+              listener     {config.Listeners[0]} (advertised {broker.BootstrapServers})
               data dir     {Path.GetFullPath(broker.DataDirectory)}
-              cluster id   {broker.Catalog.ClusterId}   node id {options.NodeId}
-              flush mode   {options.DefaultLogConfig.FlushMode.ToString().ToLowerInvariant()}
+              cluster id   {broker.Controller.Current.ClusterId}   node id {config.NodeId}
+              flush mode   {config.LogFlushMode}
               ready in     {started.ElapsedMilliseconds} ms — Ctrl+C to stop
             """);
         try

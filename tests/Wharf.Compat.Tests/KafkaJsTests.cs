@@ -28,8 +28,8 @@ public sealed class KafkaJsTests(ITestOutputHelper output)
         var described = Assert.Single(produced.Described);
         Assert.Equal(topic, described.Name);
         Assert.Equal([(0, 0), (1, 0), (2, 0)], described.Partitions.Select(p => (p.Partition, p.ErrorCode)));
-        Assert.All(described.Partitions, p => Assert.Equal(new Wharf.Server.BrokerOptions().NodeId, p.Leader));
-        Assert.Equal(Partitions, broker.Topics.Topics[topic].PartitionCount);
+        Assert.All(described.Partitions, p => Assert.Equal(broker.Controller.Config.NodeId, p.Leader));
+        Assert.Equal(Partitions, broker.Controller.Current.TopicsByName[topic].PartitionCount);
         Assert.All(produced.Sent, s => Assert.Equal(0, s.ErrorCode));
 
         // Two sends (gzip, then none), each one batch per partition: the second starts where the first ended.
@@ -59,7 +59,7 @@ public sealed class KafkaJsTests(ITestOutputHelper output)
         var deleted = await Scripts.RunNodeAsync<DeleteResult>("delete.js", broker.BootstrapServers, topic);
         Assert.True(deleted.ListedBefore, "listTopics did not show the topic before deleting it");
         Assert.False(deleted.ListedAfter, "listTopics still shows the deleted topic");
-        Assert.False(broker.Topics.Topics.ContainsKey(topic), "the broker still has the deleted topic");
+        Assert.False(broker.Controller.Current.TryGetTopic(topic, out _), "the broker still has the deleted topic");
     }
 
     private sealed record ProduceResult(

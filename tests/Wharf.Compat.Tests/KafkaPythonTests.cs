@@ -49,7 +49,7 @@ public sealed class KafkaPythonTests(ITestOutputHelper output)
         Assert.Equal([(topic, 36)], result.CreateAgainErrors.Select(e => (e[0].GetString(), e[1].GetInt32()))); // TOPIC_ALREADY_EXISTS
         Assert.Equal([(topic, 0)], result.DeleteErrors.Select(e => (e[0].GetString(), e[1].GetInt32())));
         Assert.False(result.ListedAfterDelete, "list_topics still shows the deleted topic");
-        Assert.False(broker.Topics.Topics.ContainsKey(topic), "the broker still has the deleted topic");
+        Assert.False(broker.Controller.Current.TryGetTopic(topic, out _), "the broker still has the deleted topic");
     }
 
     private sealed record RoundTrip(

@@ -21,7 +21,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _broker = await WharfBroker.StartAsync();
-        await _broker.Topics.CreateTopicAsync("t", 2, 1, new Dictionary<string, string?>(), false, CancellationToken.None);
+        await _broker.CreateTopicAsync("t", 2);
     }
 
     public async Task DisposeAsync() => await _broker.DisposeAsync();
@@ -102,7 +102,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task BatchOverMaxMessageBytes_IsMessageTooLarge()
     {
-        await _broker.Topics.CreateTopicAsync("small", 1, 1, new Dictionary<string, string?> { ["max.message.bytes"] = "1024" }, false, CancellationToken.None);
+        await _broker.CreateTopicAsync("small", 1, new Dictionary<string, string> { ["max.message.bytes"] = "1024" });
         var (error, end) = await ProduceRawAsync(Batch(new string('x', 4000)), "small");
         Assert.Equal(ErrorCode.MessageTooLarge, error);
         Assert.Equal(0, end);
@@ -136,7 +136,7 @@ public sealed class BadInputTests : IAsyncLifetime
         await connection.SendAsync(new CreateTopicsRequest { Topics = [new() { Name = name, NumPartitions = 1, ReplicationFactor = 1 }] }, 4);
         var response = await connection.ReceiveAsync<CreateTopicsResponse>(4);
         Assert.Equal((short)ErrorCode.InvalidTopicException, response.Topics[0].ErrorCode);
-        Assert.False(_broker.Topics.Topics.ContainsKey(name));
+        Assert.False(_broker.Controller.Current.TryGetTopic(name, out _));
     }
 
     [Fact]

@@ -21,7 +21,11 @@ public sealed class GoldenRequestTests
         // The broker advertises the proxy, so every connection the client makes goes through it.
         await using var proxy = new CapturingProxy();
         var port = FreePort();
-        await using var broker = await WharfBroker.StartAsync(new Wharf.Server.BrokerOptions { Port = port, AdvertisedPort = proxy.Port });
+        await using var broker = await WharfBroker.StartAsync(new Dictionary<string, string>
+        {
+            ["listeners"] = $"PLAINTEXT://127.0.0.1:{port}",
+            ["advertised.listeners"] = $"PLAINTEXT://127.0.0.1:{proxy.Port}",
+        });
         proxy.Target = $"127.0.0.1:{port}";
         var bootstrap = $"127.0.0.1:{proxy.Port}";
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())

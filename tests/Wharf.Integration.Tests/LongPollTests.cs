@@ -15,7 +15,7 @@ public sealed class LongPollTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _broker = await WharfBroker.StartAsync();
-        await _broker.Topics.CreateTopicAsync("poll", 1, 1, new Dictionary<string, string?>(), false, CancellationToken.None);
+        await _broker.CreateTopicAsync("poll");
     }
 
     public async Task DisposeAsync() => await _broker.DisposeAsync();

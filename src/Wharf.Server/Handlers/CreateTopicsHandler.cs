@@ -1,32 +1,36 @@
+using Wharf.Metadata;
 using Wharf.Protocol.Messages;
 
 namespace Wharf.Server.Handlers;
 
 /// <summary>
-/// CreateTopics (API 19), v2–4. Creates each topic through the catalog (name, partition count, replication
-/// factor, configs; -1 means the broker default), or only validates it. Thread-safety: stateless.
+/// CreateTopics (API 19), v2–4. Creates topics through the controller (name, partitions, replication factor or
+/// explicit assignments, configs; -1 means the broker default) or only validates them. Thread-safety: stateless.
 /// </summary>
-public sealed class CreateTopicsHandler(ITopicCatalog catalog, BrokerOptions options) : IRequestHandler<CreateTopicsRequest, CreateTopicsResponse>
+public sealed class CreateTopicsHandler(Controller controller) : IRequestHandler<CreateTopicsRequest, CreateTopicsResponse>
 {
     public static ApiVersionRange Versions => new(2, 4);
 
     public async ValueTask<CreateTopicsResponse?> HandleAsync(RequestContext context, CreateTopicsRequest request, CancellationToken cancellationToken)
     {
+        var topics = request.Topics.Select(t => new CreateTopicRequest(
+            t.Name,
+            t.NumPartitions,
+            t.ReplicationFactor,
+            [.. t.Configs.Select(c => new KeyValuePair<string, string?>(c.Name, c.Value))],
+            t.Assignments.Count == 0 ? null : t.Assignments.ToDictionary(a => a.PartitionIndex, a => (IReadOnlyList<int>)a.BrokerIds))).ToList();
+        var results = await controller.CreateTopicsAsync(topics, request.validateOnly, cancellationToken).ConfigureAwait(false);
         var response = new CreateTopicsResponse();
-        foreach (var topic in request.Topics)
+        foreach (var result in results)
         {
-            var partitions = topic.NumPartitions == -1 ? (topic.Assignments.Count > 0 ? topic.Assignments.Count : options.DefaultPartitions) : topic.NumPartitions;
-            var replicationFactor = topic.ReplicationFactor == -1 ? (short)1 : topic.ReplicationFactor;
-            var configs = topic.Configs.ToDictionary(c => c.Name, c => c.Value);
-            var result = await catalog.CreateTopicAsync(topic.Name, partitions, replicationFactor, configs, request.validateOnly, cancellationToken).ConfigureAwait(false);
             response.Topics.Add(new()
             {
-                Name = topic.Name,
+                Name = result.Name,
+                TopicId = result.TopicId,
                 ErrorCode = (short)result.Error,
-                ErrorMessage = result.Message,
-                TopicId = catalog.Topics.TryGetValue(topic.Name, out var created) ? created.TopicId : Guid.Empty,
-                NumPartitions = partitions,
-                ReplicationFactor = replicationFactor,
+                ErrorMessage = result.ErrorMessage,
+                NumPartitions = result.NumPartitions,
+                ReplicationFactor = result.ReplicationFactor,
             });
         }
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Wharf.Server;
 using Wharf.Testing;
 using Xunit.Abstractions;
 
@@ -8,15 +7,8 @@ namespace Wharf.Compat.Tests.Infrastructure;
 /// <summary>Starts an isolated in-process broker per test, with its warnings and errors in the test's output.</summary>
 public static class TestBroker
 {
-    public static Task<WharfBroker> StartAsync(ITestOutputHelper output, BrokerOptions? options = null) =>
-        WharfBroker.StartAsync(options, new TestOutputLoggerFactory(output));
-
-    /// <summary>Creates a topic directly through the catalogue (for tools that cannot create topics, like kcat).</summary>
-    public static async Task CreateTopicAsync(this WharfBroker broker, string name, int partitions)
-    {
-        var result = await broker.Topics.CreateTopicAsync(name, partitions, 1, new Dictionary<string, string?>(), validateOnly: false, CancellationToken.None);
-        Assert.True(result.Error == Wharf.Common.ErrorCode.None, $"creating {name}: {result.Error} {result.Message}");
-    }
+    public static Task<WharfBroker> StartAsync(ITestOutputHelper output, IReadOnlyDictionary<string, string>? settings = null) =>
+        WharfBroker.StartAsync(settings, new TestOutputLoggerFactory(output));
 
     /// <summary>A unique, valid topic name for one test.</summary>
     public static string TopicName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 249)];
