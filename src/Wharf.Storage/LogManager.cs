@@ -124,7 +124,10 @@ public sealed class LogManager : IDisposable
         HadCleanShutdown = File.Exists(marker);
         var recoveryPoints = ReadCheckpoint(LogFileNames.RecoveryPointCheckpoint);
         var startOffsets = ReadCheckpoint(LogFileNames.LogStartOffsetCheckpoint);
-        if (!HadCleanShutdown)
+        // A data directory that never held a log has nothing to recover: no warning on a first start.
+        var everUsed = File.Exists(Path.Combine(dataDirectory, LogFileNames.RecoveryPointCheckpoint))
+            || Directory.EnumerateDirectories(dataDirectory).Any(d => LogFileNames.TryParsePartitionDirectory(Path.GetFileName(d), out _, out _));
+        if (!HadCleanShutdown && everUsed)
         {
             _logger.LogWarning("No {Marker} in {Directory}: the last stop was not clean; recovering logs from their recovery points", LogFileNames.CleanShutdownMarker, dataDirectory);
         }
