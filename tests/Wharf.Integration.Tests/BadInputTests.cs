@@ -120,6 +120,32 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DecompressionBomb_ToACompactedTopic_IsRefusedWithoutHarm()
+    {
+        await _broker.CreateTopicAsync("compacted", 1, new Dictionary<string, string> { ["cleanup.policy"] = "compact" });
+        var bomb = new RecordBatchBuilder(CompressionType.Zstd).Append(1, Encoding.UTF8.GetBytes("k"), new byte[64 << 20]).ToArray();
+        Assert.True(bomb.Length < 64 * 1024, $"the bomb should be small on the wire, is {bomb.Length} bytes");
+
+        var (error, end) = await ProduceRawAsync(bomb, "compacted");
+        Assert.Equal(ErrorCode.MessageTooLarge, error);
+        Assert.Equal(0, end);
+
+        var keyed = new RecordBatchBuilder(CompressionType.Zstd).Append(1, Encoding.UTF8.GetBytes("k"), Encoding.UTF8.GetBytes("v")).ToArray();
+        (error, end) = await ProduceRawAsync(keyed, "compacted");
+        Assert.Equal(ErrorCode.None, error);
+        Assert.Equal(1, end);
+    }
+
+    [Fact]
+    public async Task RecordWithoutKey_ToACompactedTopic_IsInvalidRecord()
+    {
+        await _broker.CreateTopicAsync("compacted-keys", 1, new Dictionary<string, string> { ["cleanup.policy"] = "compact" });
+        var (error, end) = await ProduceRawAsync(Batch("no key"), "compacted-keys");
+        Assert.Equal(ErrorCode.InvalidRecord, error);
+        Assert.Equal(0, end);
+    }
+
+    [Fact]
     public async Task ProduceToAnUnknownPartition_IsUnknownTopicOrPartition()
     {
         var (error, _) = await ProduceRawAsync(Batch("x"), "t", partition: 7);

@@ -2,7 +2,6 @@ using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Wharf.Common;
 using Wharf.Protocol.Messages;
-using Wharf.Records;
 using Wharf.Replication;
 using Wharf.Storage;
 
@@ -69,21 +68,11 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
         try
         {
             bytes.CopyTo(buffer);
-            var error = RecordBatchValidator.ValidateHeader(buffer.AsSpan(0, length), out var header);
-            if (error == RecordBatchError.None && header.TotalSize != length)
+            var (error, message) = ProduceValidation.Validate(buffer.AsSpan(0, length), partition.Log.Config);
+            if (error != ErrorCode.None)
             {
-                return PartitionOutcome.Failed(ErrorCode.InvalidRecord, "a produce request must carry exactly one record batch per partition");
-            }
-
-            if (error == RecordBatchError.None && header.Compression == CompressionType.None)
-            {
-                error = RecordBatchValidator.ValidateRecords(header, buffer.AsSpan(RecordBatchLayout.RecordsOffset, length - RecordBatchLayout.RecordsOffset));
-            }
-
-            if (error != RecordBatchError.None)
-            {
-                logger.LogInformation("Rejected a batch for {Partition}: {Error}", topicPartition, error);
-                return PartitionOutcome.Failed(error.ToErrorCode(), $"invalid record batch: {error}");
+                logger.LogInformation("Rejected a batch for {Partition}: {Error}", topicPartition, message);
+                return PartitionOutcome.Failed(error, message!);
             }
 
             var info = await partition.AppendAsLeaderAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
