@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Wharf.Protocol;
 using Wharf.Protocol.Codec;
+using Wharf.TestKit;
 using Wharf.Testing;
 
 namespace Wharf.Integration.Tests;

@@ -3,13 +3,13 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Wharf.Integration.Tests;
+namespace Wharf.TestKit;
 
 /// <summary>
 /// A TCP proxy on 127.0.0.1 that forwards a client to the broker and keeps every request frame the client
 /// sends (without its size prefix). Used to get real clients' request bytes for golden tests.
 /// </summary>
-internal sealed class CapturingProxy : IAsyncDisposable
+public sealed class CapturingProxy : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
