@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Wharf.Common;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
@@ -58,55 +58,11 @@ public sealed partial class LogEnvironment
     /// <summary>fsyncs a directory so that creates, renames and deletes in it survive a crash (Linux/macOS).</summary>
     internal void FsyncDirectory(string directory)
     {
-        if (OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
-        var fd = Native.Open(directory, 0 /* O_RDONLY */);
-        if (fd < 0)
-        {
-            throw new IOException($"Cannot open directory {directory} to fsync it (errno {Marshal.GetLastPInvokeError()}).");
-        }
-
-        try
-        {
-            if (Native.Fsync(fd) != 0)
-            {
-                throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()}).");
-            }
-        }
-        finally
-        {
-            _ = Native.Close(fd);
-        }
-
+        DurableFiles.FsyncDirectory(directory);
         FsyncObserver?.Invoke(directory);
     }
 
     /// <summary>Writes <paramref name="contents"/> to <paramref name="path"/> atomically: temp file, fsync, rename, fsync dir.</summary>
-    internal void WriteFileAtomically(string path, ReadOnlySpan<byte> contents)
-    {
-        var temp = path + LogFileNames.TempSuffix;
-        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            RandomAccess.Write(handle, contents, 0);
-            Fsync(handle, temp);
-        }
-
-        File.Move(temp, path, overwrite: true);
-        FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-    }
-
-    private static partial class Native
-    {
-        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        internal static partial int Open(string path, int flags);
-
-        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        internal static partial int Fsync(int fd);
-
-        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-        internal static partial int Close(int fd);
-    }
+    internal void WriteFileAtomically(string path, ReadOnlySpan<byte> contents) =>
+        DurableFiles.WriteAtomically(path, contents, FsyncObserver);
 }

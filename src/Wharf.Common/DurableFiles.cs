@@ -1,14 +1,14 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Wharf.Metadata;
+namespace Wharf.Common;
 
 /// <summary>
-/// fsync helpers for the metadata files: a file's data, a directory's entries (so creates and renames survive a
-/// crash), and atomic whole-file replacement (temp file, fsync, rename, fsync the directory).
+/// fsync helpers for every file Wharf must not lose: a file's data, a directory's entries (so creates and renames
+/// survive a crash), and atomic whole-file replacement (temp file, fsync, rename, fsync the directory).
 /// Thread-safety: stateless.
 /// </summary>
-internal static partial class DurableFiles
+public static partial class DurableFiles
 {
     public const string TempSuffix = ".tmp";
 
@@ -41,18 +41,24 @@ internal static partial class DurableFiles
         }
     }
 
-    /// <summary>Replaces <paramref name="path"/> with <paramref name="contents"/> so a crash leaves the old or the new file.</summary>
-    public static void WriteAtomically(string path, ReadOnlySpan<byte> contents)
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="contents"/> so a crash leaves the old or the new file.
+    /// <paramref name="fsynced"/> is told each path fsync'd (the temp file, then the directory).
+    /// </summary>
+    public static void WriteAtomically(string path, ReadOnlySpan<byte> contents, Action<string>? fsynced = null)
     {
         var temp = path + TempSuffix;
         using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             RandomAccess.Write(handle, contents, 0);
             Fsync(handle);
+            fsynced?.Invoke(temp);
         }
 
         File.Move(temp, path, overwrite: true);
-        FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        FsyncDirectory(directory);
+        fsynced?.Invoke(directory);
     }
 
     private static partial class Native
