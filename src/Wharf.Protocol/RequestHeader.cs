@@ -33,12 +33,7 @@ public sealed class RequestHeader
 
         if (headerVersion >= 2)
         {
-            var count = reader.ReadTaggedFieldCount();
-            for (var i = 0; i < count; i++)
-            {
-                var (tag, size) = reader.ReadTaggedFieldHeader();
-                (header.UnknownTaggedFields ??= []).Add(new RawTaggedField(tag, reader.ReadRawBytes(size)));
-            }
+            header.UnknownTaggedFields = reader.ReadUnknownTaggedFields();
         }
 
         return header;

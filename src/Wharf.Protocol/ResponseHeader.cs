@@ -14,12 +14,7 @@ public sealed class ResponseHeader
         var header = new ResponseHeader { CorrelationId = reader.ReadInt32() };
         if (headerVersion >= 1)
         {
-            var count = reader.ReadTaggedFieldCount();
-            for (var i = 0; i < count; i++)
-            {
-                var (tag, size) = reader.ReadTaggedFieldHeader();
-                (header.UnknownTaggedFields ??= []).Add(new RawTaggedField(tag, reader.ReadRawBytes(size)));
-            }
+            header.UnknownTaggedFields = reader.ReadUnknownTaggedFields();
         }
 
         return header;

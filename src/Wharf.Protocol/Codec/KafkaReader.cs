@@ -218,6 +218,20 @@ public ref struct KafkaReader
         return ((int)tag, (int)size);
     }
 
+    /// <summary>A tagged-field block none of whose tags this reader knows (e.g. the request header's), kept raw.</summary>
+    public List<RawTaggedField>? ReadUnknownTaggedFields()
+    {
+        List<RawTaggedField>? fields = null;
+        var count = ReadTaggedFieldCount();
+        for (var i = 0; i < count; i++)
+        {
+            var (tag, size) = ReadTaggedFieldHeader();
+            (fields ??= []).Add(new RawTaggedField(tag, ReadRawBytes(size)));
+        }
+
+        return fields;
+    }
+
     /// <summary>A reader over the next <paramref name="size"/> bytes; this reader moves past them.</summary>
     public KafkaReader ReadSubReader(int size)
     {

@@ -61,19 +61,7 @@ public ref struct KafkaWriter
 
     public void WriteUuid(Guid value) => value.TryWriteBytes(Reserve(16), bigEndian: true, out _);
 
-    public void WriteUnsignedVarint(uint value)
-    {
-        var span = EnsureSpan(5);
-        var i = 0;
-        while (value >= 0x80)
-        {
-            span[i++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        span[i++] = (byte)value;
-        _buffered += i;
-    }
+    public void WriteUnsignedVarint(uint value) => WriteUnsignedVarlong(value);
 
     public void WriteUnsignedVarlong(ulong value)
     {
