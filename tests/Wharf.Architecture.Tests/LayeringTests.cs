@@ -17,10 +17,11 @@ public class LayeringTests
         ["Wharf.Configuration"] = ["Wharf.Common"],
         ["Wharf.Metadata"] = ["Wharf.Protocol", "Wharf.Configuration", "Wharf.Records", "Wharf.Common"],
         ["Wharf.Replication"] = ["Wharf.Storage", "Wharf.Metadata", "Wharf.Records", "Wharf.Common"],
+        ["Wharf.Coordinator"] = ["Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
         ["Wharf.Network"] = ["Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
-        ["Wharf.Server"] = ["Wharf.Network", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
-        ["Wharf.Testing"] = ["Wharf.Server", "Wharf.Network", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
-        ["wharf"] = ["Wharf.Server", "Wharf.Network", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
+        ["Wharf.Server"] = ["Wharf.Network", "Wharf.Coordinator", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
+        ["Wharf.Testing"] = ["Wharf.Server", "Wharf.Network", "Wharf.Coordinator", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
+        ["wharf"] = ["Wharf.Server", "Wharf.Network", "Wharf.Coordinator", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
     };
 
     public static TheoryData<string> Assemblies() => [.. Allowed.Keys];
