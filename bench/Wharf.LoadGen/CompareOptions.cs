@@ -1,0 +1,113 @@
+using System.Globalization;
+
+namespace Wharf.LoadGen;
+
+/// <summary>Settings of one <c>compare</c> run, from the command line.</summary>
+public sealed record CompareOptions
+{
+    public static readonly string[] AllTargets = ["wharf", "ceiling", "nats", "redis"];
+
+    public long Messages { get; init; } = 1_000_000;
+
+    public int Runs { get; init; } = 3;
+
+    public long WarmUpMessages { get; init; } = 100_000;
+
+    public int[] Sizes { get; init; } = [1024, 100];
+
+    public string[] Only { get; init; } = AllTargets;
+
+    /// <summary>"lazy", "strict" or both.</summary>
+    public string[] Durabilities { get; init; } = ["lazy", "strict"];
+
+    public bool Latency { get; init; } = true;
+
+    public int LatencyRate { get; init; } = 20_000;
+
+    public TimeSpan LatencyDuration { get; init; } = TimeSpan.FromSeconds(10);
+
+    public bool Scaling { get; init; } = true;
+
+    public int[] ScalingPartitions { get; init; } = [1, 8, 64, 512];
+
+    public int[] ScalingProducers { get; init; } = [1, 4];
+
+    public long ScalingMessages { get; init; } = 500_000;
+
+    /// <summary>Backlog consumed from disk after dropping the page cache, in MiB of 1 KiB messages (0 = skip).</summary>
+    public long BacklogMiB { get; init; } = 2048;
+
+    public string? JsonPath { get; init; }
+
+    public string Scratch { get; init; } = Path.Combine(Path.GetTempPath(), "wharf-loadgen");
+
+    public bool Quick { get; init; }
+
+    public const string Usage = """
+        usage: Wharf.LoadGen compare [options]
+          --quick                 small counts, 1 run, no backlog (a few minutes)
+          --messages N            messages per run (default 1000000)
+          --runs N                measured runs after one warm-up (default 3)
+          --warmup N              warm-up messages (default 100000)
+          --sizes 1024,100        message sizes in bytes
+          --only wharf,ceiling,nats,redis
+          --durability lazy,strict
+          --no-latency | --latency-seconds S | --rate N   (default 10 s at 20000 msg/s)
+          --no-scaling | --partitions 1,8,64,512 | --producers 1,4 | --scaling-messages N
+          --backlog-mib N         backlog consumed from disk (default 2048; 0 = skip)
+          --json PATH             where to write the JSON results (default ./wharf-compare-<utc>.json)
+          --scratch DIR           parent of the fresh data directories (default $TMPDIR/wharf-loadgen)
+        """;
+
+    public static CompareOptions Parse(string[] args)
+    {
+        var options = args.Contains("--quick")
+            ? new CompareOptions
+            {
+                Quick = true, Messages = 200_000, Runs = 1, WarmUpMessages = 20_000, LatencyDuration = TimeSpan.FromSeconds(5),
+                ScalingPartitions = [1, 8, 512], ScalingProducers = [1], ScalingMessages = 100_000, BacklogMiB = 0,
+            }
+            : new CompareOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--quick" => options,
+                "--messages" => options with { Messages = long.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--runs" => options with { Runs = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--warmup" => options with { WarmUpMessages = long.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--sizes" => options with { Sizes = Ints(Next()) },
+                "--only" => options with { Only = Words(Next(), AllTargets) },
+                "--durability" => options with { Durabilities = Words(Next(), ["lazy", "strict"]) },
+                "--no-latency" => options with { Latency = false },
+                "--latency-seconds" => options with { LatencyDuration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
+                "--rate" => options with { LatencyRate = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--no-scaling" => options with { Scaling = false },
+                "--partitions" => options with { ScalingPartitions = Ints(Next()) },
+                "--producers" => options with { ScalingProducers = Ints(Next()) },
+                "--scaling-messages" => options with { ScalingMessages = long.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--backlog-mib" => options with { BacklogMiB = long.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--json" => options with { JsonPath = Next() },
+                "--scratch" => options with { Scratch = Next() },
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+        }
+
+        if (options.Messages < 1 || options.Runs < 1 || options.Sizes.Any(s => s < 16))
+        {
+            throw new ArgumentException("--messages and --runs must be at least 1 and sizes at least 16 bytes");
+        }
+
+        return options;
+    }
+
+    private static int[] Ints(string text) => [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
+
+    private static string[] Words(string text, string[] allowed)
+    {
+        var words = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = words.Except(allowed).ToList();
+        return unknown.Count == 0 ? words : throw new ArgumentException($"unknown {string.Join(", ", unknown)}; choose from {string.Join(", ", allowed)}");
+    }
+}

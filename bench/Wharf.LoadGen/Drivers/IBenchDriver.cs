@@ -1,0 +1,97 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+
+namespace Wharf.LoadGen.Drivers;
+
+/// <summary>
+/// One messaging system driven through its own client library: create a stream (topic), produce a count of
+/// fixed-size messages with a durable-ack wait, consume them all from the beginning, and measure end-to-end
+/// latency at a fixed rate. Every method throws when a message is lost or refused, so a figure is never
+/// reported for work that did not happen.
+/// Thread-safety: one caller at a time.
+/// </summary>
+public interface IBenchDriver : IAsyncDisposable
+{
+    /// <summary>Whether <see cref="ProduceAsync"/> can run several producers at once (only Kafka clients here).</summary>
+    bool SupportsPartitions { get; }
+
+    /// <summary>False for librdkafka's mock cluster, which keeps only the newest few MB of each partition.</summary>
+    bool SupportsConsume => true;
+
+    Task CreateAsync(string stream, int partitions);
+
+    Task ProduceAsync(string stream, long count, byte[] payload, int producers);
+
+    Task ConsumeAsync(string stream, long count, int partitions);
+
+    /// <summary>Produces at <paramref name="rate"/> msg/s for <paramref name="duration"/> while one consumer reads;
+    /// returns the end-to-end latency of every message after the first second, in <see cref="Stopwatch"/> ticks.</summary>
+    Task<long[]> LatencyAsync(string stream, int rate, TimeSpan duration, int size);
+
+    Task DeleteAsync(string stream);
+}
+
+/// <summary>What a consumer needs from a message: its size and, for latency runs, its send stamp and sequence.</summary>
+public readonly record struct Probe(int Length, long Stamp, long Sequence)
+{
+    public static Probe Read(ReadOnlySpan<byte> payload) => payload.Length >= 16
+        ? new Probe(payload.Length, BinaryPrimitives.ReadInt64LittleEndian(payload), BinaryPrimitives.ReadInt64LittleEndian(payload[8..]))
+        : new Probe(payload.Length, 0, 0);
+
+    /// <summary>Writes the send stamp (now) and sequence into the first 16 bytes of a latency payload.</summary>
+    public static void WriteStamp(Span<byte> payload, long sequence)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(payload, Stopwatch.GetTimestamp());
+        BinaryPrimitives.WriteInt64LittleEndian(payload[8..], sequence);
+    }
+}
+
+/// <summary>Fixed-rate pacing without spinning (a spinning generator would steal a core from the broker).</summary>
+public sealed class Pacer(int rate)
+{
+    private readonly long _start = Stopwatch.GetTimestamp();
+
+    /// <summary>How many messages should have been sent by now.</summary>
+    public long Due => (long)(Stopwatch.GetElapsedTime(_start).TotalSeconds * rate);
+
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_start);
+
+    public static void Nap() => Thread.Sleep(1);
+}
+
+/// <summary>Collects latencies by sequence number so duplicates and losses are visible.</summary>
+public sealed class LatencyRecorder(long expected, long skipBelow)
+{
+    private readonly long[] _latencies = new long[expected];
+    private long _received;
+
+    public long Received => Interlocked.Read(ref _received);
+
+    public void Record(in Probe probe)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (probe.Sequence >= 0 && probe.Sequence < _latencies.Length)
+        {
+            _latencies[probe.Sequence] = now - probe.Stamp;
+        }
+
+        Interlocked.Increment(ref _received);
+    }
+
+    public long[] Result(long sent) => _latencies.Take((int)Math.Min(sent, _latencies.Length)).Skip((int)skipBelow).ToArray();
+
+    /// <summary>Waits until <paramref name="sent"/> messages arrived or <paramref name="timeout"/> passed.</summary>
+    public async Task WaitForAsync(long sent, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (Received < sent)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException($"only {Received} of {sent} latency messages arrived within {timeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(5).ConfigureAwait(false);
+        }
+    }
+}

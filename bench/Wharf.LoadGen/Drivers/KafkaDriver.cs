@@ -1,0 +1,245 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+
+namespace Wharf.LoadGen.Drivers;
+
+/// <summary>
+/// Confluent.Kafka (librdkafka 2.16.0) against a Kafka-protocol broker: Wharf, or librdkafka's own in-process mock
+/// cluster (<c>test.mock.num.brokers=1</c>), which is the client ceiling — the most this generator can push on
+/// this machine (for produce only: the mock keeps just the newest few MB of a partition). The mock cluster is owned by an anchor producer created per stream, so its memory is freed when
+/// the stream is deleted; the measured clients connect to it over loopback exactly as they connect to Wharf.
+/// Producer: acks=all, linger.ms=5, batch.size=1000000, no compression (linger.ms=1 in latency runs).
+/// Consumer: assigned partitions from the beginning, 8 MiB per partition per fetch, no group or commits.
+/// Thread-safety: one caller at a time; producers run on their own threads inside <see cref="ProduceAsync"/>.
+/// </summary>
+public sealed class KafkaDriver : IBenchDriver
+{
+    private readonly string? _bootstrapServers;
+    private IProducer<Null, byte[]>? _mockAnchor;
+    private string _servers;
+
+    /// <param name="bootstrapServers">The broker, or null for librdkafka's mock cluster.</param>
+    public KafkaDriver(string? bootstrapServers)
+    {
+        _bootstrapServers = bootstrapServers;
+        _servers = bootstrapServers ?? "";
+    }
+
+    public bool SupportsPartitions => _bootstrapServers is not null;
+
+    public bool SupportsConsume => _bootstrapServers is not null;
+
+    public async Task CreateAsync(string stream, int partitions)
+    {
+        if (_bootstrapServers is null)
+        {
+            _mockAnchor?.Dispose();
+            var anchorConfig = new ProducerConfig();
+            anchorConfig.Set("test.mock.num.brokers", "1");
+            _mockAnchor = new ProducerBuilder<Null, byte[]>(anchorConfig).Build();
+            using var mockAdmin = new DependentAdminClientBuilder(_mockAnchor.Handle).Build();
+            var broker = mockAdmin.GetMetadata(TimeSpan.FromSeconds(10)).Brokers.Single();
+            _servers = $"{broker.Host}:{broker.Port}";
+
+            // The mock cluster has no controller for CreateTopics; it creates a topic on first use.
+            return;
+        }
+
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _servers }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = stream, NumPartitions = partitions, ReplicationFactor = 1 }]).ConfigureAwait(false);
+    }
+
+    public async Task DeleteAsync(string stream)
+    {
+        if (_bootstrapServers is null)
+        {
+            _mockAnchor?.Dispose();
+            _mockAnchor = null;
+            return;
+        }
+
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _servers }).Build();
+        await admin.DeleteTopicsAsync([stream]).ConfigureAwait(false);
+    }
+
+    public async Task ProduceAsync(string stream, long count, byte[] payload, int producers)
+    {
+        var share = count / producers;
+        var tasks = Enumerable.Range(0, producers)
+            .Select(p => Task.Factory.StartNew(() => ProduceOne(stream, p == 0 ? count - share * (producers - 1) : share, payload), TaskCreationOptions.LongRunning))
+            .ToArray();
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    public Task ConsumeAsync(string stream, long count, int partitions) =>
+        Task.Factory.StartNew(() => ConsumeAll(stream, count, partitions, null), TaskCreationOptions.LongRunning);
+
+    public async Task<long[]> LatencyAsync(string stream, int rate, TimeSpan duration, int size)
+    {
+        var total = (long)(rate * duration.TotalSeconds);
+        var recorder = new LatencyRecorder(total, skipBelow: rate);
+        using var stop = new CancellationTokenSource();
+        var consumer = Task.Factory.StartNew(() => ConsumeAll(stream, total, 1, recorder), TaskCreationOptions.LongRunning);
+        var sent = await Task.Factory.StartNew(() => ProducePaced(stream, total, rate, size), TaskCreationOptions.LongRunning).ConfigureAwait(false);
+        await consumer.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        return recorder.Result(sent);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _mockAnchor?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private ProducerConfig ProducerConfig(double lingerMs) => new()
+    {
+        BootstrapServers = _servers,
+        Acks = Acks.All,
+        LingerMs = lingerMs,
+        BatchSize = 1_000_000,
+        CompressionType = CompressionType.None,
+        EnableIdempotence = false,
+        QueueBufferingMaxKbytes = 256 * 1024,
+        QueueBufferingMaxMessages = 1_000_000,
+        DeliveryReportFields = "status",
+    };
+
+    private void ProduceOne(string stream, long count, byte[] payload)
+    {
+        using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig(5)).Build();
+        var delivery = new DeliveryTracker();
+        var message = new Message<Null, byte[]> { Value = payload };
+        for (long i = 0; i < count; i++)
+        {
+            Produce(producer, stream, message, delivery.OnDelivery);
+        }
+
+        Finish(producer, delivery, count);
+    }
+
+    private long ProducePaced(string stream, long total, int rate, int size)
+    {
+        using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig(1)).Build();
+        var delivery = new DeliveryTracker();
+        var payload = new byte[size];
+        Random.Shared.NextBytes(payload);
+        var message = new Message<Null, byte[]> { Value = payload };
+        var pacer = new Pacer(rate);
+        long sent = 0;
+        while (sent < total)
+        {
+            var due = Math.Min(total, pacer.Due);
+            for (; sent < due; sent++)
+            {
+                // Produce copies the value synchronously, so one buffer can be re-stamped for every message.
+                Probe.WriteStamp(payload, sent);
+                Produce(producer, stream, message, delivery.OnDelivery);
+            }
+
+            Pacer.Nap();
+        }
+
+        Finish(producer, delivery, total);
+        return sent;
+    }
+
+    private static void Produce(IProducer<Null, byte[]> producer, string stream, Message<Null, byte[]> message, Action<DeliveryReport<Null, byte[]>> onDelivery)
+    {
+        while (true)
+        {
+            try
+            {
+                producer.Produce(stream, message, onDelivery);
+                return;
+            }
+            catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                producer.Poll(TimeSpan.FromMilliseconds(2));
+            }
+        }
+    }
+
+    private static void Finish(IProducer<Null, byte[]> producer, DeliveryTracker delivery, long count)
+    {
+        var left = producer.Flush(TimeSpan.FromMinutes(5));
+        if (left > 0 || delivery.Failed > 0 || delivery.Delivered != count)
+        {
+            throw new InvalidOperationException($"produce failed: {delivery.Delivered} of {count} acknowledged, {delivery.Failed} failed ({delivery.FirstError}), {left} still queued");
+        }
+    }
+
+    private void ConsumeAll(string stream, long count, int partitions, LatencyRecorder? recorder)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = _servers,
+            GroupId = $"wharf-loadgen-{Guid.NewGuid():N}",
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            FetchMaxBytes = 52_428_800,
+            MaxPartitionFetchBytes = 8 * 1024 * 1024,
+            FetchWaitMaxMs = 100,
+            FetchMinBytes = 1,
+            QueuedMaxMessagesKbytes = 128 * 1024,
+        };
+        using var consumer = new ConsumerBuilder<Ignore, Probe>(config).SetValueDeserializer(new ProbeDeserializer()).Build();
+
+        // Every partition the topic has: the mock cluster creates topics on first use with several partitions.
+        using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
+        {
+            var topic = admin.GetMetadata(stream, TimeSpan.FromSeconds(10)).Topics.Single();
+            partitions = Math.Max(partitions, topic.Partitions.Count);
+        }
+
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(stream, p, Offset.Beginning)));
+        long received = 0;
+        var lastProgress = Environment.TickCount64;
+        while (received < count)
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
+            if (result?.Message is { } message)
+            {
+                received++;
+                recorder?.Record(message.Value);
+                lastProgress = Environment.TickCount64;
+            }
+            else if (Environment.TickCount64 - lastProgress > 30_000)
+            {
+                throw new TimeoutException($"consumer stalled at {received} of {count}");
+            }
+        }
+
+        consumer.Close();
+    }
+
+    private sealed class ProbeDeserializer : IDeserializer<Probe>
+    {
+        public Probe Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context) => Probe.Read(data);
+    }
+
+    private sealed class DeliveryTracker
+    {
+        private long _delivered;
+        private long _failed;
+
+        public long Delivered => Interlocked.Read(ref _delivered);
+
+        public long Failed => Interlocked.Read(ref _failed);
+
+        public string? FirstError { get; private set; }
+
+        public void OnDelivery(DeliveryReport<Null, byte[]> report)
+        {
+            if (report.Error.IsError)
+            {
+                FirstError ??= report.Error.Reason;
+                Interlocked.Increment(ref _failed);
+            }
+            else
+            {
+                Interlocked.Increment(ref _delivered);
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Buffers;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace Wharf.LoadGen.Drivers;
+
+/// <summary>
+/// NATS JetStream through NATS.Net: one file-store stream (R1) per run; publishes with a sliding window of 1,000
+/// un-acknowledged <c>PublishAsync</c> calls (each ack checked), reads back with an ordered consumer in batches of
+/// 1,000. The window is the one that measured fastest on this machine (machine-and-peers.md §3).
+/// Thread-safety: one caller at a time.
+/// </summary>
+public sealed class NatsDriver(int port) : IBenchDriver
+{
+    private const int Window = 1_000;
+
+    private readonly NatsConnection _connection = new(new NatsOpts { Url = $"nats://127.0.0.1:{port}", Name = "wharf-loadgen" });
+    private readonly ProbeDeserializer _deserializer = new();
+
+    public bool SupportsPartitions => false;
+
+    private NatsJSContext JetStream => new(_connection);
+
+    public async Task CreateAsync(string stream, int partitions) =>
+        await JetStream.CreateStreamAsync(new StreamConfig(stream, [$"{stream}.>"]) { Storage = StreamConfigStorage.File, NumReplicas = 1 }).ConfigureAwait(false);
+
+    public async Task DeleteAsync(string stream) => await JetStream.DeleteStreamAsync(stream).ConfigureAwait(false);
+
+    public async Task ProduceAsync(string stream, long count, byte[] payload, int producers)
+    {
+        var js = JetStream;
+        var subject = $"{stream}.data";
+        var window = new Queue<ValueTask<PubAckResponse>>(Window);
+        for (long i = 0; i < count; i++)
+        {
+            window.Enqueue(js.PublishAsync(subject, payload));
+            if (window.Count >= Window)
+            {
+                (await window.Dequeue().ConfigureAwait(false)).EnsureSuccess();
+            }
+        }
+
+        while (window.Count > 0)
+        {
+            (await window.Dequeue().ConfigureAwait(false)).EnsureSuccess();
+        }
+    }
+
+    public async Task ConsumeAsync(string stream, long count, int partitions) => await ConsumeAllAsync(stream, count, null).ConfigureAwait(false);
+
+    public async Task<long[]> LatencyAsync(string stream, int rate, TimeSpan duration, int size)
+    {
+        var total = (long)(rate * duration.TotalSeconds);
+        var recorder = new LatencyRecorder(total, skipBelow: rate);
+        var consumer = ConsumeAllAsync(stream, total, recorder);
+        var js = JetStream;
+        var subject = $"{stream}.data";
+        var window = new Queue<ValueTask<PubAckResponse>>(Window);
+        var pacer = new Pacer(rate);
+        long sent = 0;
+        while (sent < total)
+        {
+            var due = Math.Min(total, pacer.Due);
+            for (; sent < due; sent++)
+            {
+                // NATS.Net copies the payload into its write buffer before PublishAsync returns, but a fresh
+                // array per message keeps that assumption out of the measurement.
+                var payload = new byte[size];
+                Probe.WriteStamp(payload, sent);
+                window.Enqueue(js.PublishAsync(subject, payload));
+                while (window.Count > 0 && (window.Peek().IsCompleted || window.Count >= Window))
+                {
+                    (await window.Dequeue().ConfigureAwait(false)).EnsureSuccess();
+                }
+            }
+
+            await Task.Delay(1).ConfigureAwait(false);
+        }
+
+        while (window.Count > 0)
+        {
+            (await window.Dequeue().ConfigureAwait(false)).EnsureSuccess();
+        }
+
+        await consumer.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        return recorder.Result(sent);
+    }
+
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    private async Task ConsumeAllAsync(string stream, long count, LatencyRecorder? recorder)
+    {
+        var consumer = await JetStream.CreateOrderedConsumerAsync(stream, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All }).ConfigureAwait(false);
+        long received = 0;
+        using var stall = new CancellationTokenSource();
+        await foreach (var message in consumer.ConsumeAsync(_deserializer, new NatsJSConsumeOpts { MaxMsgs = 1_000 }, stall.Token).ConfigureAwait(false))
+        {
+            stall.CancelAfter(TimeSpan.FromSeconds(30));
+            recorder?.Record(message.Data);
+            if (++received >= count)
+            {
+                break;
+            }
+        }
+    }
+
+    private sealed class ProbeDeserializer : INatsDeserialize<Probe>
+    {
+        public Probe Deserialize(in ReadOnlySequence<byte> buffer)
+        {
+            Span<byte> head = stackalloc byte[16];
+            var length = (int)buffer.Length;
+            if (length < 16)
+            {
+                return new Probe(length, 0, 0);
+            }
+
+            buffer.Slice(0, 16).CopyTo(head);
+            return Probe.Read(head) with { Length = length };
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+
+namespace Wharf.LoadGen;
+
+/// <summary>
+/// CPU time and memory of a Linux process from <c>/proc</c>: utime+stime (all threads) and VmRSS/VmHWM.
+/// CPU-µs per message is the stable figure on a shared 2-core machine; wall-clock rates are not.
+/// Thread-safety: stateless.
+/// </summary>
+public static class ProcessStats
+{
+    // USER_HZ: the unit of utime/stime in /proc/PID/stat. 100 on every Linux build this runs on.
+    private const double TicksPerSecond = 100.0;
+
+    /// <summary>utime + stime of <paramref name="pid"/> in seconds (0 if the process is gone).</summary>
+    public static double CpuSeconds(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+
+        // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
+        // What follows starts at field 3 (state); utime and stime are fields 14 and 15.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var utime = long.Parse(fields[11], CultureInfo.InvariantCulture);
+        var stime = long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return (utime + stime) / TicksPerSecond;
+    }
+
+    public static double OwnCpuSeconds() => CpuSeconds(Environment.ProcessId);
+
+    /// <summary>Resident set size now, in MiB (VmRSS).</summary>
+    public static double RssMiB(int pid) => StatusKiB(pid, "VmRSS:") / 1024.0;
+
+    /// <summary>Peak resident set size since start, in MiB (VmHWM).</summary>
+    public static double PeakRssMiB(int pid) => StatusKiB(pid, "VmHWM:") / 1024.0;
+
+    private static long StatusKiB(int pid, string key)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith(key, StringComparison.Ordinal))
+                {
+                    return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return 0;
+    }
+
+    /// <summary>The 1, 5 and 15 minute load averages, as <c>uptime</c> prints them.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+}
