@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Wharf.Protocol;
 using Wharf.Protocol.Codec;
@@ -13,15 +14,18 @@ namespace Wharf.Network;
 /// order they arrive and each response is written before the next request is read — so responses go out
 /// in request order, as Kafka clients require, and a client that pipelines gets backpressure from the
 /// pipe. Concurrency comes from connections. A bad frame or a processor's <see cref="CloseConnectionException"/>
-/// closes only that connection, with a log line saying why.
+/// closes only that connection, with a log line saying why. When the host stops, every connection is closed.
 /// Thread-safety: one instance serves all connections; it holds no per-connection state.
 /// </summary>
-public sealed class KafkaConnectionHandler(IRequestProcessor processor, NetworkOptions options, ILogger<KafkaConnectionHandler> logger) : ConnectionHandler
+public sealed class KafkaConnectionHandler(IRequestProcessor processor, NetworkOptions options, IHostApplicationLifetime lifetime, ILogger<KafkaConnectionHandler> logger) : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var info = new ConnectionInfo(connection.ConnectionId, connection.RemoteEndPoint, connection.LocalEndPoint, options.ListenerName);
-        var cancellation = connection.ConnectionClosed;
+
+        // A stopping broker closes its connections (clients reconnect elsewhere) instead of waiting for them.
+        using var closing = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
+        var cancellation = closing.Token;
         try
         {
             await ServeAsync(connection.Transport, info, cancellation);

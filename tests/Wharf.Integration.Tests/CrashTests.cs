@@ -17,6 +17,28 @@ public sealed class CrashTests : IDisposable
     }
 
     [Fact]
+    public async Task Sigterm_StopsCleanly_WithTheCleanShutdownMarker_AndTheNextStartNeedsNoRecovery()
+    {
+        using (var broker = await BrokerProcess.StartAsync(_dataDirectory, null, "num.partitions=2"))
+        {
+            using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = broker.BootstrapServers, Acks = Acks.All }).Build();
+            for (var i = 0; i < 100; i++)
+            {
+                producer.Produce("graceful", new Message<Null, string> { Value = $"m{i}" });
+            }
+
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+            Assert.Equal(0, await broker.TerminateAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        Assert.True(File.Exists(Path.Combine(_dataDirectory, ".clean-shutdown")), "no clean-shutdown marker after SIGTERM");
+        using var restarted = await BrokerProcess.StartAsync(_dataDirectory);
+        using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = restarted.BootstrapServers, GroupId = "unused" }).Build();
+        var high = Enumerable.Range(0, 2).Sum(p => consumer.QueryWatermarkOffsets(new TopicPartition("graceful", p), TimeSpan.FromSeconds(10)).High.Value);
+        Assert.Equal(100, high);
+    }
+
+    [Fact]
     public async Task KillNineMidProduce_EveryAcknowledgedMessageSurvives_AndOffsetsHaveNoHolesOrRepeats()
     {
         const int AcknowledgedBeforeKill = 5000;
