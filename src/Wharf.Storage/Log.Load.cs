@@ -15,7 +15,8 @@ public sealed partial class Log
     /// Opens (or creates) the log in <paramref name="directory"/>. Without a clean shutdown, every segment from
     /// the one containing the recovery point onward is verified batch by batch (size, magic, CRC-32C, increasing
     /// offsets), its indexes rebuilt, and the log truncated at the first invalid byte, dropping later segments and
-    /// cutting the leader-epoch cache to match. Leftovers of interrupted operations are resolved first:
+    /// cutting the leader-epoch cache to match. The producer state is then loaded from the newest
+    /// <c>&lt;offset&gt;.snapshot</c> at or below the log end and the batches after it replayed. Leftovers of interrupted operations are resolved first:
     /// <c>.deleted</c>, <c>.cleaned</c> and <c>.tmp</c> files are removed, a <c>.swap</c> replaces its segment.
     /// Index files are always checked and rebuilt when missing or invalid.
     /// </summary>
@@ -120,6 +121,7 @@ public sealed partial class Log
         var array = segments.ToArray();
         var snapshot = new LogSnapshot(array, startOffset, endOffset, array[^1].Size);
         var log = new Log(environment, directory, topicPartition, config, epochs, snapshot, endOffset);
+        log.LoadProducerState();
         if (recovered)
         {
             logger.LogInformation("{Partition}: recovered {Segments} segment(s); log is [{Start}, {End})", topicPartition, array.Length, startOffset, endOffset);

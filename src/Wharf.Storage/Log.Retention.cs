@@ -72,6 +72,7 @@ public sealed partial class Log
                 }
 
                 TryUpdateEpochs(() => LeaderEpochCache.TruncateFromStart(newStart));
+                DeleteOldProducerSnapshotsLocked(segments[count].BaseOffset);
             }
 
             DeleteRetiredLocked(force: false);
@@ -153,6 +154,7 @@ public sealed partial class Log
                 _snapshot = new LogSnapshot(segments[..(index + 1)], snapshot.StartOffset, newEnd, segment.Size);
                 Volatile.Write(ref _recoveryPoint, Math.Min(RecoveryPoint, newEnd));
                 TryUpdateEpochs(() => LeaderEpochCache.TruncateFromEnd(newEnd));
+                TruncateProducerStateLocked(newEnd);
                 return newEnd;
             }
         }
@@ -182,6 +184,7 @@ public sealed partial class Log
             _snapshot = new LogSnapshot([fresh], offset, offset, 0);
             Volatile.Write(ref _recoveryPoint, offset);
             TryUpdateEpochs(() => LeaderEpochCache.Clear());
+            ResetProducerStateLocked(offset);
             _environment.Logger.LogInformation("{Partition}: truncated fully; log restarts at {Offset}", TopicPartition, offset);
         }
     }
@@ -249,8 +252,8 @@ public sealed partial class Log
     }
 
     /// <summary>
-    /// Closes the log: fsyncs everything, writes the active segment's index files, trims files to their valid
-    /// size and closes them. Returns false if anything failed (then the data directory must not be marked clean).
+    /// Closes the log: fsyncs everything, writes the active segment's index files and a producer state snapshot at
+    /// the log end (so the next open replays nothing), trims files to their valid size and closes them. Returns false if anything failed (then the data directory must not be marked clean).
     /// </summary>
     internal bool Close()
     {
@@ -269,6 +272,9 @@ public sealed partial class Log
                 {
                     segment.WriteIndexFiles();
                 }
+
+                _producerState.UpdateMapEndOffset(_snapshot.EndOffset);
+                _producerState.TakeSnapshot();
 
                 _snapshot.Active.TrimToSize();
             }

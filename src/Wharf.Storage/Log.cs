@@ -42,6 +42,7 @@ public sealed partial class Log : IDisposable
         TopicPartition = topicPartition;
         _config = config;
         LeaderEpochCache = epochs;
+        _producerState = new ProducerStateManager(directory, topicPartition, environment);
         _snapshot = snapshot;
         _recoveryPoint = recoveryPoint;
     }
@@ -111,7 +112,11 @@ public sealed partial class Log : IDisposable
     /// (and, for LogAppendTime topics, its timestamp and CRC), records the epoch's start, and writes the bytes
     /// unchanged otherwise. <paramref name="records"/> is modified in place. The returned
     /// <see cref="LogAppendInfo.Durable"/> completes once fsync'd.
+    /// Batches with a producer id pass the idempotence checks of <see cref="ProducerStateManager"/> first; a retry of
+    /// a batch already in the log appends nothing and returns the original offsets with
+    /// <see cref="LogAppendInfo.IsDuplicate"/> set (its <c>Durable</c> completes once those offsets are fsync'd).
     /// </summary>
+    /// <exception cref="ProducerStateException">a sequence or epoch check failed; nothing was written.</exception>
     /// <exception cref="InvalidRecordBatchException">a batch is malformed; nothing was written.</exception>
     /// <exception cref="RecordTooLargeException">a batch exceeds <c>max.message.bytes</c>; nothing was written.</exception>
     /// <exception cref="LogStorageException">an I/O error (e.g. disk full); nothing was published.</exception>
@@ -126,6 +131,11 @@ public sealed partial class Log : IDisposable
             var now = _environment.NowMs;
             var span = records.Span;
             firstOffset = _snapshot.EndOffset;
+            if (CheckProducerBatchesLocked(span, batchCount, firstOffset, now) is { } duplicate)
+            {
+                return DuplicateAppendInfo(duplicate, config, batchCount, records.Length);
+            }
+
             var next = firstOffset;
             for (var position = 0; position < span.Length;)
             {
@@ -159,6 +169,7 @@ public sealed partial class Log : IDisposable
                 throw StorageFailure("append", e);
             }
 
+            UpdateProducerStateLocked(span, now, next);
             Publish(_snapshot.Segments, _snapshot.StartOffset, next);
             startOffset = _snapshot.StartOffset;
         }
@@ -222,6 +233,7 @@ public sealed partial class Log : IDisposable
                 throw StorageFailure("append", e);
             }
 
+            UpdateProducerStateLocked(span, now, lastOffset + 1);
             Publish(_snapshot.Segments, _snapshot.StartOffset, lastOffset + 1);
             startOffset = _snapshot.StartOffset;
         }
@@ -354,7 +366,8 @@ public sealed partial class Log : IDisposable
     }
 
     /// <summary>
-    /// Roll steps, each crash-safe: (1) the old segment's index files are written (rebuildable if lost),
+    /// Roll steps, each crash-safe: (0) the producer state is snapshotted at the log end (a failure is logged: recovery
+    /// replays from an older snapshot), (1) the old segment's index files are written (rebuildable if lost),
     /// (2) the new empty <c>.log</c> is created (an empty last segment is valid), (3) the new segment is published.
     /// The directory is fsync'd by the next <see cref="Flush"/>.
     /// </summary>
@@ -371,6 +384,7 @@ public sealed partial class Log : IDisposable
             _environment.Logger.LogWarning(e, "{Partition}: could not write index files of {Segment}; they will be rebuilt", TopicPartition, old);
         }
 
+        SnapshotProducerStateLocked();
         var segment = LogSegment.Create(_environment, Directory, baseOffset);
         Interlocked.Exchange(ref _directoryDirty, 1);
         var segments = snapshot.ActiveSize == 0 && old.BaseOffset <= baseOffset && old.Size == 0

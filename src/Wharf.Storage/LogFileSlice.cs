@@ -138,7 +138,8 @@ public readonly record struct LogReadResult(LogFileSlice Slice, long LogStartOff
 /// The outcome of an append: the offsets assigned (<see cref="FirstOffset"/>..<see cref="LastOffset"/>), the
 /// broker time stamped into the batches when the topic uses LogAppendTime (else -1), the largest timestamp, and
 /// <see cref="Durable"/>, which completes when the bytes are fsync'd (at once in interval mode) or faults with a
-/// <see cref="LogStorageException"/>.
+/// <see cref="LogStorageException"/>. <see cref="IsDuplicate"/>: the batch was a producer's retry of one already in
+/// the log; nothing was appended and the offsets are the original ones.
 /// </summary>
 public readonly record struct LogAppendInfo(
     long FirstOffset,
@@ -148,7 +149,8 @@ public readonly record struct LogAppendInfo(
     long LogStartOffset,
     int BatchCount,
     int Bytes,
-    Task Durable);
+    Task Durable,
+    bool IsDuplicate = false);
 
 /// <summary>A timestamp lookup's answer: the first record with a timestamp ≥ the target, or the max-timestamp record.</summary>
 public readonly record struct TimestampAndOffset(long Timestamp, long Offset, int LeaderEpoch);

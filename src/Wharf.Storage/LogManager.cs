@@ -45,6 +45,12 @@ public sealed record LogManagerOptions
     /// <summary><c>file.delete.delay.ms</c>, 60 s.</summary>
     public TimeSpan FileDeleteDelay { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Idempotent producers with no append for this long are forgotten (<c>producer.id.expiration.ms</c>, 1 day).</summary>
+    public TimeSpan ProducerIdExpiration { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>How often expired producers are removed (<c>producer.id.expiration.check.interval.ms</c>, 10 min).</summary>
+    public TimeSpan ProducerIdExpirationCheckInterval { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Run retention, checkpoints, interval flushes and the cleaner on timers; false for tests that drive them.</summary>
     public bool EnableBackgroundTasks { get; init; } = true;
 }
@@ -62,7 +68,8 @@ public sealed record LogManagerOptions
 /// At start it reads the checkpoints and the marker, removes the marker (so a crash from then on is detected),
 /// and opens all partitions in parallel (<see cref="LogManagerOptions.RecoveryThreads"/>), recovering them if
 /// the stop was not clean. It owns the group-commit <see cref="LogFlusher"/>, and timers for retention
-/// (<c>log.retention.check.interval.ms</c>), checkpoints, interval-mode flushes and the <see cref="LogCleaner"/>;
+/// (<c>log.retention.check.interval.ms</c>), checkpoints, interval-mode flushes, the <see cref="LogCleaner"/> and
+/// idempotent-producer expiry (<c>producer.id.expiration.ms</c>);
 /// all time comes from <see cref="LogManagerOptions.Time"/>. <see cref="Dispose"/> is the clean stop: flush
 /// everything, write checkpoints, then the marker — only if all of that succeeded.
 /// Thread-safety: all public members are safe from any thread. Logs live in a concurrent map; create and delete
@@ -82,6 +89,7 @@ public sealed class LogManager : IDisposable
     private int _retentionRunning;
     private int _cleanerRunning;
     private int _flushRunning;
+    private int _producerExpiryRunning;
     private bool _disposed;
 
     private LogManager(LogManagerOptions options)
@@ -205,6 +213,8 @@ public sealed class LogManager : IDisposable
         var flushInterval = _options.FlushInterval ?? TimeSpan.FromMilliseconds(_options.DefaultConfig.FlushIntervalMs);
         _timers.Add(time.CreateTimer(_ => RunBackground(ref _flushRunning, FlushIntervalLogs), null, flushInterval, flushInterval));
         _timers.Add(time.CreateTimer(_ => RunBackground(ref _cleanerRunning, () => RunCleaner()), null, _options.CleanerBackoff, _options.CleanerBackoff));
+        var expiryCheck = _options.ProducerIdExpirationCheckInterval;
+        _timers.Add(time.CreateTimer(_ => RunBackground(ref _producerExpiryRunning, () => RemoveExpiredProducers()), null, expiryCheck, expiryCheck));
     }
 
     private void RunBackground(ref int running, Action action)
@@ -344,6 +354,19 @@ public sealed class LogManager : IDisposable
         }
 
         return deleted;
+    }
+
+    /// <summary>Forgets idempotent producers idle for <see cref="LogManagerOptions.ProducerIdExpiration"/> in every log. Returns how many.</summary>
+    public int RemoveExpiredProducers()
+    {
+        var expirationMs = (long)_options.ProducerIdExpiration.TotalMilliseconds;
+        var removed = 0;
+        foreach (var log in _logs.Values)
+        {
+            removed += log.RemoveExpiredProducers(expirationMs);
+        }
+
+        return removed;
     }
 
     /// <summary>One compaction pass over every compacted log.</summary>
