@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Wharf.Configuration;
+using Wharf.Coordinator;
 using Wharf.Metadata;
 using CreatePartitionsRequest = Wharf.Protocol.Messages.CreatePartitionsRequest;
 using Wharf.Network;
@@ -31,8 +32,9 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly LogManager _logs;
     private readonly ILogger _logger;
 
-    private KafkaBroker(WebApplication host, LogManager logs, Controller controller, ReplicaManager replicas, Listener advertised, ILogger logger)
+    private KafkaBroker(WebApplication host, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, Listener advertised, ILogger logger)
     {
+        Groups = groups;
         _host = host;
         _logs = logs;
         Controller = controller;
@@ -44,6 +46,9 @@ public sealed class KafkaBroker : IAsyncDisposable
     public Controller Controller { get; }
 
     public ReplicaManager Replicas { get; }
+
+    /// <summary>The group coordinator over <c>__consumer_offsets</c>.</summary>
+    public GroupCoordinator Groups { get; }
 
     /// <summary>The address clients are told to use (with the bound port when the listener asked for port 0).</summary>
     public Listener Advertised { get; }
@@ -65,6 +70,7 @@ public sealed class KafkaBroker : IAsyncDisposable
 
         var controller = await MetadataLoader.OpenEmbeddedAsync(config, loggerFactory: loggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogManager? logs = null;
+        GroupCoordinator? groups = null;
         try
         {
             logs = LogManager.Open(new LogManagerOptions
@@ -76,17 +82,21 @@ public sealed class KafkaBroker : IAsyncDisposable
                 LoggerFactory = loggerFactory,
                 RetentionCheckInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs),
                 FlushInterval = config.LogFlushMode == "interval" ? TimeSpan.FromMilliseconds(config.LogFlushIntervalMs) : null,
+                ProducerIdExpiration = TimeSpan.FromMilliseconds(config.ProducerIdExpirationMs),
             });
             var replicas = new ReplicaManager(logs, time);
             var sync = new PartitionSync(replicas, controller);
             controller.ImageChanged += sync.Apply;
             sync.Apply(MetadataImage.Empty(controller.Current.ClusterId, config.NodeId, config.NodeId), controller.Current);
+            groups = await GroupCoordinatorSetup.StartAsync(config, controller, replicas, time, loggerFactory, cancellationToken).ConfigureAwait(false);
 
             var registry = (HandlerRegistry?)null;
             registry = new HandlerRegistry.Builder()
                 .Add<ApiVersionsHandler, ApiVersionsRequest, ApiVersionsResponse>(new ApiVersionsHandler(() => registry!))
                 .Add<MetadataHandler, MetadataRequest, MetadataResponse>(new MetadataHandler(controller, replicas))
                 .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>()))
+                .Add<InitProducerIdHandler, InitProducerIdRequest, InitProducerIdResponse>(new InitProducerIdHandler(
+                    new ProducerIdManager(controller, config.NodeId, loggerFactory.CreateLogger<ProducerIdManager>()), loggerFactory.CreateLogger<InitProducerIdHandler>()))
                 .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas))
                 .Add<ListOffsetsHandler, ListOffsetsRequest, ListOffsetsResponse>(new ListOffsetsHandler(replicas))
                 .Add<CreateTopicsHandler, CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(controller))
@@ -98,6 +108,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .Add<IncrementalAlterConfigsHandler, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(new IncrementalAlterConfigsHandler(controller))
                 .Add<DescribeClusterHandler, DescribeClusterRequest, DescribeClusterResponse>(new DescribeClusterHandler(controller))
                 .Add<DescribeLogDirsHandler, DescribeLogDirsRequest, DescribeLogDirsResponse>(new DescribeLogDirsHandler(replicas))
+                .AddGroupHandlers(groups, controller)
                 .Build();
 
             var listener = config.Listeners[0];
@@ -123,10 +134,11 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await controller.RegisterBrokerAsync([advertised], config.Rack, cancellationToken).ConfigureAwait(false);
             }
 
-            return new KafkaBroker(host, logs, controller, replicas, advertised, logger);
+            return new KafkaBroker(host, logs, controller, replicas, groups, advertised, logger);
         }
         catch
         {
+            groups?.Dispose();
             logs?.Dispose();
             await controller.DisposeAsync().ConfigureAwait(false);
             throw;
@@ -142,6 +154,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         }
         finally
         {
+            Groups.Dispose();
             _logs.Dispose();
             await Controller.DisposeAsync().ConfigureAwait(false);
             _logger.LogInformation("Broker stopped cleanly; data in {DataDirectory}", _logs.DataDirectory);
