@@ -9,6 +9,10 @@ namespace Wharf.Server;
 /// CRC again as it appends):
 /// <list type="bullet">
 /// <item>exactly one v2 batch per partition (Produce v3+);</item>
+/// <item>no control batches (transaction markers are written by the broker, never by clients);</item>
+/// <item>a batch with a producer id (idempotent or transactional) carries an epoch and a base sequence ≥ 0; its
+/// sequence and epoch are then checked against the partition's producer state by the log
+/// (<see cref="ProducerStateManager"/>);</item>
 /// <item>uncompressed batches: every record walked (lengths, varints, counts, offset deltas);</item>
 /// <item>compacted topics: compressed batches are decompressed within a bound of
 /// <see cref="DecompressionFactor"/> × <c>max.message.bytes</c> (a decompression bomb is refused, never
@@ -32,6 +36,16 @@ public static class ProduceValidation
         if (header.TotalSize != batch.Length)
         {
             return (ErrorCode.InvalidRecord, "a produce request must carry exactly one record batch per partition");
+        }
+
+        if (header.IsControl)
+        {
+            return (ErrorCode.InvalidRecord, "clients may not write control batches");
+        }
+
+        if (header.HasProducerId && (header.ProducerEpoch < 0 || header.BaseSequence < 0))
+        {
+            return (ErrorCode.InvalidRecord, $"producer {header.ProducerId} sent epoch {header.ProducerEpoch} and base sequence {header.BaseSequence}; both must be at least 0");
         }
 
         if (!config.IsCompacted)

@@ -10,7 +10,9 @@ namespace Wharf.Server.Handlers;
 /// <summary>
 /// Produce (API 0), v3–10. Appends each partition's record batch to the partition it leads and answers when
 /// the append is durable (acks 1 and -1; one node is the whole ISR) or not at all (acks 0). Every partition
-/// is appended concurrently so one group-commit fsync covers them all.
+/// is appended concurrently so one group-commit fsync covers them all. Idempotent producers: the log checks
+/// sequences and epochs (OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH) and answers a retried batch with its
+/// original base offset, as Kafka does (never DUPLICATE_SEQUENCE_NUMBER for a single batch).
 /// Thread-safety: stateless; one instance serves all connections.
 /// </summary>
 public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger) : IRequestHandler<ProduceRequest, ProduceResponse>
@@ -77,6 +79,12 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
 
             var info = await partition.AppendAsLeaderAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
             return new PartitionOutcome(ErrorCode.None, null, info.FirstOffset, info.LogAppendTime, info.LogStartOffset);
+        }
+        catch (ProducerStateException e)
+        {
+            // Expected under retries and fencing; the client resolves it (resend, epoch bump or fatal).
+            logger.LogInformation("Rejected a producer's batch for {Partition}: {Error} {Message}", topicPartition, e.ErrorCode, e.Message);
+            return PartitionOutcome.Failed(e.ErrorCode, e.Message);
         }
         catch (LogException e)
         {
