@@ -64,8 +64,15 @@ public sealed record CompareOptions
         var options = args.Contains("--quick")
             ? new CompareOptions
             {
-                Quick = true, Messages = 200_000, Runs = 1, WarmUpMessages = 20_000, LatencyDuration = TimeSpan.FromSeconds(5),
-                ScalingPartitions = [1, 8, 512], ScalingProducers = [1], ScalingMessages = 100_000, BacklogMiB = 0,
+                Quick = true,
+                Messages = 200_000,
+                Runs = 1,
+                WarmUpMessages = 20_000,
+                LatencyDuration = TimeSpan.FromSeconds(5),
+                ScalingPartitions = [1, 8, 512],
+                ScalingProducers = [1],
+                ScalingMessages = 100_000,
+                BacklogMiB = 0,
             }
             : new CompareOptions();
         for (var i = 0; i < args.Length; i++)

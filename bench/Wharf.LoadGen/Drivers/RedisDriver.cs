@@ -27,6 +27,7 @@ public sealed class RedisDriver : IBenchDriver
     {
         var options = ConfigurationOptions.Parse($"127.0.0.1:{port}");
         options.AbortOnConnectFail = true;
+        options.Protocol = RedisProtocol.Resp2;
         options.SyncTimeout = 60_000;
         options.AsyncTimeout = 60_000;
         var writer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
