@@ -23,13 +23,15 @@ public sealed class GroupTests : IAsyncLifetime
     {
         const string topic = "shared";
         await _broker.CreateTopicAsync(topic, Partitions);
-        Produce(topic, 600);
         var seen = new Dictionary<string, int>();
         var consumers = Enumerable.Range(0, 3).Select(_ => NewConsumer("g-shared")).ToList();
         try
         {
             consumers.ForEach(c => c.Subscribe(topic));
-            PollUntil(consumers, seen, () => seen.Count == 600 && consumers.All(c => c.Assignment.Count == 2));
+            PollUntil(consumers, seen, () => consumers.All(c => c.Assignment.Count == 2)); // steady state first
+            Produce(topic, 600);
+            PollUntil(consumers, seen, () => seen.Count == 600);
+            Assert.All(consumers, c => Assert.Equal(2, c.Assignment.Count));
             var owned = consumers.SelectMany(c => c.Assignment).ToList();
             Assert.Equal(Partitions, owned.Count);
             Assert.Equal(Partitions, owned.Distinct().Count());
@@ -101,6 +103,7 @@ public sealed class GroupTests : IAsyncLifetime
         {
             consumers.ForEach(c => c.Subscribe(topic));
             PollUntil(consumers, seen, () => seen.Count == 120 && consumers.All(c => c.Assignment.Count == 3));
+            revoked = 0;
             var third = NewConsumer("g-coop", PartitionAssignmentStrategy.CooperativeSticky, onRevoke: n => revoked += n);
             consumers.Add(third);
             third.Subscribe(topic);
