@@ -6,7 +6,8 @@ using Wharf.Testing;
 // Produce throughput by delivery mode against an in-process broker (log.flush.mode=ack, fsync per group commit):
 // plain acks=all (librdkafka's default 1,000,000 requests in flight), acks=all capped at 5 in flight (what idempotence
 // imposes on the client), and enable.idempotence=true. Runs alternate between the modes so machine noise hits all
-// alike; the median of each mode and the ratios are printed. Usage:
+// alike; the median of each mode, its ratio to plain acks=all, and the median of the per-run ratios (each run against
+// the plain run just before it, which cancels slow drifts in machine load) are printed. Usage:
 //   dotnet run -c Release --project bench/Wharf.ProduceBench -- [messages] [value bytes] [partitions] [runs]
 var messages = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 500_000;
 var valueBytes = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100;
@@ -40,7 +41,8 @@ var plain = Median(results[modes[0].Name]);
 foreach (var mode in modes)
 {
     var median = Median(results[mode.Name]);
-    Console.WriteLine($"median {mode.Name,-22} {median,12:N0} msg/s  {median / plain,7:P1} of acks=all");
+    var paired = Median([.. results[mode.Name].Zip(results[modes[0].Name], (a, b) => a / b)]);
+    Console.WriteLine($"median {mode.Name,-22} {median,12:N0} msg/s  {median / plain,7:P1} of acks=all; median of per-run ratios {paired,7:P1}");
 }
 return 0;
 
