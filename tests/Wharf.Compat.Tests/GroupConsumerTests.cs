@@ -54,6 +54,48 @@ public sealed partial class GroupConsumerTests(ITestOutputHelper output)
             ScriptAssignment);
     }
 
+    [RequiresToolFact(ExternalTool.Kcat)]
+    public async Task Kcat_KilledMember_ItsPartitionsMoveToTheOtherWithinTheSessionTimeout()
+    {
+        ExternalTools.Require(ExternalTool.Kcat);
+        await using var broker = await TestBroker.StartAsync(output);
+        var topic = TestBroker.TopicName("grp-kill");
+        var group = TestBroker.TopicName("group");
+        await broker.CreateTopicAsync(topic, Partitions);
+        StreamingProcess StartKcat() => StreamingProcess.Start(ExternalTools.Kcat, [
+            "-b", broker.BootstrapServers, "-G", group, "-u", "-f", "msg %p %o %s\\n",
+            "-X", "auto.offset.reset=earliest", "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500", topic]);
+        await using var a = StartKcat();
+        await using var b = StartKcat();
+        try
+        {
+            await StreamingProcess.WaitUntilAsync(
+                () => KcatAssignment(a) is { Length: > 0 } && KcatAssignment(b) is { Length: > 0 },
+                Timeout,
+                "both members to own partitions",
+                a,
+                b);
+            var killedAt = DateTime.UtcNow;
+            await a.DisposeAsync(); // kill -9: no LeaveGroup, the session must time out
+            await StreamingProcess.WaitUntilAsync(() => KcatAssignment(b) is { Length: Partitions }, Timeout, "b to take over every partition", b);
+            var takeover = DateTime.UtcNow - killedAt;
+            output.WriteLine($"takeover after kill -9: {takeover.TotalSeconds:F1} s (session.timeout.ms=6000)");
+            Assert.InRange(takeover, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(12));
+
+            await new Kcat(broker.BootstrapServers).ProduceAsync(topic, Enumerable.Range(0, RecordCount).Select(i => ($"k{i}", $"v{i:D4}")));
+            await StreamingProcess.WaitUntilAsync(() => Messages(b).Select(m => m.Value).Distinct().Count() >= RecordCount, Timeout, "b to read every message", b);
+        }
+        catch
+        {
+            output.WriteLine(b.Describe());
+            throw;
+        }
+        finally
+        {
+            await b.StopAsync(TimeSpan.FromSeconds(15));
+        }
+    }
+
     private async Task TwoMembersShareATopicAsync(Func<string, string, string, StreamingProcess> startMember, Func<StreamingProcess, int[]?> assignmentOf)
     {
         await using var broker = await TestBroker.StartAsync(output);

@@ -17,6 +17,7 @@ public sealed class StreamingProcess : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<string> _stdout = [];
     private readonly List<string> _stderr = [];
+    private int _disposed;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private StreamingProcess(Process process, string command)
@@ -118,6 +119,11 @@ public sealed class StreamingProcess : IAsyncDisposable
     /// <summary>Closes stdin and sends SIGTERM; kills the tree if the process has not exited within <paramref name="grace"/>.</summary>
     public async Task<int> StopAsync(TimeSpan grace)
     {
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            return -1;
+        }
+
         if (!_process.HasExited)
         {
             try
@@ -151,6 +157,11 @@ public sealed class StreamingProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
