@@ -43,6 +43,9 @@ public sealed record CompareOptions
 
     public bool Quick { get; init; }
 
+    /// <summary>Extra environment for the Wharf process only (e.g. runtime knobs under test), KEY=VALUE.</summary>
+    public string[] WharfEnvironment { get; init; } = [];
+
     public const string Usage = """
         usage: Wharf.LoadGen compare [options]
           --quick                 small counts, 1 run, no backlog (a few minutes)
@@ -57,6 +60,7 @@ public sealed record CompareOptions
           --backlog-mib N         backlog consumed from disk (default 2048; 0 = skip)
           --json PATH             where to write the JSON results (default ./wharf-compare-<utc>.json)
           --scratch DIR           parent of the fresh data directories (default $TMPDIR/wharf-loadgen)
+          --wharf-env KEY=VALUE   environment for the Wharf process only (repeatable), e.g. a runtime knob under test
         """;
 
     public static CompareOptions Parse(string[] args)
@@ -97,6 +101,7 @@ public sealed record CompareOptions
                 "--backlog-mib" => options with { BacklogMiB = long.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--json" => options with { JsonPath = Next() },
                 "--scratch" => options with { Scratch = Next() },
+                "--wharf-env" => options with { WharfEnvironment = [.. options.WharfEnvironment, Next()] },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

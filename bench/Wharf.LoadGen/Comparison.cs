@@ -59,12 +59,12 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
                 case "wharf":
                     if (lazy)
                     {
-                        yield return new TargetSpec("wharf", "lazy", "log.flush.mode=interval", () => Servers.Servers.StartWharfAsync(wharfDll, options.Scratch, "interval"), s => new KafkaDriver($"127.0.0.1:{s!.Port}"));
+                        yield return new TargetSpec("wharf", "lazy", "log.flush.mode=interval", () => Servers.Servers.StartWharfAsync(wharfDll, options.Scratch, "interval", options.WharfEnvironment), s => new KafkaDriver($"127.0.0.1:{s!.Port}"));
                     }
 
                     if (strict)
                     {
-                        yield return new TargetSpec("wharf", "strict", "log.flush.mode=ack", () => Servers.Servers.StartWharfAsync(wharfDll, options.Scratch, "ack"), s => new KafkaDriver($"127.0.0.1:{s!.Port}"));
+                        yield return new TargetSpec("wharf", "strict", "log.flush.mode=ack", () => Servers.Servers.StartWharfAsync(wharfDll, options.Scratch, "ack", options.WharfEnvironment), s => new KafkaDriver($"127.0.0.1:{s!.Port}"));
                     }
 
                     break;
@@ -175,7 +175,7 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
                 consume.Add(c);
             }
 
-            Log($"   {size,5} B run {run + 1}: produce {p.MessagesPerSecond,12:N0} msg/s (server {p.ServerCpuMicrosPerMessage:0.00} µs/msg, gen {p.GeneratorCpuMicrosPerMessage:0.00}){consumed}; load {p.LoadAverage}");
+            Log($"   {size,5} B run {run + 1}: produce {p.MessagesPerSecond,12:N0} msg/s (server {p.ServerCpuMicrosPerMessage:0.00} µs/msg of which kernel {p.ServerKernelCpuSeconds * 1e6 / p.Messages:0.00}, gen {p.GeneratorCpuMicrosPerMessage:0.00}){consumed}; load {p.LoadAverage}");
         }
 
         report.Throughput.Add(ThroughputRow.From(target.System, target.Durability, size, "produce", 1, 1, produce));
@@ -299,14 +299,17 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         GC.Collect();
         GC.WaitForPendingFinalizers();
         var load = ProcessStats.LoadAverage();
-        var serverBefore = server is null ? 0 : ProcessStats.CpuSeconds(server.Pid);
+        var serverBefore = server is null ? default : ProcessStats.CpuTimes(server.Pid);
         var ownBefore = ProcessStats.OwnCpuSeconds();
         var clock = Stopwatch.StartNew();
         await phase().ConfigureAwait(false);
         clock.Stop();
-        var serverCpu = server is null ? 0 : ProcessStats.CpuSeconds(server.Pid) - serverBefore;
+        var serverAfter = server is null ? default : ProcessStats.CpuTimes(server.Pid);
         var ownCpu = ProcessStats.OwnCpuSeconds() - ownBefore;
-        return new PhaseSample(clock.Elapsed.TotalSeconds, messages, bytes, serverCpu, ownCpu, load);
+        return new PhaseSample(clock.Elapsed.TotalSeconds, messages, bytes, serverAfter.Total - serverBefore.Total, ownCpu, load)
+        {
+            ServerKernelCpuSeconds = serverAfter.System - serverBefore.System,
+        };
     }
 
     private void Targets(CompareReport report) => report.Targets.AddRange(TargetEvaluation.Evaluate(report));

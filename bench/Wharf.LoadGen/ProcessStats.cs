@@ -13,7 +13,10 @@ public static class ProcessStats
     private const double TicksPerSecond = 100.0;
 
     /// <summary>utime + stime of <paramref name="pid"/> in seconds (0 if the process is gone).</summary>
-    public static double CpuSeconds(int pid)
+    public static double CpuSeconds(int pid) => CpuTimes(pid).Total;
+
+    /// <summary>User and kernel CPU seconds of <paramref name="pid"/> (zeros if the process is gone).</summary>
+    public static (double User, double System, double Total) CpuTimes(int pid)
     {
         string stat;
         try
@@ -22,7 +25,7 @@ public static class ProcessStats
         }
         catch (IOException)
         {
-            return 0;
+            return (0, 0, 0);
         }
 
         // The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
@@ -30,7 +33,7 @@ public static class ProcessStats
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var utime = long.Parse(fields[11], CultureInfo.InvariantCulture);
         var stime = long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return (utime + stime) / TicksPerSecond;
+        return (utime / TicksPerSecond, stime / TicksPerSecond, (utime + stime) / TicksPerSecond);
     }
 
     public static double OwnCpuSeconds() => CpuSeconds(Environment.ProcessId);

@@ -23,6 +23,9 @@ public sealed record Summary(double Median, double Min, double Max)
 /// <summary>One run of one phase: wall time, volume, and CPU seconds of the server and of this generator.</summary>
 public sealed record PhaseSample(double Seconds, long Messages, long Bytes, double ServerCpuSeconds, double GeneratorCpuSeconds, string LoadAverage)
 {
+    /// <summary>The kernel (stime) part of <see cref="ServerCpuSeconds"/>: syscalls, socket and page-cache copies.</summary>
+    public double ServerKernelCpuSeconds { get; init; }
+
     public double MessagesPerSecond => Messages / Seconds;
 
     public double MegabytesPerSecond => Bytes / Seconds / 1e6;

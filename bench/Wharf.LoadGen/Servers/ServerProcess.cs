@@ -37,7 +37,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     /// <summary>Starts <paramref name="fileName"/> and waits until <paramref name="isReadyLine"/> matches an output
     /// line (if given) and the port accepts TCP connections.</summary>
-    public static async Task<ServerProcess> StartAsync(string name, string fileName, IEnumerable<string> arguments, int port, string dataDirectory, Func<string, bool>? isReadyLine, TimeSpan timeout)
+    public static async Task<ServerProcess> StartAsync(string name, string fileName, IEnumerable<string> arguments, int port, string dataDirectory, Func<string, bool>? isReadyLine, TimeSpan timeout, IReadOnlyList<string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -48,6 +48,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var setting in environment ?? [])
+        {
+            var (key, value) = setting.IndexOf('=', StringComparison.Ordinal) is var i and > 0 ? (setting[..i], setting[(i + 1)..]) : throw new ArgumentException($"{setting} is not KEY=VALUE");
+            info.Environment[key] = value;
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");

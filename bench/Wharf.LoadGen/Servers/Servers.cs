@@ -10,7 +10,7 @@ namespace Wharf.LoadGen.Servers;
 public static class Servers
 {
     /// <summary>Wharf with <c>log.flush.mode</c> = <c>interval</c> (lazy) or <c>ack</c> (strict).</summary>
-    public static Task<ServerProcess> StartWharfAsync(string wharfDll, string scratch, string flushMode)
+    public static Task<ServerProcess> StartWharfAsync(string wharfDll, string scratch, string flushMode, IReadOnlyList<string> environment)
     {
         var port = ServerProcess.FreePort();
         var data = FreshDirectory(scratch, $"wharf-{flushMode}");
@@ -22,7 +22,7 @@ public static class Servers
             "--set", $"log.dirs={data}",
             "--set", $"log.flush.mode={flushMode}",
         ];
-        return ServerProcess.StartAsync("wharf", "dotnet", arguments, port, data, line => line.Contains("ready in", StringComparison.Ordinal), TimeSpan.FromSeconds(90));
+        return ServerProcess.StartAsync("wharf", "dotnet", arguments, port, data, line => line.Contains("ready in", StringComparison.Ordinal), TimeSpan.FromSeconds(90), environment);
     }
 
     /// <summary>NATS 2.9 JetStream; its file store fsyncs every 2 minutes and cannot be made stricter in 2.9.</summary>
