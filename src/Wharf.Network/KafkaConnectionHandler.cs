@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,10 +11,9 @@ using Wharf.Protocol.Codec;
 namespace Wharf.Network;
 
 /// <summary>
-/// Serves one Kafka listener under Kestrel. Per connection, requests are processed one at a time in the
-/// order they arrive and each response is written before the next request is read — so responses go out
-/// in request order, as Kafka clients require, and a client that pipelines gets backpressure from the
-/// pipe. Concurrency comes from connections. A bad frame or a processor's <see cref="CloseConnectionException"/>
+/// Serves one Kafka listener under Kestrel. Per connection, responses go out in request order, as Kafka
+/// clients require. Requests are processed one at a time in arrival order, except Produce, whose appends are
+/// issued in order while their fsyncs are awaited together (see <see cref="ServeAsync"/>). A bad frame or a processor's <see cref="CloseConnectionException"/>
 /// closes only that connection, with a log line saying why. When the host stops, every connection is closed.
 /// Thread-safety: one instance serves all connections; it holds no per-connection state.
 /// </summary>
@@ -51,9 +51,45 @@ public sealed class KafkaConnectionHandler(IRequestProcessor processor, NetworkO
         }
     }
 
+    /// <summary>
+    /// Two loops per connection: the reader takes frames off the input and starts each request, the writer
+    /// awaits the started requests in arrival order and writes their responses. A pipelined request (Produce)
+    /// lets the reader go on to the next frame at once, so several appends from one connection can share one
+    /// group-commit fsync; any other request is awaited before the next frame is read. The channel between
+    /// them is bounded by <see cref="NetworkOptions.MaxInFlightRequests"/>, which gives a client backpressure.
+    /// A failure on either side stops both and closes the connection.
+    /// </summary>
     private async Task ServeAsync(IDuplexPipe transport, ConnectionInfo info, CancellationToken cancellation)
     {
-        var input = transport.Input;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var started = Channel.CreateBounded<Task<OutgoingResponse?>>(new BoundedChannelOptions(options.MaxInFlightRequests)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var writer = WriteResponsesAsync(transport.Output, started.Reader, stop);
+        try
+        {
+            await ReadRequestsAsync(transport.Input, info, started.Writer, stop.Token);
+        }
+        catch (OperationCanceledException) when (writer.IsFaulted)
+        {
+            // The writer failed first; its exception is the reason the connection closes.
+        }
+        catch
+        {
+            started.Writer.TryComplete();
+            await stop.CancelAsync();
+            await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        started.Writer.TryComplete();
+        await writer;
+    }
+
+    private async Task ReadRequestsAsync(PipeReader input, ConnectionInfo info, ChannelWriter<Task<OutgoingResponse?>> started, CancellationToken cancellation)
+    {
         while (true)
         {
             var read = await input.ReadAsync(cancellation);
@@ -73,10 +109,13 @@ public sealed class KafkaConnectionHandler(IRequestProcessor processor, NetworkO
                         break;
                     }
 
-                    var response = await processor.ProcessAsync(info, frame, cancellation);
-                    if (response is not null)
+                    var pipelined = PeekApiKey(frame) is { } key && options.PipelinedApis.Contains(key);
+                    var request = processor.ProcessAsync(info, frame, cancellation).AsTask();
+                    await started.WriteAsync(request, cancellation);
+                    if (!pipelined)
                     {
-                        await WriteAsync(transport.Output, response, cancellation);
+                        // The frame's memory stays valid until this request completes.
+                        await ((Task)request).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                     }
                 }
             }
@@ -92,22 +131,59 @@ public sealed class KafkaConnectionHandler(IRequestProcessor processor, NetworkO
         }
     }
 
-    private static async ValueTask WriteAsync(PipeWriter output, OutgoingResponse response, CancellationToken cancellation)
+    private static async Task WriteResponsesAsync(PipeWriter output, ChannelReader<Task<OutgoingResponse?>> started, CancellationTokenSource stop)
     {
         try
         {
-            Encode(output, response);
+            while (await started.WaitToReadAsync(stop.Token))
+            {
+                while (started.TryRead(out var request))
+                {
+                    if (await request is not { } response)
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        Encode(output, response);
+                    }
+                    finally
+                    {
+                        response.AfterWrite?.Invoke();
+                    }
+
+                    // One flush (one send) for every response that is already complete.
+                    if (started.TryPeek(out var next) && next.IsCompleted)
+                    {
+                        continue;
+                    }
+
+                    var flush = await output.FlushAsync(stop.Token);
+                    if (flush.IsCompleted)
+                    {
+                        throw new CloseConnectionException("the client stopped reading");
+                    }
+                }
+            }
         }
-        finally
+        catch
         {
-            response.AfterWrite?.Invoke();
+            await stop.CancelAsync();
+            throw;
+        }
+    }
+
+    private static ApiKey? PeekApiKey(ReadOnlySequence<byte> frame)
+    {
+        if (frame.Length < 2)
+        {
+            return null;
         }
 
-        var flush = await output.FlushAsync(cancellation);
-        if (flush.IsCompleted)
-        {
-            throw new CloseConnectionException("the client stopped reading");
-        }
+        Span<byte> key = stackalloc byte[2];
+        frame.Slice(0, 2).CopyTo(key);
+        return (ApiKey)BinaryPrimitives.ReadInt16BigEndian(key);
     }
 
     /// <summary>Writes size, header and body; the size is computed first so nothing is written twice.</summary>
