@@ -35,10 +35,25 @@ public sealed class Partition
 
     public long HighWatermark => Volatile.Read(ref _highWatermark);
 
-    /// <summary>Appends as leader; completes when the batches are durable and visible below the high watermark.</summary>
-    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records)
+    /// <summary>
+    /// The last stable offset: the high watermark, or the first offset of the oldest open transaction when that is
+    /// lower. read_committed consumers read below it. The high watermark is read first: the log publishes a
+    /// transaction's first offset before the high watermark can pass it.
+    /// </summary>
+    public long LastStableOffset
     {
-        var info = Log.AppendAsLeader(records, LeaderEpoch);
+        get
+        {
+            var highWatermark = HighWatermark;
+            return Math.Min(highWatermark, Log.FirstUnstableOffset ?? long.MaxValue);
+        }
+    }
+
+    /// <summary>Appends as leader; completes when the batches are durable and visible below the high watermark.</summary>
+    /// <param name="origin"><see cref="AppendOrigin.Coordinator"/> for transaction markers and coordinator batches.</param>
+    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, AppendOrigin origin = AppendOrigin.Client)
+    {
+        var info = Log.AppendAsLeader(records, LeaderEpoch, origin);
         await info.Durable.ConfigureAwait(false);
         AdvanceHighWatermark(info.LastOffset + 1);
         return info;

@@ -164,7 +164,8 @@ public sealed partial class Log
         foreach (var path in System.IO.Directory.EnumerateFiles(directory).ToList())
         {
             var name = Path.GetFileName(path);
-            if ((name.EndsWith(LogFileNames.IndexSuffix, StringComparison.Ordinal) || name.EndsWith(LogFileNames.TimeIndexSuffix, StringComparison.Ordinal))
+            if ((name.EndsWith(LogFileNames.IndexSuffix, StringComparison.Ordinal) || name.EndsWith(LogFileNames.TimeIndexSuffix, StringComparison.Ordinal)
+                    || name.EndsWith(TransactionIndexFile.Suffix, StringComparison.Ordinal))
                 && LogFileNames.TryParseBaseOffset(name, out var baseOffset)
                 && !logs.Contains(Path.GetFileName(LogFileNames.LogFile(directory, baseOffset))))
             {

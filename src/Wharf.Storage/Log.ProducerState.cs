@@ -42,12 +42,12 @@ public sealed partial class Log
     /// Checks every producer batch of a leader append. Returns the original batch when the append is exactly one
     /// batch that repeats a cached one; throws <see cref="ProducerStateException"/> when a check fails.
     /// </summary>
-    private ProducerBatchMetadata? CheckProducerBatchesLocked(ReadOnlySpan<byte> records, int batchCount, long firstOffset, long now)
+    private ProducerBatchMetadata? CheckProducerBatchesLocked(ReadOnlySpan<byte> records, int batchCount, long firstOffset, long now, bool fromCoordinator)
     {
         if (batchCount == 1)
         {
             var header = RecordBatchHeader.Read(records);
-            var check = _producerState.Check(header);
+            var check = _producerState.Check(header, null, fromCoordinator);
             return check.Error != ErrorCode.None ? throw new ProducerStateException(check.Error, check.Message!) : check.Duplicate;
         }
 
@@ -60,7 +60,7 @@ public sealed partial class Log
             if (header.HasProducerId)
             {
                 staged ??= [];
-                var check = _producerState.Check(header, staged);
+                var check = _producerState.Check(header, staged, fromCoordinator);
                 if (check.Error != ErrorCode.None)
                 {
                     throw new ProducerStateException(check.Error, check.Message!);
@@ -89,17 +89,27 @@ public sealed partial class Log
         return new LogAppendInfo(duplicate.FirstOffset, duplicate.LastOffset, appendTime, duplicate.Timestamp, _snapshot.StartOffset, batchCount, bytes, durable, IsDuplicate: true);
     }
 
-    /// <summary>Records the (stamped, written) batches of an append in the producer state.</summary>
+    /// <summary>
+    /// Records the (stamped, written) batches of an append in the producer state; an ABORT marker also goes to the
+    /// aborted-transaction index. Then publishes the first unstable offset (after the index: see
+    /// <see cref="PublishTransactionStateLocked"/>).
+    /// </summary>
     private void UpdateProducerStateLocked(ReadOnlySpan<byte> records, long now, long endOffset)
     {
         for (var position = 0; position < records.Length;)
         {
             var header = RecordBatchHeader.Read(records[position..]);
+            if (header.IsControl && header.HasProducerId)
+            {
+                RecordMarkerLocked(header, records.Slice(position, header.TotalSize));
+            }
+
             _producerState.Update(header, now);
             position += header.TotalSize;
         }
 
         _producerState.UpdateMapEndOffset(endOffset);
+        PublishTransactionStateLocked();
     }
 
     /// <summary>Writes a snapshot at the log end; a failure is logged (recovery then replays from an older one).</summary>
@@ -127,6 +137,14 @@ public sealed partial class Log
         var loaded = _producerState.LoadLatestSnapshot(snapshot.EndOffset);
         var segments = snapshot.Segments;
         var from = Math.Max(loaded ?? segments[0].BaseOffset, segments[0].BaseOffset);
+        if (!LoadTransactionIndexesLocked(from))
+        {
+            // An unreadable .txnindex: find every aborted transaction again by replaying the whole log.
+            _producerState.Clear(segments[0].BaseOffset);
+            from = segments[0].BaseOffset;
+            loaded = null;
+        }
+
         var now = _environment.NowMs;
         var replayed = 0;
         Span<byte> buffer = stackalloc byte[RecordBatchLayout.HeaderSize];
@@ -139,6 +157,11 @@ public sealed partial class Log
             {
                 if (header.HasProducerId)
                 {
+                    if (header.IsControl)
+                    {
+                        ReplayMarkerLocked(segment, position, header);
+                    }
+
                     _producerState.Update(header, header.MaxTimestamp > 0 ? Math.Min(now, header.MaxTimestamp) : now);
                 }
 
@@ -148,6 +171,7 @@ public sealed partial class Log
         }
 
         _producerState.UpdateMapEndOffset(snapshot.EndOffset);
+        PublishTransactionStateLocked();
         if (replayed > 0 || loaded is not null && _producerState.ProducerCount > 0)
         {
             _environment.Logger.LogInformation(
@@ -192,6 +216,7 @@ public sealed partial class Log
         }
 
         _producerState.Clear(offset);
+        ClearTransactionIndexLocked();
     }
 
     /// <summary>Retention moved the first segment to <paramref name="firstSegmentBase"/>: older snapshots go (the newest of them stays).</summary>

@@ -73,6 +73,7 @@ public sealed partial class Log
 
                 TryUpdateEpochs(() => LeaderEpochCache.TruncateFromStart(newStart));
                 DeleteOldProducerSnapshotsLocked(segments[count].BaseOffset);
+                RemoveAbortedTransactionsBelowLocked(segments[count].BaseOffset);
             }
 
             DeleteRetiredLocked(force: false);
@@ -194,6 +195,7 @@ public sealed partial class Log
     {
         try
         {
+            File.Delete(TransactionIndexFile.FileName(Directory, segment.BaseOffset));
             segment.RenameAll(LogFileNames.DeletedSuffix);
         }
         catch (IOException e)
@@ -274,7 +276,14 @@ public sealed partial class Log
                 }
 
                 _producerState.UpdateMapEndOffset(_snapshot.EndOffset);
-                _producerState.TakeSnapshot();
+                if (WriteTransactionIndexLocked(_snapshot.Active, _snapshot.EndOffset))
+                {
+                    _producerState.TakeSnapshot();
+                }
+                else
+                {
+                    ok = false;
+                }
 
                 _snapshot.Active.TrimToSize();
             }

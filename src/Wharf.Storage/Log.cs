@@ -120,7 +120,9 @@ public sealed partial class Log : IDisposable
     /// <exception cref="InvalidRecordBatchException">a batch is malformed; nothing was written.</exception>
     /// <exception cref="RecordTooLargeException">a batch exceeds <c>max.message.bytes</c>; nothing was written.</exception>
     /// <exception cref="LogStorageException">an I/O error (e.g. disk full); nothing was published.</exception>
-    public LogAppendInfo AppendAsLeader(Memory<byte> records, int leaderEpoch)
+    /// <param name="origin"><see cref="AppendOrigin.Coordinator"/> for a coordinator's own batches (transaction markers,
+    /// transactional offset commits): only producer epochs are checked, never sequences.</param>
+    public LogAppendInfo AppendAsLeader(Memory<byte> records, int leaderEpoch, AppendOrigin origin = AppendOrigin.Client)
     {
         var config = _config;
         var batchCount = ValidateBatches(records.Span, config);
@@ -131,7 +133,7 @@ public sealed partial class Log : IDisposable
             var now = _environment.NowMs;
             var span = records.Span;
             firstOffset = _snapshot.EndOffset;
-            if (CheckProducerBatchesLocked(span, batchCount, firstOffset, now) is { } duplicate)
+            if (CheckProducerBatchesLocked(span, batchCount, firstOffset, now, origin == AppendOrigin.Coordinator) is { } duplicate)
             {
                 return DuplicateAppendInfo(duplicate, config, batchCount, records.Length);
             }
@@ -179,9 +181,9 @@ public sealed partial class Log : IDisposable
     }
 
     /// <summary><see cref="AppendAsLeader"/>, completing once the append is durable under the topic's flush mode.</summary>
-    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, int leaderEpoch)
+    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, int leaderEpoch, AppendOrigin origin = AppendOrigin.Client)
     {
-        var info = AppendAsLeader(records, leaderEpoch);
+        var info = AppendAsLeader(records, leaderEpoch, origin);
         await info.Durable.ConfigureAwait(false);
         return info;
     }
@@ -366,8 +368,8 @@ public sealed partial class Log : IDisposable
     }
 
     /// <summary>
-    /// Roll steps, each crash-safe: (0) the producer state is snapshotted at the log end (a failure is logged: recovery
-    /// replays from an older snapshot), (1) the old segment's index files are written (rebuildable if lost),
+    /// Roll steps, each crash-safe: (0) the old segment's <c>.txnindex</c> is written, then the producer state is
+    /// snapshotted at the log end (a failure of either is logged: recovery replays from an older snapshot), (1) the old segment's index files are written (rebuildable if lost),
     /// (2) the new empty <c>.log</c> is created (an empty last segment is valid), (3) the new segment is published.
     /// The directory is fsync'd by the next <see cref="Flush"/>.
     /// </summary>
@@ -384,7 +386,11 @@ public sealed partial class Log : IDisposable
             _environment.Logger.LogWarning(e, "{Partition}: could not write index files of {Segment}; they will be rebuilt", TopicPartition, old);
         }
 
-        SnapshotProducerStateLocked();
+        if (WriteTransactionIndexLocked(old, baseOffset))
+        {
+            SnapshotProducerStateLocked(); // only over a written index: recovery trusts the index below a snapshot
+        }
+
         var segment = LogSegment.Create(_environment, Directory, baseOffset);
         Interlocked.Exchange(ref _directoryDirty, 1);
         var segments = snapshot.ActiveSize == 0 && old.BaseOffset <= baseOffset && old.Size == 0

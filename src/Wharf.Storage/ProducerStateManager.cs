@@ -39,6 +39,9 @@ public readonly record struct ProducerAppendCheck(ErrorCode Error, string? Messa
 public sealed class ProducerStateManager
 {
     private readonly Dictionary<long, ProducerStateEntry> _producers = [];
+
+    /// <summary>Open transactions by (first offset, producer id): the smallest first offset bounds the last stable offset.</summary>
+    private readonly SortedSet<(long FirstOffset, long ProducerId)> _ongoing = [];
     private readonly string _directory;
     private readonly LogEnvironment _environment;
     private readonly TopicPartition _topicPartition;
@@ -59,13 +62,35 @@ public sealed class ProducerStateManager
 
     public ProducerStateEntry? GetEntry(long producerId) => _producers.GetValueOrDefault(producerId);
 
+    /// <summary>The first offset of the oldest open transaction; null when none is open (then the last stable offset is the high watermark).</summary>
+    public long? FirstUnstableOffset => _ongoing.Count == 0 ? null : _ongoing.Min.FirstOffset;
+
+    /// <summary>Like <see cref="FirstUnstableOffset"/> but ignoring <paramref name="producerId"/>'s transaction.</summary>
+    public long? FirstUnstableOffsetExcept(long producerId)
+    {
+        foreach (var (first, producer) in _ongoing)
+        {
+            if (producer != producerId)
+            {
+                return first;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// Checks a producer's batch before it is appended. <paramref name="staged"/> holds entries already advanced by
     /// earlier batches of the same append (see <see cref="Stage"/>); pass null for a single-batch append.
     /// </summary>
-    public ProducerAppendCheck Check(in RecordBatchHeader batch, Dictionary<long, ProducerStateEntry>? staged = null)
+    /// <remarks>
+    /// With <paramref name="fromCoordinator"/> (a coordinator's own append: transaction markers, transactional offset
+    /// commits) only the epoch is checked, as Kafka does for <c>AppendOrigin.COORDINATOR</c>: a lower epoch than the
+    /// partition knows is refused, sequences are not checked and nothing is a duplicate.
+    /// </remarks>
+    public ProducerAppendCheck Check(in RecordBatchHeader batch, Dictionary<long, ProducerStateEntry>? staged = null, bool fromCoordinator = false)
     {
-        if (!batch.HasProducerId || batch.IsControl)
+        if (!batch.HasProducerId)
         {
             return ProducerAppendCheck.Accepted;
         }
@@ -74,6 +99,14 @@ public sealed class ProducerStateManager
         if (entry is null)
         {
             return ProducerAppendCheck.Accepted;
+        }
+
+        if (batch.IsControl || fromCoordinator)
+        {
+            return batch.ProducerEpoch < entry.ProducerEpoch
+                ? new ProducerAppendCheck(ErrorCode.InvalidProducerEpoch,
+                    $"{_topicPartition}: {(batch.IsControl ? "marker" : "coordinator batch")} of producer {batch.ProducerId} has epoch {batch.ProducerEpoch}, older than the current epoch {entry.ProducerEpoch}", null)
+                : ProducerAppendCheck.Accepted;
         }
 
         var lastSequence = LastSequenceOf(batch);
@@ -134,7 +167,16 @@ public sealed class ProducerStateManager
                 _producers.Add(batch.ProducerId, entry);
             }
 
+            var before = entry.CurrentTxnFirstOffset;
             Apply(entry, batch, batch.BaseOffset, nowMs);
+            if (entry.CurrentTxnFirstOffset != before)
+            {
+                _ongoing.Remove((before, batch.ProducerId));
+                if (entry.CurrentTxnFirstOffset >= 0)
+                {
+                    _ongoing.Add((entry.CurrentTxnFirstOffset, batch.ProducerId));
+                }
+            }
         }
 
         MapEndOffset = Math.Max(MapEndOffset, batch.NextOffset);
@@ -165,6 +207,7 @@ public sealed class ProducerStateManager
     public void Clear(long offset)
     {
         _producers.Clear();
+        _ongoing.Clear();
         MapEndOffset = offset;
     }
 
@@ -207,6 +250,7 @@ public sealed class ProducerStateManager
     {
         DeleteSnapshotsAbove(logEndOffset);
         _producers.Clear();
+        _ongoing.Clear();
         var offsets = ProducerStateSnapshot.List(_directory);
         for (var i = offsets.Count - 1; i >= 0; i--)
         {
@@ -232,6 +276,10 @@ public sealed class ProducerStateManager
             foreach (var producer in producers)
             {
                 _producers[producer.ProducerId] = producer;
+                if (producer.CurrentTxnFirstOffset >= 0)
+                {
+                    _ongoing.Add((producer.CurrentTxnFirstOffset, producer.ProducerId));
+                }
             }
 
             MapEndOffset = offsets[i];
