@@ -110,6 +110,36 @@ public sealed class GroupCoordinator : IDisposable
             ? (invalid, [])
             : Shard(groupId).FetchOffsets(groupId, topics, requireStable);
 
+    /// <summary>TxnOffsetCommit: offsets written now, visible only once the producer's COMMIT marker is written here.</summary>
+    public Task<TxnOffsetCommitResponse> TxnCommitOffsetsAsync(TxnOffsetCommitRequest request)
+    {
+        if (ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None)
+        {
+            var response = new TxnOffsetCommitResponse();
+            foreach (var topic in request.Topics)
+            {
+                response.Topics.Add(new()
+                {
+                    Name = topic.Name,
+                    Partitions = [.. topic.Partitions.Select(p => new TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition { PartitionIndex = p.PartitionIndex, ErrorCode = (short)invalid })],
+                });
+            }
+
+            return Task.FromResult(response);
+        }
+
+        return Shard(request.GroupId).TxnCommitOffsetsAsync(request);
+    }
+
+    /// <summary>
+    /// The transaction coordinator's marker for <c>__consumer_offsets</c>-<paramref name="partition"/>: appends it and
+    /// commits (or drops) the producer's pending transactional offsets once it is durable.
+    /// </summary>
+    public Task<ErrorCode> CompleteTransactionAsync(int partition, long producerId, short producerEpoch, int coordinatorEpoch, bool commit) =>
+        partition < 0 || partition >= _shards.Length
+            ? Task.FromResult(ErrorCode.UnknownTopicOrPartition)
+            : _shards[partition].CompleteTransactionAsync(producerId, producerEpoch, coordinatorEpoch, commit);
+
     public Task<OffsetDeleteResponse> DeleteOffsetsAsync(OffsetDeleteRequest request) =>
         ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
             ? Task.FromResult(new OffsetDeleteResponse { ErrorCode = (short)invalid })

@@ -158,7 +158,7 @@ internal sealed partial class GroupCoordinatorShard
                 foreach (var partition in requested.PartitionIndexes)
                 {
                     var tp = new TopicPartition(requested.Name, partition);
-                    if (requireStable && group is not null && group.PendingOffsetWrites.ContainsKey(tp))
+                    if (requireStable && (group is not null && group.PendingOffsetWrites.ContainsKey(tp) || HasPendingTransactionalOffset(groupId, tp)))
                     {
                         topic.Partitions.Add(new() { PartitionIndex = partition, CommittedOffset = -1, Metadata = "", ErrorCode = (short)ErrorCode.UnstableOffsetCommit });
                     }

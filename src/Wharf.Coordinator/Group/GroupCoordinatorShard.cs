@@ -119,6 +119,7 @@ internal sealed partial class GroupCoordinatorShard : IDisposable
                 _groups[groupId] = group;
             }
 
+            RestorePendingTransactionalOffsets(replay);
             _state = ShardState.Active;
             _expiryTimer = _time.CreateTimer(static s => ((GroupCoordinatorShard)s!).ExpireOffsets(), this, _options.OffsetsRetentionCheckInterval, _options.OffsetsRetentionCheckInterval);
             _logger.LogInformation("Loaded {Count} groups from __consumer_offsets-{Partition}", _groups.Count, Partition);
@@ -139,6 +140,7 @@ internal sealed partial class GroupCoordinatorShard : IDisposable
             }
 
             _groups.Clear();
+            _pendingTxnOffsets.Clear();
         }
     }
 
@@ -228,10 +230,16 @@ internal sealed partial class GroupCoordinatorShard : IDisposable
             builder.Append(now, key, value);
         }
 
+        return AppendBatch(builder.ToArray(), onDurable, onFailed);
+    }
+
+    /// <summary><see cref="Append"/> of a ready batch (transactional offset commits, transaction markers).</summary>
+    private Task<ErrorCode> AppendBatch(byte[] batch, Action onDurable, Action<ErrorCode>? onFailed = null)
+    {
         Task durable;
         try
         {
-            durable = _writer.AppendAsync(Partition, builder.ToArray());
+            durable = _writer.AppendAsync(Partition, batch);
         }
 #pragma warning disable CA1031 // Any append failure is reported to the request as an error code.
         catch (Exception e)
@@ -282,8 +290,11 @@ internal sealed partial class GroupCoordinatorShard : IDisposable
 
     // ---- Replay -------------------------------------------------------------------------------------------------
 
-    /// <summary>State gathered while replaying a partition: the last group record and the live offsets of each group.</summary>
-    private sealed class Replay
+    /// <summary>
+    /// State gathered while replaying a partition: the last group record and the live offsets of each group, and the
+    /// transactional offsets (by producer id) whose COMMIT/ABORT marker has not been met yet.
+    /// </summary>
+    private sealed partial class Replay
     {
         public Dictionary<string, (GroupSnapshot? Metadata, Dictionary<TopicPartition, CommittedOffset> Offsets)> Groups { get; } = new(StringComparer.Ordinal);
 
@@ -301,6 +312,7 @@ internal sealed partial class GroupCoordinatorShard : IDisposable
                 position += header.TotalSize;
                 if (header.IsControl)
                 {
+                    ApplyMarker(header, batch);
                     continue;
                 }
 
@@ -322,7 +334,14 @@ internal sealed partial class GroupCoordinatorShard : IDisposable
 
                         try
                         {
-                            ApplyRecord(record.Key, record.IsValueNull ? null : record.Value.ToArray());
+                            if (header.IsTransactional && header.HasProducerId)
+                            {
+                                StageTransactional(header.ProducerId, record.Key, record.IsValueNull ? null : record.Value.ToArray());
+                            }
+                            else
+                            {
+                                ApplyRecord(record.Key, record.IsValueNull ? null : record.Value.ToArray());
+                            }
                         }
                         catch (FormatException e)
                         {
