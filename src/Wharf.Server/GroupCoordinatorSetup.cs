@@ -1,14 +1,12 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Wharf.Common;
 using Wharf.Configuration;
 using Wharf.Coordinator;
+using Wharf.Coordinator.Transaction;
 using Wharf.Metadata;
 using Wharf.Protocol.Messages;
 using Wharf.Replication;
 using Wharf.Server.Handlers;
-using Wharf.Storage;
 
 namespace Wharf.Server;
 
@@ -47,7 +45,7 @@ public static class GroupCoordinatorSetup
             OffsetsRetentionCheckInterval = TimeSpan.FromMilliseconds(config.GetLong("offsets.retention.check.interval.ms")),
             PartitionExists = (name, partition) => controller.Current.TryGetTopic(name, out var t) && t.Partitions.ContainsKey(partition),
         };
-        var coordinator = new GroupCoordinator(new OffsetsTopicWriter(replicas), options, time, loggerFactory);
+        var coordinator = new GroupCoordinator(new InternalTopicWriter(replicas, GroupCoordinator.OffsetsTopic), options, time, loggerFactory);
         try
         {
             var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).Select(p => p.Partition);
@@ -63,8 +61,8 @@ public static class GroupCoordinatorSetup
     }
 
     /// <summary>Registers FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, DescribeGroups, ListGroups and DeleteGroups.</summary>
-    public static HandlerRegistry.Builder AddGroupHandlers(this HandlerRegistry.Builder builder, GroupCoordinator groups, Controller controller) => builder
-        .Add<FindCoordinatorHandler, FindCoordinatorRequest, FindCoordinatorResponse>(new FindCoordinatorHandler(groups, controller))
+    public static HandlerRegistry.Builder AddGroupHandlers(this HandlerRegistry.Builder builder, GroupCoordinator groups, Controller controller, TransactionCoordinator? transactions = null) => builder
+        .Add<FindCoordinatorHandler, FindCoordinatorRequest, FindCoordinatorResponse>(new FindCoordinatorHandler(groups, controller, transactions))
         .Add<JoinGroupHandler, JoinGroupRequest, JoinGroupResponse>(new JoinGroupHandler(groups))
         .Add<SyncGroupHandler, SyncGroupRequest, SyncGroupResponse>(new SyncGroupHandler(groups))
         .Add<HeartbeatHandler, HeartbeatRequest, HeartbeatResponse>(new HeartbeatHandler(groups))
@@ -75,85 +73,4 @@ public static class GroupCoordinatorSetup
         .Add<DescribeGroupsHandler, DescribeGroupsRequest, DescribeGroupsResponse>(new DescribeGroupsHandler(groups))
         .Add<ListGroupsHandler, ListGroupsRequest, ListGroupsResponse>(new ListGroupsHandler(groups))
         .Add<DeleteGroupsHandler, DeleteGroupsRequest, DeleteGroupsResponse>(new DeleteGroupsHandler(groups));
-
-    /// <summary>
-    /// <see cref="IPartitionWriter"/> over the partitions of <c>__consumer_offsets</c> this broker leads: appends as
-    /// leader (the log assigns the position synchronously inside <see cref="Partition.AppendAsLeaderAsync"/>, which keeps
-    /// the coordinator's order) and completes when the high watermark passes the batch; reads committed batches for replay.
-    /// Thread-safety: stateless over thread-safe partitions.
-    /// </summary>
-    private sealed class OffsetsTopicWriter(ReplicaManager replicas) : IPartitionWriter
-    {
-        private const int ReadChunkBytes = 1 << 20;
-
-        public Task AppendAsync(int partition, ReadOnlyMemory<byte> batch)
-        {
-            var leader = replicas.GetPartition(new TopicPartition(GroupCoordinator.OffsetsTopic, partition));
-            return leader is null
-                ? Task.FromException(new PartitionWriteException(ErrorCode.NotCoordinator, $"{GroupCoordinator.OffsetsTopic}-{partition} is not led here."))
-                : AppendAsync(leader, MemoryMarshal.AsMemory(batch));
-        }
-
-        public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync(int partition, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            var leader = replicas.GetPartition(new TopicPartition(GroupCoordinator.OffsetsTopic, partition));
-            if (leader is null)
-            {
-                yield break;
-            }
-
-            var end = leader.HighWatermark;
-            var offset = leader.Log.LogStartOffset;
-            while (offset < end)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                LogReadResult read;
-                try
-                {
-                    read = leader.Log.Read(offset, ReadChunkBytes, end);
-                }
-                catch (OffsetOutOfRangeException) when (offset < leader.Log.LogStartOffset)
-                {
-                    offset = leader.Log.LogStartOffset;
-                    continue;
-                }
-
-                if (read.Slice.IsEmpty)
-                {
-                    yield break;
-                }
-
-                var bytes = new byte[read.Slice.Length];
-                var copied = await read.Slice.CopyToAsync(bytes, cancellationToken).ConfigureAwait(false);
-                yield return bytes.AsMemory(0, copied);
-                offset = read.Slice.NextOffset;
-            }
-        }
-
-        private static async Task AppendAsync(Partition leader, Memory<byte> batch)
-        {
-            Task<LogAppendInfo> append;
-            try
-            {
-                append = leader.AppendAsLeaderAsync(batch);
-            }
-            catch (RecordTooLargeException e)
-            {
-                throw new PartitionWriteException(ErrorCode.InvalidCommitOffsetSize, e.Message, e);
-            }
-
-            try
-            {
-                await append.ConfigureAwait(false);
-            }
-            catch (RecordTooLargeException e)
-            {
-                throw new PartitionWriteException(ErrorCode.InvalidCommitOffsetSize, e.Message, e);
-            }
-            catch (LogException e)
-            {
-                throw new PartitionWriteException(ErrorCode.CoordinatorNotAvailable, e.Message, e);
-            }
-        }
-    }
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Wharf.Configuration;
 using Wharf.Coordinator;
+using Wharf.Coordinator.Transaction;
 using Wharf.Metadata;
 using CreatePartitionsRequest = Wharf.Protocol.Messages.CreatePartitionsRequest;
 using Wharf.Network;
@@ -32,9 +33,10 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly LogManager _logs;
     private readonly ILogger _logger;
 
-    private KafkaBroker(WebApplication host, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, Listener advertised, ILogger logger)
+    private KafkaBroker(WebApplication host, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, Listener advertised, ILogger logger)
     {
         Groups = groups;
+        Transactions = transactions;
         _host = host;
         _logs = logs;
         Controller = controller;
@@ -49,6 +51,9 @@ public sealed class KafkaBroker : IAsyncDisposable
 
     /// <summary>The group coordinator over <c>__consumer_offsets</c>.</summary>
     public GroupCoordinator Groups { get; }
+
+    /// <summary>The transaction coordinator over <c>__transaction_state</c>.</summary>
+    public TransactionCoordinator Transactions { get; }
 
     /// <summary>The address clients are told to use (with the bound port when the listener asked for port 0).</summary>
     public Listener Advertised { get; }
@@ -71,6 +76,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         var controller = await MetadataLoader.OpenEmbeddedAsync(config, loggerFactory: loggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogManager? logs = null;
         GroupCoordinator? groups = null;
+        TransactionCoordinator? transactions = null;
         try
         {
             logs = LogManager.Open(new LogManagerOptions
@@ -89,14 +95,15 @@ public sealed class KafkaBroker : IAsyncDisposable
             controller.ImageChanged += sync.Apply;
             sync.Apply(MetadataImage.Empty(controller.Current.ClusterId, config.NodeId, config.NodeId), controller.Current);
             groups = await GroupCoordinatorSetup.StartAsync(config, controller, replicas, time, loggerFactory, cancellationToken).ConfigureAwait(false);
+            var producerIds = new ProducerIdManager(controller, config.NodeId, loggerFactory.CreateLogger<ProducerIdManager>());
+            transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, time, loggerFactory, cancellationToken).ConfigureAwait(false);
 
             var registry = (HandlerRegistry?)null;
             registry = new HandlerRegistry.Builder()
                 .Add<ApiVersionsHandler, ApiVersionsRequest, ApiVersionsResponse>(new ApiVersionsHandler(() => registry!))
                 .Add<MetadataHandler, MetadataRequest, MetadataResponse>(new MetadataHandler(controller, replicas))
-                .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>()))
-                .Add<InitProducerIdHandler, InitProducerIdRequest, InitProducerIdResponse>(new InitProducerIdHandler(
-                    new ProducerIdManager(controller, config.NodeId, loggerFactory.CreateLogger<ProducerIdManager>()), loggerFactory.CreateLogger<InitProducerIdHandler>()))
+                .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>(), transactions))
+                .Add<InitProducerIdHandler, InitProducerIdRequest, InitProducerIdResponse>(new InitProducerIdHandler(producerIds, loggerFactory.CreateLogger<InitProducerIdHandler>(), transactions))
                 .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas))
                 .Add<ListOffsetsHandler, ListOffsetsRequest, ListOffsetsResponse>(new ListOffsetsHandler(replicas))
                 .Add<CreateTopicsHandler, CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(controller))
@@ -108,7 +115,8 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .Add<IncrementalAlterConfigsHandler, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(new IncrementalAlterConfigsHandler(controller))
                 .Add<DescribeClusterHandler, DescribeClusterRequest, DescribeClusterResponse>(new DescribeClusterHandler(controller))
                 .Add<DescribeLogDirsHandler, DescribeLogDirsRequest, DescribeLogDirsResponse>(new DescribeLogDirsHandler(replicas))
-                .AddGroupHandlers(groups, controller)
+                .AddGroupHandlers(groups, controller, transactions)
+                .AddTransactionHandlers(transactions, groups, controller, replicas)
                 .Build();
 
             var listener = config.Listeners[0];
@@ -134,10 +142,11 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await controller.RegisterBrokerAsync([advertised], config.Rack, cancellationToken).ConfigureAwait(false);
             }
 
-            return new KafkaBroker(host, logs, controller, replicas, groups, advertised, logger);
+            return new KafkaBroker(host, logs, controller, replicas, groups, transactions, advertised, logger);
         }
         catch
         {
+            transactions?.Dispose();
             groups?.Dispose();
             logs?.Dispose();
             await controller.DisposeAsync().ConfigureAwait(false);
@@ -154,6 +163,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         }
         finally
         {
+            Transactions.Dispose();
             Groups.Dispose();
             _logs.Dispose();
             await Controller.DisposeAsync().ConfigureAwait(false);

@@ -6,7 +6,9 @@ using Wharf.Storage;
 namespace Wharf.Server.Handlers;
 
 /// <summary>
-/// Fetch (API 1), v4–12. Reads whole batches from each partition's log up to its high watermark (the records
+/// Fetch (API 1), v4–12. Reads whole batches from each partition's log up to its high watermark — or, for
+/// <c>isolation_level=1</c> (read_committed), up to its last stable offset, with the aborted transactions that overlap
+/// the returned range so the client can drop their records (the records
 /// are file bytes copied once into a pooled buffer and once into the socket pipe, never decoded) and long
 /// polls: while fewer than <c>min_bytes</c> are ready it waits for an append to any requested partition or for
 /// <c>max_wait_ms</c>. Fetch sessions are never created (session id 0), so clients send full fetches.
@@ -57,7 +59,7 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
             {
                 var data = new FetchResponse.PartitionData { PartitionIndex = fetch.Partition, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1, AbortedTransactions = null };
                 topicResponse.Partitions.Add(data);
-                var error = ReadPartition(new TopicPartition(topic.Topic, fetch.Partition), fetch, data, Math.Min(budget, fetch.PartitionMaxBytes), minOneBatch: total == 0, buffers, out var read);
+                var error = ReadPartition(new TopicPartition(topic.Topic, fetch.Partition), fetch, data, Math.Min(budget, fetch.PartitionMaxBytes), minOneBatch: total == 0, request.IsolationLevel == 1, buffers, out var read);
                 data.ErrorCode = (short)error;
                 failed |= error != ErrorCode.None;
                 total += read;
@@ -68,7 +70,7 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
         return (response, total, failed);
     }
 
-    private ErrorCode ReadPartition(TopicPartition topicPartition, FetchRequest.FetchPartition fetch, FetchResponse.PartitionData data, int maxBytes, bool minOneBatch, List<IDisposable> buffers, out int read)
+    private ErrorCode ReadPartition(TopicPartition topicPartition, FetchRequest.FetchPartition fetch, FetchResponse.PartitionData data, int maxBytes, bool minOneBatch, bool readCommitted, List<IDisposable> buffers, out int read)
     {
         read = 0;
         if (replicas.GetPartition(topicPartition) is not { } partition)
@@ -82,11 +84,20 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
             return epochError;
         }
 
+        // High watermark first, then the last stable offset (see Partition.LastStableOffset), then the data, then the
+        // aborted transactions: the log publishes in the opposite order, so aborted data never comes without its entry.
         var highWatermark = partition.HighWatermark;
+        var lastStable = Math.Min(highWatermark, partition.LastStableOffset);
         data.HighWatermark = highWatermark;
-        data.LastStableOffset = highWatermark;
+        data.LastStableOffset = lastStable;
         data.LogStartOffset = partition.Log.LogStartOffset;
-        if (fetch.FetchOffset == highWatermark || maxBytes <= 0 && !minOneBatch)
+        if (readCommitted)
+        {
+            data.AbortedTransactions = [];
+        }
+
+        var bound = readCommitted ? lastStable : highWatermark;
+        if (fetch.FetchOffset == highWatermark || maxBytes <= 0 && !minOneBatch || readCommitted && fetch.FetchOffset >= bound && fetch.FetchOffset <= highWatermark)
         {
             return ErrorCode.None;
         }
@@ -98,7 +109,7 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
 
         try
         {
-            var result = partition.Log.Read(fetch.FetchOffset, Math.Max(maxBytes, 1), highWatermark, minOneBatch);
+            var result = partition.Log.Read(fetch.FetchOffset, Math.Max(maxBytes, 1), bound, minOneBatch);
             data.LogStartOffset = result.LogStartOffset;
             if (!result.Slice.IsEmpty)
             {
@@ -106,6 +117,13 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
                 buffers.Add(pooled);
                 data.Records = new System.Buffers.ReadOnlySequence<byte>(pooled.Memory);
                 read = pooled.Length;
+                if (readCommitted)
+                {
+                    foreach (var aborted in partition.Log.CollectAbortedTransactions(fetch.FetchOffset, result.Slice.NextOffset))
+                    {
+                        data.AbortedTransactions!.Add(new() { ProducerId = aborted.ProducerId, FirstOffset = aborted.FirstOffset });
+                    }
+                }
             }
 
             return ErrorCode.None;

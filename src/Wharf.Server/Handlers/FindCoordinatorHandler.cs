@@ -1,5 +1,6 @@
 using Wharf.Common;
 using Wharf.Coordinator;
+using Wharf.Coordinator.Transaction;
 using Wharf.Metadata;
 using Wharf.Protocol.Messages;
 
@@ -8,12 +9,14 @@ namespace Wharf.Server.Handlers;
 /// <summary>
 /// FindCoordinator (API 10), v0–4: the broker leading the group's <c>__consumer_offsets</c> partition — this one once
 /// that partition is loaded (COORDINATOR_LOAD_IN_PROGRESS before, NOT_COORDINATOR if it is not led here). v4 batches
-/// keys. Transaction coordinators (key type 1) are not served yet: COORDINATOR_NOT_AVAILABLE.
+/// keys. Transaction coordinators (key type 1): this broker once the id's <c>__transaction_state</c> partition is
+/// loaded (COORDINATOR_NOT_AVAILABLE when the broker has no transaction coordinator).
 /// Thread-safety: stateless.
 /// </summary>
-public sealed class FindCoordinatorHandler(GroupCoordinator groups, Controller controller) : IRequestHandler<FindCoordinatorRequest, FindCoordinatorResponse>
+public sealed class FindCoordinatorHandler(GroupCoordinator groups, Controller controller, TransactionCoordinator? transactions = null) : IRequestHandler<FindCoordinatorRequest, FindCoordinatorResponse>
 {
     private const sbyte GroupKeyType = 0;
+    private const sbyte TransactionKeyType = 1;
 
     public static ApiVersionRange Versions => new(0, 4);
 
@@ -43,14 +46,17 @@ public sealed class FindCoordinatorHandler(GroupCoordinator groups, Controller c
 
     private (ErrorCode Error, string? Message, int NodeId, string Host, int Port) Find(string key, sbyte keyType)
     {
-        if (keyType != GroupKeyType)
+        if (keyType != GroupKeyType && keyType != TransactionKeyType)
         {
-            return keyType == 1
-                ? (ErrorCode.CoordinatorNotAvailable, "Transactions are not supported yet.", -1, "", -1)
-                : (ErrorCode.InvalidRequest, $"Unknown key type {keyType}.", -1, "", -1);
+            return (ErrorCode.InvalidRequest, $"Unknown key type {keyType}.", -1, "", -1);
         }
 
-        var status = groups.CoordinatorStatus(key);
+        if (keyType == TransactionKeyType && transactions is null)
+        {
+            return (ErrorCode.CoordinatorNotAvailable, "This broker has no transaction coordinator.", -1, "", -1);
+        }
+
+        var status = keyType == TransactionKeyType ? transactions!.CoordinatorStatus(key) : groups.CoordinatorStatus(key);
         var image = controller.Current;
         if (status != ErrorCode.None || !image.Brokers.TryGetValue(image.NodeId, out var self))
         {

@@ -7,7 +7,7 @@ namespace Wharf.Server.Handlers;
 
 /// <summary>
 /// ListOffsets (API 2), v1–7. Timestamp -2 = log start, -1 = high watermark (the next offset a consumer can
-/// read), -3 = the record with the largest timestamp (v7), t ≥ 0 = the first offset whose timestamp is ≥ t,
+/// read; the last stable offset for isolation_level=1, read_committed, v2+), -3 = the record with the largest timestamp (v7), t ≥ 0 = the first offset whose timestamp is ≥ t,
 /// or -1/-1 when there is none. Thread-safety: stateless.
 /// </summary>
 public sealed class ListOffsetsHandler(ReplicaManager replicas) : IRequestHandler<ListOffsetsRequest, ListOffsetsResponse>
@@ -23,14 +23,14 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : IRequestHandle
             response.Topics.Add(topicResponse);
             foreach (var query in topic.Partitions)
             {
-                topicResponse.Partitions.Add(Lookup(new TopicPartition(topic.Name, query.PartitionIndex), query));
+                topicResponse.Partitions.Add(Lookup(new TopicPartition(topic.Name, query.PartitionIndex), query, request.IsolationLevel == 1));
             }
         }
 
         return ValueTask.FromResult<ListOffsetsResponse?>(response);
     }
 
-    private ListOffsetsResponse.ListOffsetsPartitionResponse Lookup(TopicPartition topicPartition, ListOffsetsRequest.ListOffsetsPartition query)
+    private ListOffsetsResponse.ListOffsetsPartitionResponse Lookup(TopicPartition topicPartition, ListOffsetsRequest.ListOffsetsPartition query, bool readCommitted)
     {
         var answer = new ListOffsetsResponse.ListOffsetsPartitionResponse { PartitionIndex = query.PartitionIndex };
         if (replicas.GetPartition(topicPartition) is not { } partition)
@@ -54,7 +54,7 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : IRequestHandle
                 answer.Offset = log.LogStartOffset;
                 break;
             case Log.LatestTimestamp:
-                answer.Offset = partition.HighWatermark;
+                answer.Offset = readCommitted ? partition.LastStableOffset : partition.HighWatermark;
                 break;
             case Log.MaxTimestampQuery or >= 0:
                 if (log.FetchOffsetByTimestamp(query.Timestamp) is { } found && found.Offset < partition.HighWatermark)

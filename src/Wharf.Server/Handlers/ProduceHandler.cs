@@ -1,7 +1,9 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Wharf.Common;
+using Wharf.Coordinator.Transaction;
 using Wharf.Protocol.Messages;
+using Wharf.Records;
 using Wharf.Replication;
 using Wharf.Storage;
 
@@ -12,10 +14,13 @@ namespace Wharf.Server.Handlers;
 /// the append is durable (acks 1 and -1; one node is the whole ISR) or not at all (acks 0). Every partition
 /// is appended concurrently so one group-commit fsync covers them all. Idempotent producers: the log checks
 /// sequences and epochs (OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH) and answers a retried batch with its
-/// original base offset, as Kafka does (never DUPLICATE_SEQUENCE_NUMBER for a single batch).
+/// original base offset, as Kafka does (never DUPLICATE_SEQUENCE_NUMBER for a single batch). Transactional batches
+/// (KIP-890 part 1): the producer's transaction must be Ongoing with this partition added, at its current epoch, else
+/// INVALID_TXN_STATE (INVALID_PRODUCER_EPOCH for an old epoch) — a late batch of a finished transaction cannot join
+/// the next one.
 /// Thread-safety: stateless; one instance serves all connections.
 /// </summary>
-public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger) : IRequestHandler<ProduceRequest, ProduceResponse>
+public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger, TransactionCoordinator? transactions = null) : IRequestHandler<ProduceRequest, ProduceResponse>
 {
     public static ApiVersionRange Versions => new(3, 10);
 
@@ -33,7 +38,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
                 var partitionResponse = new ProduceResponse.PartitionProduceResponse { Index = data.Index, BaseOffset = -1 };
                 topicResponse.PartitionResponses.Add(partitionResponse);
                 var outcome = validAcks
-                    ? AppendAsync(new TopicPartition(topic.Name, data.Index), data.Records)
+                    ? AppendAsync(new TopicPartition(topic.Name, data.Index), data.Records, request.TransactionalId)
                     : Task.FromResult(PartitionOutcome.Failed(ErrorCode.InvalidRequiredAcks, $"acks must be 0, 1 or -1, not {request.Acks}"));
                 pending.Add((partitionResponse, outcome));
             }
@@ -52,7 +57,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
         return request.Acks == 0 ? null : response;
     }
 
-    private async Task<PartitionOutcome> AppendAsync(TopicPartition topicPartition, ReadOnlySequence<byte>? records)
+    private async Task<PartitionOutcome> AppendAsync(TopicPartition topicPartition, ReadOnlySequence<byte>? records, string? transactionalId)
     {
         if (replicas.GetPartition(topicPartition) is not { } partition)
         {
@@ -75,6 +80,15 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
             {
                 logger.LogInformation("Rejected a batch for {Partition}: {Error}", topicPartition, message);
                 return PartitionOutcome.Failed(error, message!);
+            }
+
+            var header = RecordBatchHeader.Read(buffer);
+            if (header.IsTransactional && transactions is not null && transactionalId is not null
+                && transactions.VerifyPartition(transactionalId, header.ProducerId, header.ProducerEpoch, topicPartition) is var verified && verified != ErrorCode.None)
+            {
+                var refused = verified == ErrorCode.InvalidProducerEpoch ? verified : ErrorCode.InvalidTxnState;
+                logger.LogInformation("Rejected a transactional batch of {TransactionalId} for {Partition}: {Error}", transactionalId, topicPartition, verified);
+                return PartitionOutcome.Failed(refused, $"{topicPartition} is not part of an ongoing transaction of {transactionalId} at epoch {header.ProducerEpoch}");
             }
 
             var info = await partition.AppendAsLeaderAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);

@@ -1,0 +1,44 @@
+using Wharf.Common;
+using Wharf.Coordinator;
+using Wharf.Coordinator.Transaction;
+using Wharf.Protocol.Messages;
+
+namespace Wharf.Server.Handlers;
+
+/// <summary>
+/// TxnOffsetCommit (API 28), v0–3: a consumer group's offsets inside a transaction. The transaction must have added the
+/// group's offsets partition (AddOffsetsToTxn) at the producer's current epoch (KIP-890 part 1: INVALID_TXN_STATE,
+/// or INVALID_PRODUCER_EPOCH/PRODUCER_FENCED for an old epoch). The group coordinator writes them at once and makes
+/// them visible with the COMMIT marker. Thread-safety: stateless.
+/// </summary>
+public sealed class TxnOffsetCommitHandler(TransactionCoordinator transactions, GroupCoordinator groups) : IRequestHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse>
+{
+    public static ApiVersionRange Versions => new(0, 3);
+
+    public async ValueTask<TxnOffsetCommitResponse?> HandleAsync(RequestContext context, TxnOffsetCommitRequest request, CancellationToken cancellationToken)
+    {
+        var offsetsPartition = TransactionCoordinator.OffsetsPartition(request.GroupId ?? "", groups.PartitionCount);
+        var error = transactions.VerifyPartition(request.TransactionalId, request.ProducerId, request.ProducerEpoch, offsetsPartition);
+        if (error == ErrorCode.InvalidProducerEpoch)
+        {
+            error = TransactionErrors.ForVersion(ErrorCode.ProducerFenced, context.ApiVersion, fencedSince: 3);
+        }
+
+        if (error != ErrorCode.None)
+        {
+            var response = new TxnOffsetCommitResponse();
+            foreach (var topic in request.Topics)
+            {
+                response.Topics.Add(new()
+                {
+                    Name = topic.Name,
+                    Partitions = [.. topic.Partitions.Select(p => new TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition { PartitionIndex = p.PartitionIndex, ErrorCode = (short)error })],
+                });
+            }
+
+            return response;
+        }
+
+        return await groups.TxnCommitOffsetsAsync(request).ConfigureAwait(false);
+    }
+}

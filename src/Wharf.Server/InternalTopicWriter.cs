@@ -1,0 +1,99 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Wharf.Common;
+using Wharf.Coordinator;
+using Wharf.Replication;
+using Wharf.Storage;
+
+namespace Wharf.Server;
+
+/// <summary>
+/// <see cref="IPartitionWriter"/> over the partitions of an internal topic (<c>__consumer_offsets</c>,
+/// <c>__transaction_state</c>) this broker leads: appends as leader with <see cref="AppendOrigin.Coordinator"/> (the
+/// log assigns the position synchronously inside <see cref="Partition.AppendAsLeaderAsync"/>, which keeps the
+/// coordinator's order; producer sequences of transactional offset commits are not checked, only epochs) and
+/// completes when the high watermark passes the batch; reads committed batches for replay.
+/// Thread-safety: stateless over thread-safe partitions.
+/// </summary>
+public sealed class InternalTopicWriter(ReplicaManager replicas, string topic) : IPartitionWriter
+{
+    private const int ReadChunkBytes = 1 << 20;
+
+    public Task AppendAsync(int partition, ReadOnlyMemory<byte> batch)
+    {
+        var leader = replicas.GetPartition(new TopicPartition(topic, partition));
+        return leader is null
+            ? Task.FromException(new PartitionWriteException(ErrorCode.NotCoordinator, $"{topic}-{partition} is not led here."))
+            : AppendAsync(leader, MemoryMarshal.AsMemory(batch));
+    }
+
+    public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync(int partition, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var leader = replicas.GetPartition(new TopicPartition(topic, partition));
+        if (leader is null)
+        {
+            yield break;
+        }
+
+        var end = leader.HighWatermark;
+        var offset = leader.Log.LogStartOffset;
+        while (offset < end)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            LogReadResult read;
+            try
+            {
+                read = leader.Log.Read(offset, ReadChunkBytes, end);
+            }
+            catch (OffsetOutOfRangeException) when (offset < leader.Log.LogStartOffset)
+            {
+                offset = leader.Log.LogStartOffset;
+                continue;
+            }
+
+            if (read.Slice.IsEmpty)
+            {
+                yield break;
+            }
+
+            var bytes = new byte[read.Slice.Length];
+            var copied = await read.Slice.CopyToAsync(bytes, cancellationToken).ConfigureAwait(false);
+            yield return bytes.AsMemory(0, copied);
+            offset = read.Slice.NextOffset;
+        }
+    }
+
+    private static async Task AppendAsync(Partition leader, Memory<byte> batch)
+    {
+        Task<LogAppendInfo> append;
+        try
+        {
+            append = leader.AppendAsLeaderAsync(batch, AppendOrigin.Coordinator);
+        }
+        catch (RecordTooLargeException e)
+        {
+            throw new PartitionWriteException(ErrorCode.InvalidCommitOffsetSize, e.Message, e);
+        }
+        catch (ProducerStateException e)
+        {
+            throw new PartitionWriteException(e.ErrorCode, e.Message, e);
+        }
+
+        try
+        {
+            await append.ConfigureAwait(false);
+        }
+        catch (RecordTooLargeException e)
+        {
+            throw new PartitionWriteException(ErrorCode.InvalidCommitOffsetSize, e.Message, e);
+        }
+        catch (ProducerStateException e)
+        {
+            throw new PartitionWriteException(e.ErrorCode, e.Message, e);
+        }
+        catch (LogException e)
+        {
+            throw new PartitionWriteException(ErrorCode.CoordinatorNotAvailable, e.Message, e);
+        }
+    }
+}
