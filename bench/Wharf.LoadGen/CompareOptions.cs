@@ -58,7 +58,7 @@ public sealed record CompareOptions
           --no-latency | --latency-seconds S | --rate N   (default 10 s at 20000 msg/s)
           --no-scaling | --partitions 1,8,64,512 | --producers 1,4 | --scaling-messages N
           --backlog-mib N         backlog consumed from disk (default 2048; 0 = skip)
-          --json PATH             where to write the JSON results (default ./wharf-compare-<utc>.json)
+          --json PATH             where to write the JSON results (default bench/Wharf.LoadGen/results/compare-<utc>.json)
           --scratch DIR           parent of the fresh data directories (default $TMPDIR/wharf-loadgen)
           --wharf-env KEY=VALUE   environment for the Wharf process only (repeatable), e.g. a runtime knob under test
         """;

@@ -42,7 +42,8 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         Targets(report);
         var text = ReportWriter.Table(report);
         await output.WriteLineAsync(text).ConfigureAwait(false);
-        var json = options.JsonPath ?? Path.Combine(Environment.CurrentDirectory, $"wharf-compare-{report.StartedUtc:yyyyMMdd-HHmmss}.json");
+        var json = options.JsonPath ?? Path.Combine(root, "bench", "Wharf.LoadGen", "results", $"compare-{report.StartedUtc:yyyyMMdd-HHmmss}.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(json))!);
         await File.WriteAllTextAsync(json, ReportWriter.Json(report), cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync($"JSON: {json}").ConfigureAwait(false);
         return 0;
