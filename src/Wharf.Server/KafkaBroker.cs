@@ -10,12 +10,12 @@ using Wharf.Configuration;
 using Wharf.Coordinator;
 using Wharf.Coordinator.Transaction;
 using Wharf.Metadata;
-using CreatePartitionsRequest = Wharf.Protocol.Messages.CreatePartitionsRequest;
 using Wharf.Network;
 using Wharf.Protocol.Messages;
 using Wharf.Replication;
 using Wharf.Server.Handlers;
 using Wharf.Storage;
+using CreatePartitionsRequest = Wharf.Protocol.Messages.CreatePartitionsRequest;
 
 namespace Wharf.Server;
 
