@@ -7,6 +7,7 @@ namespace Wharf.Integration.Tests;
 /// <summary>The real <c>wharf start</c> executable as a child process, for crash tests (kill -9) and restarts.</summary>
 internal sealed class BrokerProcess : IDisposable
 {
+    private static readonly Lock LogLock = new();
     private readonly Process _process;
 
     private BrokerProcess(Process process, int port)
@@ -36,8 +37,17 @@ internal sealed class BrokerProcess : IDisposable
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start wharf");
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var logFile = Environment.GetEnvironmentVariable("BROKER_PROCESS_LOG"); // set to keep the broker's output for diagnosis
         process.OutputDataReceived += (_, e) =>
         {
+            if (logFile is not null && e.Data is not null)
+            {
+                lock (LogLock)
+                {
+                    File.AppendAllLines(logFile, [e.Data]);
+                }
+            }
+
             if (e.Data?.Contains("ready in", StringComparison.Ordinal) == true)
             {
                 ready.TrySetResult();

@@ -67,7 +67,7 @@ public sealed class IdempotenceTests : IDisposable
     }
 
     [Fact]
-    public async Task InitProducerId_GivesDistinctIds_NeverRepeatedAfterARestart_AndRefusesTransactionalIdsForNow()
+    public async Task InitProducerId_GivesDistinctIds_NeverRepeatedAfterARestart_TransactionalIdsKeepTheirIdAndBumpTheEpoch()
     {
         var broker = await WharfBroker.StartAsync(new Dictionary<string, string> { ["log.dirs"] = _dataDirectory });
         var seen = new HashSet<long>();
@@ -87,7 +87,10 @@ public sealed class IdempotenceTests : IDisposable
                     }
 
                     await connection.SendAsync(new InitProducerIdRequest { TransactionalId = "txn-1", TransactionTimeoutMs = 60_000 }, 4);
-                    Assert.Equal((short)ErrorCode.CoordinatorNotAvailable, (await connection.ReceiveAsync<InitProducerIdResponse>(4)).ErrorCode);
+                    var transactional = await connection.ReceiveAsync<InitProducerIdResponse>(4);
+                    Assert.Equal((short)ErrorCode.None, transactional.ErrorCode);
+                    Assert.Equal(round, transactional.ProducerEpoch); // the id keeps its producer id; each InitProducerId bumps the epoch
+                    Assert.True(round == 1 || seen.Add(transactional.ProducerId), $"producer id {transactional.ProducerId} was handed out twice");
                 }
 
                 await broker.RestartAsync();
@@ -98,7 +101,7 @@ public sealed class IdempotenceTests : IDisposable
             await broker.DisposeAsync();
         }
 
-        Assert.Equal(6, seen.Count);
+        Assert.Equal(7, seen.Count);
     }
 
     [Fact]
