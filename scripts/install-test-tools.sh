@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the outside tools the compat tests drive: kcat and kafka-python (Debian packages) and KafkaJS
+# Installs the outside tools the compat tests drive: kcat, kafka-python and confluent-kafka-python (Debian packages) and KafkaJS
 # (npm, into tests/compat/node). Required under CI=true; best effort otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 /usr/bin/python3 -c 'import kafka' >/dev/null 2>&1 || need_apt+=(python3-kafka)
+/usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || need_apt+=(python3-confluent-kafka)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

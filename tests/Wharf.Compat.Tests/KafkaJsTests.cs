@@ -5,7 +5,8 @@ namespace Wharf.Compat.Tests;
 
 /// <summary>
 /// KafkaJS 2.2.4: admin (createTopics, listTopics, fetchTopicMetadata, fetchTopicOffsets[ByTimestamp],
-/// deleteTopics) and producer. KafkaJS consumers need consumer groups, so kcat reads the produced data back.
+/// deleteTopics) and producer, read back with kcat; transactions (producer.transaction(), send, sendOffsets,
+/// commit/abort) read back by a KafkaJS consumer with readUncommitted=false.
 /// </summary>
 public sealed class KafkaJsTests(ITestOutputHelper output)
 {
@@ -61,6 +62,26 @@ public sealed class KafkaJsTests(ITestOutputHelper output)
         Assert.False(deleted.ListedAfter, "listTopics still shows the deleted topic");
         Assert.False(broker.Controller.Current.TryGetTopic(topic, out _), "the broker still has the deleted topic");
     }
+
+    [RequiresToolFact(ExternalTool.KafkaJs)]
+    public async Task Transactions_CommittedVisibleToReadCommitted_AbortedNever_SendOffsetsCommitsWithTheTransaction()
+    {
+        ExternalTools.Require(ExternalTool.KafkaJs);
+        await using var broker = await TestBroker.StartAsync(output);
+        var topic = TestBroker.TopicName("js-txn");
+
+        var result = await Scripts.RunNodeAsync<TransactionResult>("transactions.js", broker.BootstrapServers, topic, Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture), "9");
+
+        Assert.Equal(18, result.Committed.Count);
+        Assert.Equal(9, result.Aborted.Count);
+        Assert.Empty(result.Read.Intersect(result.Aborted));
+        Assert.Equal(result.Committed.Order(StringComparer.Ordinal), result.Read.Order(StringComparer.Ordinal));
+        Assert.Contains(new GroupOffset(0, 5), result.GroupOffsets);
+    }
+
+    private sealed record TransactionResult(IReadOnlyList<string> Committed, IReadOnlyList<string> Aborted, IReadOnlyList<string> Read, IReadOnlyList<GroupOffset> GroupOffsets);
+
+    private sealed record GroupOffset(int Partition, long Offset);
 
     private sealed record ProduceResult(
         bool Created,

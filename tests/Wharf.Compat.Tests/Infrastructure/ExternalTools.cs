@@ -11,6 +11,9 @@ public enum ExternalTool
 
     /// <summary>KafkaJS, installed by <c>npm ci</c> in tests/compat/node, run with <c>node</c> from PATH.</summary>
     KafkaJs,
+
+    /// <summary>confluent-kafka-python (librdkafka), imported by Debian's <c>/usr/bin/python3</c> (package python3-confluent-kafka).</summary>
+    ConfluentKafkaPython,
 }
 
 /// <summary>
@@ -25,7 +28,8 @@ public static class ExternalTools
 
     private static readonly Lazy<string?> KcatPath = new(() => FindOnPath("kcat") ?? FindOnPath("kafkacat"));
     private static readonly Lazy<string?> NodePath = new(() => FindOnPath("node"));
-    private static readonly Lazy<string?> KafkaPythonMissing = new(ProbeKafkaPython);
+    private static readonly Lazy<string?> KafkaPythonMissing = new(() => ProbePythonModule("kafka", "python3-kafka"));
+    private static readonly Lazy<string?> ConfluentKafkaPythonMissing = new(() => ProbePythonModule("confluent_kafka", "python3-confluent-kafka"));
 
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.Ordinal);
 
@@ -44,6 +48,7 @@ public static class ExternalTools
     {
         ExternalTool.Kcat => KcatPath.Value is null ? "kcat is not on PATH (apt-get install kcat)" : null,
         ExternalTool.KafkaPython => KafkaPythonMissing.Value,
+        ExternalTool.ConfluentKafkaPython => ConfluentKafkaPythonMissing.Value,
         ExternalTool.KafkaJs => NodePath.Value is null
             ? "node is not on PATH"
             : File.Exists(Path.Combine(NodeScripts, "node_modules", "kafkajs", "package.json"))
@@ -68,7 +73,7 @@ public static class ExternalTools
         new($"{tool} is required{(IsCi ? " under CI=true" : string.Empty)} but missing: {MissingReason(tool)}. " +
             "scripts/install-test-tools.sh installs it.");
 
-    private static string? ProbeKafkaPython()
+    private static string? ProbePythonModule(string module, string package)
     {
         if (!File.Exists(SystemPython))
         {
@@ -77,13 +82,13 @@ public static class ExternalTools
 
         try
         {
-            var result = ChildProcess.RunAsync(SystemPython, ["-c", "import kafka; print(kafka.__version__)"], timeout: TimeSpan.FromSeconds(20))
+            var result = ChildProcess.RunAsync(SystemPython, ["-c", $"import {module}"], timeout: TimeSpan.FromSeconds(20))
                 .GetAwaiter().GetResult();
-            return result.ExitCode == 0 ? null : $"{SystemPython} cannot import kafka (apt-get install python3-kafka): {result.StandardError.Trim()}";
+            return result.ExitCode == 0 ? null : $"{SystemPython} cannot import {module} (apt-get install {package}): {result.StandardError.Trim()}";
         }
         catch (Exception e)
         {
-            return $"probing kafka-python failed: {e.Message}";
+            return $"probing {module} failed: {e.Message}";
         }
     }
 

@@ -8,9 +8,12 @@ public static class Scripts
     private static readonly JsonSerializerOptions Json = new() { PropertyNameCaseInsensitive = true };
 
     /// <summary>Runs tests/compat/python/<paramref name="script"/> with Debian's /usr/bin/python3 (where python3-kafka lives).</summary>
-    public static Task<T> RunPythonAsync<T>(string script, params string[] arguments)
+    public static Task<T> RunPythonAsync<T>(string script, params string[] arguments) => RunPythonAsync<T>(ExternalTool.KafkaPython, script, arguments);
+
+    /// <summary>Runs tests/compat/python/<paramref name="script"/> with the system python, which must import <paramref name="module"/>'s library.</summary>
+    public static Task<T> RunPythonAsync<T>(ExternalTool module, string script, params string[] arguments)
     {
-        ExternalTools.Require(ExternalTool.KafkaPython);
+        ExternalTools.Require(module);
         return RunAsync<T>(
             ExternalTools.SystemPython,
             [Path.Combine(ExternalTools.PythonScripts, script), .. arguments],
