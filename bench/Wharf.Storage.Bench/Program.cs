@@ -12,7 +12,8 @@ Console.WriteLine($"scratch {root}, {runs} runs, {Environment.ProcessorCount} co
 
 Report("append, interval mode, 16-record batches of 1 KiB records (MB/s)", runs, run => AppendInterval(Fresh(root, run), batchRecords: 16, batchesPerAppend: 1));
 Report("append, interval mode, 1 MiB appends of 64 such batches (MB/s)", runs, run => AppendInterval(Fresh(root, run), batchRecords: 16, batchesPerAppend: 64));
-Report("append, ack mode, 8 appenders x 8 partitions, 16 KiB batches (MB/s)", runs, run => AppendAck(Fresh(root, run)));
+Report("append, ack mode, 8 appenders x 8 partitions, 16 KiB batches (MB/s)", runs, run => AppendAck(Fresh(root, run), batchesPerAppend: 1));
+Report("append, ack mode, 8 appenders x 8 partitions, 1 MiB appends (MB/s)", runs, run => AppendAck(Fresh(root, run), batchesPerAppend: 64));
 Report("read 1 MiB by offset from page cache (GB/s)", runs, run => ReadCached(Fresh(root, run)));
 Report("open 10,000 partitions after a clean stop (s)", runs, run => OpenMany(Fresh(root, run), 10_000));
 Directory.Delete(root, recursive: true);
@@ -105,7 +106,7 @@ static (double, string) AppendInterval(string directory, int batchRecords, int b
     return (written / appendSeconds / 1e6, $"{written >> 20} MiB in {appendSeconds:F2} s, {written / withFlush / 1e6:F0} MB/s including the final fsync");
 }
 
-static (double, string) AppendAck(string directory)
+static (double, string) AppendAck(string directory, int batchesPerAppend)
 {
     var fsyncs = 0;
     var environment = new LogEnvironment(fsyncObserver: _ => Interlocked.Increment(ref fsyncs));
@@ -116,7 +117,13 @@ static (double, string) AppendAck(string directory)
     var stopwatch = Stopwatch.StartNew();
     var tasks = Enumerable.Range(0, 8).Select(p => Task.Run(async () =>
     {
-        var buffer = Batch(16, 1024, new Random(p));
+        var one = Batch(16, 1024, new Random(p));
+        var buffer = new byte[one.Length * batchesPerAppend];
+        for (var b = 0; b < batchesPerAppend; b++)
+        {
+            one.CopyTo(buffer, b * one.Length);
+        }
+
         var local = latencies[p] = [];
         while (stopwatch.Elapsed < duration)
         {
