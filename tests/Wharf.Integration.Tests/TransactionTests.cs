@@ -85,23 +85,29 @@ public sealed class TransactionTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task TransactionalCopy_KillNineThreeTimes_EveryInputExactlyOnceInOrder_NoAbortedRecordVisible()
     {
-        const int Total = 20_000;
+        // 20,000 by default; TXN_CRASH_TOTAL=100000 runs the full size.
+        var total = int.TryParse(Environment.GetEnvironmentVariable("TXN_CRASH_TOTAL"), out var configured) ? configured : 20_000;
         var broker = await BrokerProcess.StartAsync(_dataDirectory, null, "log.flush.mode=ack", $"num.partitions={Partitions}");
         var port = broker.Port;
         try
         {
-            Seed(broker.BootstrapServers, "crash-in", Total);
-            var copier = new Copier(() => broker.BootstrapServers, "crash-in", "crash-out", Total, "crash-copier", output);
-            var kills = new[] { Total / 4, Total / 2, 3 * Total / 4 };
+            Seed(broker.BootstrapServers, "crash-in", total);
+            var copier = new Copier(() => broker.BootstrapServers, "crash-in", "crash-out", total, "crash-copier", output);
+            var kills = new[] { total / 4, total / 2, 3 * total / 4 };
             var killed = 0;
             var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var brokerDead = new SemaphoreSlim(0);
             using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+
+            // The copier calls back after producing a transaction's records and before committing it; past a threshold
+            // it waits until the broker is dead, so every kill lands inside an open transaction with records in flight.
             var copying = Task.Run(() => copier.Run(
                 copied =>
                 {
                     if (Volatile.Read(ref killed) < kills.Length && copied >= kills[Volatile.Read(ref killed)])
                     {
-                        next.TrySetResult();
+                        Volatile.Read(ref next).TrySetResult();
+                        Assert.True(brokerDead.Wait(TimeSpan.FromMinutes(1)), "the broker was not killed");
                     }
                 },
                 stop.Token));
@@ -111,14 +117,15 @@ public sealed class TransactionTests(ITestOutputHelper output) : IDisposable
                 Assert.False(copying.IsCompleted && !next.Task.IsCompleted, "the copy finished before all kills");
                 broker.Kill();
                 broker.Dispose();
-                output.WriteLine($"kill -9 #{killed + 1} after {copier.Committed} committed");
+                output.WriteLine($"kill -9 #{killed + 1} after {copier.Committed} committed, inside the next transaction");
                 Interlocked.Increment(ref killed);
-                next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                brokerDead.Release();
                 broker = await BrokerProcess.StartAsync(_dataDirectory, port);
             }
 
             await copying.WaitAsync(TimeSpan.FromMinutes(6));
-            AssertCopied(broker.BootstrapServers, "crash-out", Total, copier, "3 x kill -9");
+            AssertCopied(broker.BootstrapServers, "crash-out", total, copier, "3 x kill -9");
         }
         finally
         {
