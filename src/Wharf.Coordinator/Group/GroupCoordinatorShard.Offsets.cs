@@ -49,17 +49,10 @@ internal sealed partial class GroupCoordinatorShard
                 {
                     var result = new OffsetCommitResponse.OffsetCommitResponsePartition { PartitionIndex = partition.PartitionIndex };
                     topicResult.Partitions.Add(result);
-                    if (error != ErrorCode.None)
+                    var partitionError = OffsetCommitError(error, topic.Name, partition.PartitionIndex, partition.CommittedMetadata);
+                    if (partitionError != ErrorCode.None)
                     {
-                        result.ErrorCode = (short)error;
-                    }
-                    else if (_options.PartitionExists is { } exists && !exists(topic.Name, partition.PartitionIndex))
-                    {
-                        result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
-                    }
-                    else if (partition.CommittedMetadata is { } metadata && Encoding.UTF8.GetByteCount(metadata) > _options.OffsetMetadataMaxBytes)
-                    {
-                        result.ErrorCode = (short)ErrorCode.OffsetMetadataTooLarge;
+                        result.ErrorCode = (short)partitionError;
                     }
                     else
                     {
@@ -387,4 +380,11 @@ internal sealed partial class GroupCoordinatorShard
             }
         }
     }
+
+    /// <summary>Why one partition's offset cannot be committed — the group-level error first — or None.</summary>
+    private ErrorCode OffsetCommitError(ErrorCode groupError, string topic, int partition, string? metadata) =>
+        groupError != ErrorCode.None ? groupError
+        : _options.PartitionExists is { } exists && !exists(topic, partition) ? ErrorCode.UnknownTopicOrPartition
+        : metadata is not null && Encoding.UTF8.GetByteCount(metadata) > _options.OffsetMetadataMaxBytes ? ErrorCode.OffsetMetadataTooLarge
+        : ErrorCode.None;
 }
