@@ -79,8 +79,24 @@ public static class Varint
 
     private static OperationStatus DecodeUnsignedVarintSlow(ReadOnlySpan<byte> source, out uint value, out int bytesConsumed)
     {
-        uint result = 0;
-        for (var i = 0; i < MaxVarintLength; i++)
+        // A fifth byte above 0x0F has the continuation bit or bits beyond 32: overlong or out of range.
+        var status = DecodeLeb128(source, MaxVarintLength, lastByteMax: 0x0F, out var wide, out bytesConsumed);
+        value = (uint)wide;
+        return status;
+    }
+
+    /// <summary>Decodes an unsigned LEB128 varlong of at most 64 bits from the start of <paramref name="source"/>.</summary>
+    public static OperationStatus DecodeUnsignedVarlong(ReadOnlySpan<byte> source, out ulong value, out int bytesConsumed) =>
+        DecodeLeb128(source, MaxVarlongLength, lastByteMax: 0x01, out value, out bytesConsumed);
+
+    /// <summary>
+    /// Unsigned LEB128 of at most <paramref name="maxLength"/> bytes, whose last possible byte may be at most
+    /// <paramref name="lastByteMax"/> (no continuation, no bits beyond the type).
+    /// </summary>
+    private static OperationStatus DecodeLeb128(ReadOnlySpan<byte> source, int maxLength, uint lastByteMax, out ulong value, out int bytesConsumed)
+    {
+        ulong result = 0;
+        for (var i = 0; i < maxLength; i++)
         {
             if (i >= source.Length)
             {
@@ -90,46 +106,12 @@ public static class Varint
             }
 
             uint b = source[i];
-            if (i == MaxVarintLength - 1 && b > 0x0F)
-            {
-                // A fifth byte with the continuation bit or bits beyond 32: overlong or out of range.
-                break;
-            }
-
-            result |= (b & 0x7F) << (7 * i);
-            if (b < 0x80)
-            {
-                value = result;
-                bytesConsumed = i + 1;
-                return OperationStatus.Done;
-            }
-        }
-
-        value = 0;
-        bytesConsumed = 0;
-        return OperationStatus.InvalidData;
-    }
-
-    /// <summary>Decodes an unsigned LEB128 varlong of at most 64 bits from the start of <paramref name="source"/>.</summary>
-    public static OperationStatus DecodeUnsignedVarlong(ReadOnlySpan<byte> source, out ulong value, out int bytesConsumed)
-    {
-        ulong result = 0;
-        for (var i = 0; i < MaxVarlongLength; i++)
-        {
-            if (i >= source.Length)
-            {
-                value = 0;
-                bytesConsumed = 0;
-                return OperationStatus.NeedMoreData;
-            }
-
-            ulong b = source[i];
-            if (i == MaxVarlongLength - 1 && b > 0x01)
+            if (i == maxLength - 1 && b > lastByteMax)
             {
                 break;
             }
 
-            result |= (b & 0x7F) << (7 * i);
+            result |= (ulong)(b & 0x7F) << (7 * i);
             if (b < 0x80)
             {
                 value = result;
