@@ -4,8 +4,9 @@ namespace Wharf.Network;
 
 /// <summary>
 /// The port between the network layer and the broker: turns one request frame into the response to send.
-/// The frame's memory is valid only until the returned task completes; a processor that keeps bytes
-/// (e.g. appends records) must copy or finish with them first.
+/// The frame is one contiguous, pooled, writable array segment that belongs to the request until the returned
+/// task completes (a Produce batch is stamped with its offsets in place); a processor that keeps bytes longer must
+/// copy them, and a response must not point into the frame.
 /// </summary>
 public interface IRequestProcessor
 {

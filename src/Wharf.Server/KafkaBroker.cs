@@ -1,10 +1,4 @@
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Wharf.Configuration;
 using Wharf.Coordinator;
@@ -22,22 +16,22 @@ namespace Wharf.Server;
 /// <summary>
 /// A single-node broker: the metadata <see cref="Controller"/> (embedded metadata log), the partition logs
 /// (<see cref="LogManager"/>), the partitions it leads (<see cref="ReplicaManager"/>, kept in step with the
-/// metadata image by <see cref="PartitionSync"/>), the handlers, and a Kestrel Kafka listener.
+/// metadata image by <see cref="PartitionSync"/>), the handlers, and a Kafka listener (<see cref="KafkaListener"/>).
 /// Start with <see cref="StartAsync"/>; <see cref="DisposeAsync"/> is the clean stop (listener closed, logs
 /// flushed and checkpointed, clean-shutdown marker written, metadata log closed).
 /// Thread-safety: start and stop from one thread; everything else is safe from any thread.
 /// </summary>
 public sealed class KafkaBroker : IAsyncDisposable
 {
-    private readonly WebApplication _host;
+    private readonly KafkaListener _listener;
     private readonly LogManager _logs;
     private readonly ILogger _logger;
 
-    private KafkaBroker(WebApplication host, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, Listener advertised, ILogger logger)
+    private KafkaBroker(KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, Listener advertised, ILogger logger)
     {
         Groups = groups;
         Transactions = transactions;
-        _host = host;
+        _listener = listener;
         _logs = logs;
         Controller = controller;
         Replicas = replicas;
@@ -77,6 +71,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         LogManager? logs = null;
         GroupCoordinator? groups = null;
         TransactionCoordinator? transactions = null;
+        KafkaListener? network = null;
         try
         {
             logs = LogManager.Open(new LogManagerOptions
@@ -120,21 +115,12 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .Build();
 
             var listener = config.Listeners[0];
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(loggerFactory);
-            builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
-            builder.Services.AddSingleton<IRequestProcessor>(new RequestProcessor(registry, loggerFactory.CreateLogger<RequestProcessor>()));
-            builder.Services.AddSingleton(new NetworkOptions { MaxRequestBytes = config.SocketRequestMaxBytes, ListenerName = listener.Name });
-            builder.WebHost.UseKestrel(kestrel =>
-            {
-                kestrel.Limits.MaxConcurrentConnections = null;
-                kestrel.Listen(ResolveAddress(listener.Host), listener.Port, listen => listen.UseConnectionHandler<KafkaConnectionHandler>());
-            });
-            var host = builder.Build();
-            await host.StartAsync(cancellationToken).ConfigureAwait(false);
-
-            var boundPort = new Uri(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+            network = KafkaListener.Start(
+                new IPEndPoint(ResolveAddress(listener.Host), listener.Port),
+                new RequestProcessor(registry, loggerFactory.CreateLogger<RequestProcessor>()),
+                new NetworkOptions { MaxRequestBytes = config.SocketRequestMaxBytes, ListenerName = listener.Name },
+                loggerFactory);
+            var boundPort = network.LocalEndPoint.Port;
             var advertised = config.AdvertisedListeners[0];
             if (advertised.Port == 0)
             {
@@ -142,10 +128,15 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await controller.RegisterBrokerAsync([advertised], config.Rack, cancellationToken).ConfigureAwait(false);
             }
 
-            return new KafkaBroker(host, logs, controller, replicas, groups, transactions, advertised, logger);
+            return new KafkaBroker(network, logs, controller, replicas, groups, transactions, advertised, logger);
         }
         catch
         {
+            if (network is not null)
+            {
+                await network.DisposeAsync().ConfigureAwait(false);
+            }
+
             transactions?.Dispose();
             groups?.Dispose();
             logs?.Dispose();
@@ -158,8 +149,7 @@ public sealed class KafkaBroker : IAsyncDisposable
     {
         try
         {
-            await _host.StopAsync().ConfigureAwait(false);
-            await _host.DisposeAsync().ConfigureAwait(false);
+            await _listener.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {

@@ -52,7 +52,18 @@ internal static class StartCommand
         };
 
         var started = System.Diagnostics.Stopwatch.StartNew();
-        await using var broker = await KafkaBroker.StartAsync(config, loggerFactory, cancellationToken: stopping.Token);
+        KafkaBroker broker;
+        try
+        {
+            broker = await KafkaBroker.StartAsync(config, loggerFactory, cancellationToken: stopping.Token);
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+        {
+            await Console.Error.WriteLineAsync($"wharf: cannot listen on {config.Listeners[0]}: the address is already in use (another broker running? change it with --set listeners=PLAINTEXT://127.0.0.1:PORT)");
+            return 1;
+        }
+
+        await using var brokerScope = broker;
         Console.WriteLine($"""
             Wharf {typeof(StartCommand).Assembly.GetName().Version?.ToString(3)} — Kafka-compatible broker (single node)
               listener     {config.Listeners[0]} (advertised {broker.BootstrapServers})

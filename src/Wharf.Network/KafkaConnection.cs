@@ -1,0 +1,211 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Wharf.Protocol;
+
+namespace Wharf.Network;
+
+/// <summary>
+/// Serves one Kafka client connection. Two loops: the reader takes frames off the socket and starts each request;
+/// the writer awaits the started requests in arrival order (as Kafka clients require) and sends their responses,
+/// every response that is already complete in one gathered send. Requests are processed one at a time in arrival
+/// order, except the APIs in <see cref="NetworkOptions.PipelinedApis"/> (Produce), which let the reader go on to the
+/// next frame at once, so several appends from one connection share one group-commit fsync. The channel between the
+/// loops is bounded by <see cref="NetworkOptions.MaxInFlightRequests"/>, and a client that stops reading stalls the
+/// writer, then the reader: backpressure. A bad frame or a processor's <see cref="CloseConnectionException"/> closes
+/// only this connection, with a log line saying why.
+/// Thread-safety: the two loops share only the channel; <see cref="Close"/> may be called from any thread.
+/// </summary>
+public sealed class KafkaConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly ConnectionInfo _info;
+    private readonly IRequestProcessor _processor;
+    private readonly NetworkOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _closing = new();
+
+    public KafkaConnection(Socket socket, ConnectionInfo info, IRequestProcessor processor, NetworkOptions options, ILogger logger)
+    {
+        _socket = socket;
+        _info = info;
+        _processor = processor;
+        _options = options;
+        _logger = logger;
+    }
+
+    public ConnectionInfo Info => _info;
+
+    /// <summary>Serves the connection until the peer closes it, it fails, or <see cref="Close"/> is called.</summary>
+    public async Task RunAsync()
+    {
+        try
+        {
+            await ServeAsync(_closing.Token).ConfigureAwait(false);
+        }
+        catch (CloseConnectionException e)
+        {
+            _logger.LogWarning("Closing connection {Connection} from {Remote}: {Reason}", _info.Id, _info.RemoteEndPoint, e.Message);
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+        }
+        catch (SocketException e)
+        {
+            _logger.LogDebug(e, "Connection {Connection} failed", _info.Id);
+        }
+        catch (ObjectDisposedException) when (_closing.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            Close();
+        }
+    }
+
+    /// <summary>Stops both loops and closes the socket; requests in progress finish but their responses are dropped.</summary>
+    public void Close()
+    {
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        _socket.Dispose();
+    }
+
+    public void Dispose()
+    {
+        Close();
+        _closing.Dispose();
+    }
+
+    private async Task ServeAsync(CancellationToken cancellation)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var started = Channel.CreateBounded<Task<OutgoingResponse?>>(new BoundedChannelOptions(_options.MaxInFlightRequests)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var writer = WriteResponsesAsync(started.Reader, stop);
+        try
+        {
+            await ReadRequestsAsync(started.Writer, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (writer.IsFaulted)
+        {
+            // The writer failed first; its exception is the reason the connection closes.
+        }
+        catch
+        {
+            started.Writer.TryComplete();
+            await stop.CancelAsync().ConfigureAwait(false);
+            await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        started.Writer.TryComplete();
+        await writer.ConfigureAwait(false);
+    }
+
+    private async Task ReadRequestsAsync(ChannelWriter<Task<OutgoingResponse?>> started, CancellationToken cancellation)
+    {
+        using var receiver = new FrameReceiver(_socket, _options.MaxRequestBytes);
+        while (await receiver.ReceiveAsync(cancellation).ConfigureAwait(false) is { } frame)
+        {
+            var pipelined = PeekApiKey(frame) is { } key && _options.PipelinedApis.Contains(key);
+            var request = ProcessAsync(frame, cancellation);
+            await started.WriteAsync(request, cancellation).ConfigureAwait(false);
+            if (!pipelined)
+            {
+                await ((Task)request).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>Runs one request; the frame goes back to the pool when the request is done with it.</summary>
+    private async Task<OutgoingResponse?> ProcessAsync(RequestFrame frame, CancellationToken cancellation)
+    {
+        using (frame)
+        {
+            return await _processor.ProcessAsync(_info, new ReadOnlySequence<byte>(frame.Memory), cancellation).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WriteResponsesAsync(ChannelReader<Task<OutgoingResponse?>> started, CancellationTokenSource stop)
+    {
+        using var output = new ResponseWriter();
+        try
+        {
+            while (await started.WaitToReadAsync(stop.Token).ConfigureAwait(false))
+            {
+                while (started.TryRead(out var request))
+                {
+                    if (await request.ConfigureAwait(false) is { } response)
+                    {
+                        try
+                        {
+                            output.Add(response);
+                        }
+                        finally
+                        {
+                            response.AfterWrite?.Invoke();
+                        }
+                    }
+
+                    // One send for every response that is already complete.
+                    if (output.PendingBytes == 0 || (started.TryPeek(out var next) && next.IsCompleted && output.PendingBytes < MaxGatherBytes))
+                    {
+                        continue;
+                    }
+
+                    await SendAsync(output, stop.Token).ConfigureAwait(false);
+                }
+
+                if (output.PendingBytes > 0)
+                {
+                    await SendAsync(output, stop.Token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private const int MaxGatherBytes = 8 * 1024 * 1024;
+
+    private async Task SendAsync(ResponseWriter output, CancellationToken cancellation)
+    {
+        try
+        {
+            if (output.Pending.Count == 1)
+            {
+                await _socket.SendAsync(output.Pending[0].AsMemory(), SocketFlags.None, cancellation).ConfigureAwait(false);
+            }
+            else
+            {
+                await _socket.SendAsync(output.Pending, SocketFlags.None).WaitAsync(cancellation).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            // A send that did not finish may still read the arrays; leave them to the GC, not the pool.
+            output.Abandon();
+            throw;
+        }
+
+        output.Clear();
+    }
+
+    private static ApiKey? PeekApiKey(RequestFrame frame) =>
+        frame.Length < 2 ? null : (ApiKey)BinaryPrimitives.ReadInt16BigEndian(frame.Memory.Span);
+}
