@@ -12,7 +12,9 @@ public static partial class RecordBatchValidator
     /// Cheap checks on the batch at the start of <paramref name="bytes"/>: enough bytes for the header and for
     /// batch_length, magic 2, and the CRC-32C over attributes..end. Does not walk the records.
     /// </summary>
-    public static RecordBatchError ValidateHeader(ReadOnlySpan<byte> bytes, out RecordBatchHeader header)
+    /// <param name="verifyCrc">False only when these very bytes already passed this check (the CRC is the one
+    /// per-byte cost here, so the produce path computes it once).</param>
+    public static RecordBatchError ValidateHeader(ReadOnlySpan<byte> bytes, out RecordBatchHeader header, bool verifyCrc = true)
     {
         header = default;
         if (bytes.Length < HeaderSize)
@@ -51,6 +53,11 @@ public static partial class RecordBatchValidator
         if (header.RecordCount < 0 || header.LastOffsetDelta < 0)
         {
             return RecordBatchError.InvalidRecordCount;
+        }
+
+        if (!verifyCrc)
+        {
+            return RecordBatchError.None;
         }
 
         var crc = Crc32C.Compute(bytes[AttributesOffset..header.TotalSize]);

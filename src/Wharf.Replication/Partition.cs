@@ -51,9 +51,10 @@ public sealed class Partition
 
     /// <summary>Appends as leader; completes when the batches are durable and visible below the high watermark.</summary>
     /// <param name="origin"><see cref="AppendOrigin.Coordinator"/> for transaction markers and coordinator batches.</param>
-    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, AppendOrigin origin = AppendOrigin.Client)
+    /// <param name="crcVerified">See <see cref="Log.AppendAsLeader"/>.</param>
+    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, AppendOrigin origin = AppendOrigin.Client, bool crcVerified = false)
     {
-        var info = Log.AppendAsLeader(records, LeaderEpoch, origin);
+        var info = Log.AppendAsLeader(records, LeaderEpoch, origin, crcVerified);
         await info.Durable.ConfigureAwait(false);
         AdvanceHighWatermark(info.LastOffset + 1);
         return info;

@@ -122,10 +122,12 @@ public sealed partial class Log : IDisposable
     /// <exception cref="LogStorageException">an I/O error (e.g. disk full); nothing was published.</exception>
     /// <param name="origin"><see cref="AppendOrigin.Coordinator"/> for a coordinator's own batches (transaction markers,
     /// transactional offset commits): only producer epochs are checked, never sequences.</param>
-    public LogAppendInfo AppendAsLeader(Memory<byte> records, int leaderEpoch, AppendOrigin origin = AppendOrigin.Client)
+    /// <param name="crcVerified">The caller has already checked every batch's CRC-32C on these bytes (the Produce path
+    /// does, before anything else); sizes and magic are still checked here.</param>
+    public LogAppendInfo AppendAsLeader(Memory<byte> records, int leaderEpoch, AppendOrigin origin = AppendOrigin.Client, bool crcVerified = false)
     {
         var config = _config;
-        var batchCount = ValidateBatches(records.Span, config);
+        var batchCount = ValidateBatches(records.Span, config, verifyCrc: !crcVerified);
         long firstOffset, lastOffset, maxTimestamp = -1, appendTime = -1, startOffset;
         lock (_writeLock)
         {
@@ -195,7 +197,7 @@ public sealed partial class Log : IDisposable
     public LogAppendInfo AppendAsFollower(Memory<byte> records)
     {
         var config = _config;
-        var batchCount = ValidateBatches(records.Span, config);
+        var batchCount = ValidateBatches(records.Span, config, verifyCrc: true);
         long firstOffset, lastOffset = -1, maxTimestamp = -1, startOffset;
         lock (_writeLock)
         {
@@ -430,7 +432,7 @@ public sealed partial class Log : IDisposable
         return found;
     }
 
-    private static int ValidateBatches(ReadOnlySpan<byte> records, LogConfig config)
+    private static int ValidateBatches(ReadOnlySpan<byte> records, LogConfig config, bool verifyCrc)
     {
         if (records.IsEmpty)
         {
@@ -440,7 +442,7 @@ public sealed partial class Log : IDisposable
         var count = 0;
         for (var position = 0; position < records.Length; count++)
         {
-            var error = RecordBatchValidator.ValidateHeader(records[position..], out var header);
+            var error = RecordBatchValidator.ValidateHeader(records[position..], out var header, verifyCrc);
             if (error != RecordBatchError.None)
             {
                 throw new InvalidRecordBatchException(error, $"Record batch {count} at byte {position} is invalid: {error}.");

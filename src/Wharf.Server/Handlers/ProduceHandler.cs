@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Wharf.Common;
 using Wharf.Coordinator.Transaction;
@@ -69,20 +70,33 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
             return PartitionOutcome.Failed(ErrorCode.InvalidRecord, "no record batch");
         }
 
-        // Produce v3+ carries exactly one v2 batch per partition; a broker-owned copy gets its offsets stamped.
-        var length = checked((int)bytes.Length);
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        // Produce v3+ carries exactly one v2 batch per partition. The request frame is ours until this request
+        // completes (IRequestProcessor), so the batch is validated and stamped with its offsets where it lies; only
+        // a batch split across buffers (never from the network layer) is copied first.
+        byte[]? copy = null;
+        Memory<byte> batch;
+        if (bytes.IsSingleSegment && MemoryMarshal.TryGetArray(bytes.First, out var segment))
+        {
+            batch = segment;
+        }
+        else
+        {
+            var length = checked((int)bytes.Length);
+            copy = ArrayPool<byte>.Shared.Rent(length);
+            bytes.CopyTo(copy);
+            batch = copy.AsMemory(0, length);
+        }
+
         try
         {
-            bytes.CopyTo(buffer);
-            var (error, message) = ProduceValidation.Validate(buffer.AsSpan(0, length), partition.Log.Config);
+            var (error, message) = ProduceValidation.Validate(batch.Span, partition.Log.Config);
             if (error != ErrorCode.None)
             {
                 logger.LogInformation("Rejected a batch for {Partition}: {Error}", topicPartition, message);
                 return PartitionOutcome.Failed(error, message!);
             }
 
-            var header = RecordBatchHeader.Read(buffer);
+            var header = RecordBatchHeader.Read(batch.Span);
             if (header.IsTransactional && transactions is not null && transactionalId is not null
                 && transactions.VerifyPartition(transactionalId, header.ProducerId, header.ProducerEpoch, topicPartition) is var verified && verified != ErrorCode.None)
             {
@@ -91,7 +105,8 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
                 return PartitionOutcome.Failed(refused, $"{topicPartition} is not part of an ongoing transaction of {transactionalId} at epoch {header.ProducerEpoch}");
             }
 
-            var info = await partition.AppendAsLeaderAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+            // ProduceValidation checked the CRC of these bytes; the log checks sizes and magic again.
+            var info = await partition.AppendAsLeaderAsync(batch, crcVerified: true).ConfigureAwait(false);
             return new PartitionOutcome(ErrorCode.None, null, info.FirstOffset, info.LogAppendTime, info.LogStartOffset);
         }
         catch (ProducerStateException e)
@@ -107,7 +122,10 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (copy is not null)
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
         }
     }
 
