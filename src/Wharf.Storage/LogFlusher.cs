@@ -10,12 +10,14 @@ namespace Wharf.Storage;
 /// completes the waiting tasks. Under load a round covers many appends across partitions, so fsyncs cost latency,
 /// not throughput. Holds no files of its own.
 /// Thread-safety: <see cref="RequestFlush"/> is safe from any thread; tasks complete asynchronously (never
-/// inline on the flusher thread). One dedicated background thread, started on first use.
+/// inline on the flusher thread). One dedicated background thread, started on first use, plus
+/// <see cref="FsyncWorkers"/> for the fsyncs of a round that covers several logs (never thread-pool threads).
 /// </summary>
 public sealed class LogFlusher : IDisposable
 {
     private readonly LogEnvironment _environment;
     private readonly object _gate = new();
+    private readonly FsyncWorkers _fsyncs = new(MaxParallelFsyncs);
     private List<Request> _pending = [];
     private Thread? _thread;
     private bool _disposed;
@@ -85,13 +87,13 @@ public sealed class LogFlusher : IDisposable
             else
             {
                 // fsyncs of different files overlap in the device; issue them concurrently.
-                Parallel.ForEach(groups, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelFsyncs }, FlushGroup);
+                _fsyncs.RunAll(groups, FlushGroup);
             }
         }
     }
 
     /// <summary>How many logs one round fsyncs at the same time.</summary>
-    public static int MaxParallelFsyncs { get; set; } = 8;
+    public const int MaxParallelFsyncs = 8;
 
     private void FlushGroup(IGrouping<Log, Request> group)
     {
@@ -136,6 +138,7 @@ public sealed class LogFlusher : IDisposable
         }
 
         thread?.Join();
+        _fsyncs.Dispose();
     }
 
     private sealed record Request(Log Log, long EndOffset, TaskCompletionSource Completion);
