@@ -25,6 +25,7 @@ public sealed class Partition
         Log = log;
         LeaderEpoch = leaderEpoch;
         _highWatermark = log.LogEndOffset;
+        log.AssignLeaderEpochAtEnd(leaderEpoch);
     }
 
     public TopicPartition TopicPartition { get; }

@@ -279,6 +279,21 @@ public sealed partial class Log : IDisposable
     }
 
     /// <summary>
+    /// Becoming leader at <paramref name="leaderEpoch"/>: records that the epoch starts at the log end, as Kafka does
+    /// when a partition gets a leader (KIP-101), so the leader-epoch checkpoint is written then and not by the first
+    /// produce request (with many partitions that write, a file create and fsyncs, was on every first append's path).
+    /// An epoch that is not newer than the latest is ignored.
+    /// </summary>
+    public void AssignLeaderEpochAtEnd(int leaderEpoch)
+    {
+        lock (_writeLock)
+        {
+            ThrowIfDisposed();
+            LeaderEpochCache.Assign(leaderEpoch, _snapshot.EndOffset);
+        }
+    }
+
+    /// <summary>
     /// fsyncs every published byte not yet known durable (each dirty file once, plus the directory after a roll)
     /// and advances <see cref="RecoveryPoint"/> to the log end seen at the start. Safe to call from any thread.
     /// </summary>
