@@ -11,7 +11,7 @@ public sealed record CompareOptions
 
     public int Runs { get; init; } = 3;
 
-    public long WarmUpMessages { get; init; } = 100_000;
+    public long WarmUpMessages { get; init; } = 300_000;
 
     public int[] Sizes { get; init; } = [1024, 100];
 
@@ -51,7 +51,7 @@ public sealed record CompareOptions
           --quick                 small counts, 1 run, no backlog (a few minutes)
           --messages N            messages per run (default 1000000)
           --runs N                measured runs after one warm-up (default 3)
-          --warmup N              warm-up messages (default 100000)
+          --warmup N              warm-up messages (default 300000: the broker's JIT tiering settles)
           --sizes 1024,100        message sizes in bytes
           --only wharf,ceiling,nats,redis
           --durability lazy,strict

@@ -170,13 +170,13 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         {
             var (p, c) = await ProduceConsumeAsync(server, driver, options.Messages, payload, 1, 1).ConfigureAwait(false);
             produce.Add(p);
-            var consumed = c is null ? "" : $"; consume {c.MessagesPerSecond,12:N0} msg/s (server {c.ServerCpuMicrosPerMessage:0.00}, gen {c.GeneratorCpuMicrosPerMessage:0.00})";
+            var consumed = c is null ? "" : $"; consume {c.MessagesPerSecond,12:N0} msg/s (server {c.ServerCpuMicrosPerMessage:0.00}, gen {c.GeneratorCpuMicrosPerMessage:0.00}{Busy(c)})";
             if (c is not null)
             {
                 consume.Add(c);
             }
 
-            Log($"   {size,5} B run {run + 1}: produce {p.MessagesPerSecond,12:N0} msg/s (server {p.ServerCpuMicrosPerMessage:0.00} µs/msg of which kernel {p.ServerKernelCpuSeconds * 1e6 / p.Messages:0.00}, gen {p.GeneratorCpuMicrosPerMessage:0.00}){consumed}; load {p.LoadAverage}");
+            Log($"   {size,5} B run {run + 1}: produce {p.MessagesPerSecond,12:N0} msg/s (server {p.ServerCpuMicrosPerMessage:0.00} µs/msg of which kernel {p.ServerKernelCpuSeconds * 1e6 / p.Messages:0.00}, gen {p.GeneratorCpuMicrosPerMessage:0.00}{Busy(p)}){consumed}; load {p.LoadAverage}");
         }
 
         report.Throughput.Add(ThroughputRow.From(target.System, target.Durability, size, "produce", 1, 1, produce));
@@ -193,9 +193,9 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         try
         {
             var bytes = messages * payload.Length;
-            var produce = await MeasureAsync(server, messages, bytes, () => driver.ProduceAsync(stream, messages, payload, producers)).ConfigureAwait(false);
+            var produce = await MeasureAsync(server, messages, bytes, () => driver.ProduceAsync(stream, messages, payload, producers), driver).ConfigureAwait(false);
             var consume = driver.SupportsConsume
-                ? await MeasureAsync(server, messages, bytes, () => driver.ConsumeAsync(stream, messages, partitions)).ConfigureAwait(false)
+                ? await MeasureAsync(server, messages, bytes, () => driver.ConsumeAsync(stream, messages, partitions), driver).ConfigureAwait(false)
                 : null;
             return (produce, consume);
         }
@@ -258,7 +258,7 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
                     await driver.CreateAsync(stream, partitions).ConfigureAwait(false);
                     try
                     {
-                        var sample = await MeasureAsync(server, options.ScalingMessages, options.ScalingMessages * size, () => driver.ProduceAsync(stream, options.ScalingMessages, payload, producers)).ConfigureAwait(false);
+                        var sample = await MeasureAsync(server, options.ScalingMessages, options.ScalingMessages * size, () => driver.ProduceAsync(stream, options.ScalingMessages, payload, producers), driver).ConfigureAwait(false);
                         samples.Add(sample);
                         Log($"   scaling {partitions,3} partitions × {producers} producers run {run + 1}: {sample.MessagesPerSecond,12:N0} msg/s (server {sample.ServerCpuMicrosPerMessage:0.00} µs/msg); load {sample.LoadAverage}");
                     }
@@ -281,9 +281,9 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         await driver.CreateAsync(stream, 1).ConfigureAwait(false);
         try
         {
-            var produce = await MeasureAsync(server, messages, messages * size, () => driver.ProduceAsync(stream, messages, Payload(size), 1)).ConfigureAwait(false);
+            var produce = await MeasureAsync(server, messages, messages * size, () => driver.ProduceAsync(stream, messages, Payload(size), 1), driver).ConfigureAwait(false);
             var dropped = Servers.Servers.DropPageCache(Log);
-            var consume = await MeasureAsync(server, messages, messages * size, () => driver.ConsumeAsync(stream, messages, 1)).ConfigureAwait(false);
+            var consume = await MeasureAsync(server, messages, messages * size, () => driver.ConsumeAsync(stream, messages, 1), driver).ConfigureAwait(false);
             var phase = dropped ? "consume (page cache dropped)" : "consume (page cache NOT dropped)";
             Log($"   backlog {options.BacklogMiB} MiB: produce {produce.MessagesPerSecond:N0} msg/s; {phase} {consume.MessagesPerSecond:N0} msg/s ({consume.MegabytesPerSecond:N0} MB/s, server {consume.ServerCpuMicrosPerMessage:0.00} µs/msg)");
             report.Backlog.Add(ThroughputRow.From(target.System, target.Durability, size, "produce", 1, 1, [produce]));
@@ -295,7 +295,7 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         }
     }
 
-    private static async Task<PhaseSample> MeasureAsync(ServerProcess? server, long messages, long bytes, Func<Task> phase)
+    private static async Task<PhaseSample> MeasureAsync(ServerProcess? server, long messages, long bytes, Func<Task> phase, IBenchDriver? driver = null)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -310,8 +310,12 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         return new PhaseSample(clock.Elapsed.TotalSeconds, messages, bytes, serverAfter.Total - serverBefore.Total, ownCpu, load)
         {
             ServerKernelCpuSeconds = serverAfter.System - serverBefore.System,
+            DrivingThreadBusy = driver?.LastDrivingThreadBusy ?? double.NaN,
         };
     }
+
+    private static string Busy(PhaseSample sample) =>
+        double.IsNaN(sample.DrivingThreadBusy) ? "" : $", client thread {sample.DrivingThreadBusy:P0} running or runnable";
 
     private void Targets(CompareReport report) => report.Targets.AddRange(TargetEvaluation.Evaluate(report));
 

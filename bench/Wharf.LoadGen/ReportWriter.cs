@@ -24,11 +24,12 @@ public static class ReportWriter
         text.AppendLine(CultureInfo.InvariantCulture, $"Started {report.StartedUtc:yyyy-MM-dd HH:mm} UTC, {(report.FinishedUtc - report.StartedUtc).TotalMinutes:0.0} min; load average at start {report.LoadAverageAtStart}, at end {report.LoadAverageAtEnd}");
         text.AppendLine(CultureInfo.InvariantCulture, $"{report.Options.Messages:N0} messages per run, median (min–max) of {report.Options.Runs} run(s) after a {report.Options.WarmUpMessages:N0}-message warm-up; 1 producer, then 1 consumer from the beginning.");
         text.AppendLine();
-        text.AppendLine("| system | durability | size | phase | msg/s | MB/s | server CPU-µs/msg | generator CPU-µs/msg |");
-        text.AppendLine("|---|---|---:|---|---:|---:|---:|---:|");
+        text.AppendLine("| system | durability | size | phase | msg/s | MB/s | server CPU-µs/msg | generator CPU-µs/msg | client thread running+runnable |");
+        text.AppendLine("|---|---|---:|---|---:|---:|---:|---:|---:|");
         foreach (var row in report.Throughput)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {row.System} | {row.Durability} | {row.Size} B | {row.Phase} | {Rate(row.MessagesPerSecond)} | {Plain(row.MegabytesPerSecond, "0")} | {Cpu(row, row.ServerCpuMicrosPerMessage)} | {Plain(row.GeneratorCpuMicrosPerMessage, "0.00")} |");
+            var busy = row.DrivingThreadBusy is { Median: var median } summary && !double.IsNaN(median) ? Plain(summary, "0.00") : "—";
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {row.System} | {row.Durability} | {row.Size} B | {row.Phase} | {Rate(row.MessagesPerSecond)} | {Plain(row.MegabytesPerSecond, "0")} | {Cpu(row, row.ServerCpuMicrosPerMessage)} | {Plain(row.GeneratorCpuMicrosPerMessage, "0.00")} | {busy} |");
         }
 
         if (report.Latency.Count > 0)

@@ -26,6 +26,9 @@ public sealed record PhaseSample(double Seconds, long Messages, long Bytes, doub
     /// <summary>The kernel (stime) part of <see cref="ServerCpuSeconds"/>: syscalls, socket and page-cache copies.</summary>
     public double ServerKernelCpuSeconds { get; init; }
 
+    /// <summary>See <see cref="Drivers.IBenchDriver.LastDrivingThreadBusy"/>; NaN when the client has no such thread.</summary>
+    public double DrivingThreadBusy { get; init; } = double.NaN;
+
     public double MessagesPerSecond => Messages / Seconds;
 
     public double MegabytesPerSecond => Bytes / Seconds / 1e6;
@@ -41,6 +44,9 @@ public sealed record ThroughputRow(
     Summary MessagesPerSecond, Summary MegabytesPerSecond, Summary ServerCpuMicrosPerMessage, Summary GeneratorCpuMicrosPerMessage,
     IReadOnlyList<PhaseSample> Samples)
 {
+    /// <summary>Median and range of <see cref="PhaseSample.DrivingThreadBusy"/>.</summary>
+    public Summary DrivingThreadBusy => Summary.Of(Samples.Select(s => s.DrivingThreadBusy).Where(b => !double.IsNaN(b)));
+
     public static ThroughputRow From(string system, string durability, int size, string phase, int partitions, int producers, IReadOnlyList<PhaseSample> samples) =>
         new(system, durability, size, phase, partitions, producers,
             Summary.Of(samples.Select(s => s.MessagesPerSecond)),

@@ -18,6 +18,14 @@ public interface IBenchDriver : IAsyncDisposable
     /// <summary>False for librdkafka's mock cluster, which keeps only the newest few MB of each partition.</summary>
     bool SupportsConsume => true;
 
+    /// <summary>
+    /// For the last produce or consume phase: the share of its wall time that the client's busiest driving thread (the
+    /// one calling produce or consume per message) was running or waiting for a CPU (<see cref="ThreadBusy"/>). Near
+    /// 1.0 the generator thread itself is the bottleneck, so the phase measured the client, not the server. Null when
+    /// the client has no such thread.
+    /// </summary>
+    double? LastDrivingThreadBusy => null;
+
     Task CreateAsync(string stream, int partitions);
 
     Task ProduceAsync(string stream, long count, byte[] payload, int producers);
@@ -43,6 +51,27 @@ public readonly record struct Probe(int Length, long Stamp, long Sequence)
     {
         BinaryPrimitives.WriteInt64LittleEndian(payload, Stopwatch.GetTimestamp());
         BinaryPrimitives.WriteInt64LittleEndian(payload[8..], sequence);
+    }
+}
+
+/// <summary>
+/// How much the calling thread wanted a CPU between its creation and <see cref="Busy"/>: time on a CPU plus time
+/// runnable but waiting for one (<c>/proc/thread-self/schedstat</c>, nanoseconds), over wall time. Near 1.0 the thread
+/// never waited for anything else (the server, the network): it was the bottleneck, whether it ran or queued for a
+/// core shared with the server.
+/// </summary>
+public sealed class ThreadBusy
+{
+    private readonly long _start = Stopwatch.GetTimestamp();
+    private readonly long _wantedStart = WantedNanoseconds();
+
+    /// <summary>Share of wall time running or runnable since creation; call on the same thread.</summary>
+    public double Busy() => (WantedNanoseconds() - _wantedStart) / 1e9 / Stopwatch.GetElapsedTime(_start).TotalSeconds;
+
+    private static long WantedNanoseconds()
+    {
+        var fields = File.ReadAllText("/proc/thread-self/schedstat").Split(' ');
+        return long.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 }
 

@@ -10,7 +10,8 @@ namespace Wharf.LoadGen.Drivers;
 /// the stream is deleted; the measured clients connect to it over loopback exactly as they connect to Wharf.
 /// Producer: acks=all, linger.ms=5, batch.size=1000000, no compression (linger.ms=1 in latency runs).
 /// Consumer: assigned partitions from the beginning, 8 MiB per partition per fetch, a 256 MiB local queue with a
-/// 1 ms queue back-off (librdkafka's 1 s default throttles a fast consumer), no group or commits.
+/// 1 ms queue back-off (librdkafka's 1 s default throttles a fast consumer), no group or commits, values only
+/// (<c>dotnet.consumer.consume.result.fields=none</c>).
 /// Thread-safety: one caller at a time; producers run on their own threads inside <see cref="ProduceAsync"/>.
 /// </summary>
 public sealed class KafkaDriver : IBenchDriver
@@ -26,7 +27,11 @@ public sealed class KafkaDriver : IBenchDriver
         _servers = bootstrapServers ?? "";
     }
 
+    private double _lastBusy;
+
     public bool SupportsPartitions => _bootstrapServers is not null;
+
+    public double? LastDrivingThreadBusy => _lastBusy;
 
     public bool SupportsConsume => _bootstrapServers is not null;
 
@@ -65,6 +70,7 @@ public sealed class KafkaDriver : IBenchDriver
 
     public async Task ProduceAsync(string stream, long count, byte[] payload, int producers)
     {
+        _lastBusy = 0;
         var share = count / producers;
         var tasks = Enumerable.Range(0, producers)
             .Select(p => Task.Factory.StartNew(() => ProduceOne(stream, p == 0 ? count - share * (producers - 1) : share, payload), TaskCreationOptions.LongRunning))
@@ -72,8 +78,11 @@ public sealed class KafkaDriver : IBenchDriver
         await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 
-    public Task ConsumeAsync(string stream, long count, int partitions) =>
-        Task.Factory.StartNew(() => ConsumeAll(stream, count, partitions, null), TaskCreationOptions.LongRunning);
+    public Task ConsumeAsync(string stream, long count, int partitions)
+    {
+        _lastBusy = 0;
+        return Task.Factory.StartNew(() => ConsumeAll(stream, count, partitions, null), TaskCreationOptions.LongRunning);
+    }
 
     public async Task<long[]> LatencyAsync(string stream, int rate, TimeSpan duration, int size)
     {
@@ -110,12 +119,14 @@ public sealed class KafkaDriver : IBenchDriver
         using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig(5)).Build();
         var delivery = new DeliveryTracker();
         var message = new Message<Null, byte[]> { Value = payload };
+        var busy = new ThreadBusy();
         for (long i = 0; i < count; i++)
         {
             Produce(producer, stream, message, delivery.OnDelivery);
         }
 
         Finish(producer, delivery, count);
+        RecordBusy(busy.Busy());
     }
 
     private long ProducePaced(string stream, long total, int rate, int size)
@@ -189,6 +200,10 @@ public sealed class KafkaDriver : IBenchDriver
             QueuedMinMessages = 2_000_000,
             QueuedMaxMessagesKbytes = 256 * 1024,
             FetchQueueBackoffMs = 1,
+
+            // Value only: the probe in the payload carries the send time; headers, timestamp and topic would be
+            // marshalled for every message for nothing (as the producer's delivery reports carry status only).
+            ConsumeResultFields = "none",
         };
         using var consumer = new ConsumerBuilder<Ignore, Probe>(config).SetValueDeserializer(new ProbeDeserializer()).Build();
 
@@ -200,6 +215,7 @@ public sealed class KafkaDriver : IBenchDriver
         }
 
         consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(stream, p, Offset.Beginning)));
+        var busy = new ThreadBusy();
         long received = 0;
         var lastProgress = Environment.TickCount64;
         while (received < count)
@@ -217,7 +233,16 @@ public sealed class KafkaDriver : IBenchDriver
             }
         }
 
+        RecordBusy(busy.Busy());
         consumer.Close();
+    }
+
+    private void RecordBusy(double busy)
+    {
+        lock (this)
+        {
+            _lastBusy = Math.Max(_lastBusy, busy);
+        }
     }
 
     private sealed class ProbeDeserializer : IDeserializer<Probe>
