@@ -98,9 +98,12 @@ public sealed class KafkaConnection : IDisposable
         {
             await ReadRequestsAsync(started.Writer, stop.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (writer.IsFaulted)
+        catch (OperationCanceledException) when (stop.IsCancellationRequested && !cancellation.IsCancellationRequested)
         {
-            // The writer failed first; its exception is the reason the connection closes.
+            // The writer failed and stopped the reader: its exception (awaited here) is why the connection closes.
+            started.Writer.TryComplete();
+            await writer.ConfigureAwait(false);
+            throw;
         }
         catch
         {

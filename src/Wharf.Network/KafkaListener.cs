@@ -23,6 +23,7 @@ public sealed class KafkaListener : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
     private long _nextConnectionId;
+    private int _disposed;
 
     private KafkaListener(Socket socket, IRequestProcessor processor, NetworkOptions options, ILoggerFactory loggerFactory)
     {
@@ -64,6 +65,11 @@ public sealed class KafkaListener : IAsyncDisposable
     /// <summary>Stops accepting, closes every connection and waits for their loops to end.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         _socket.Dispose();
         await _accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
