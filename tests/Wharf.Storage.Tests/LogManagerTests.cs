@@ -75,6 +75,27 @@ public sealed class LogManagerTests : IDisposable
     }
 
     [Fact]
+    public void IntervalMode_WritebackBetweenFlushes_NeitherFsyncsNorMovesTheRecoveryPoint()
+    {
+        using var manager = Open(new LogConfig { FlushMode = LogFlushMode.Interval, FlushIntervalMs = 1000 }, background: true);
+        var log = manager.GetOrCreateLog(new TopicPartition("writeback", 0));
+        var random = new Random(404);
+        for (var i = 0; i < 8; i++)
+        {
+            log.AppendAsLeader(Batches.Values(1, 100_000, 1, random), 0);
+        }
+
+        var fsyncsBefore = Volatile.Read(ref _fsyncs);
+        _time.Advance(TimeSpan.FromMilliseconds(900));
+
+        Assert.Equal(fsyncsBefore, Volatile.Read(ref _fsyncs));
+        Assert.Equal(0, log.RecoveryPoint);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(8, log.RecoveryPoint);
+        Assert.Equal(8, Batches.Parse(log.Read(0, 1 << 24).Slice.ToArray()).Count);
+    }
+
+    [Fact]
     public void Reopen_AfterCleanStop_SkipsRecoveryAndKeepsOffsetsAndCheckpoints()
     {
         var partition = new TopicPartition("orders-eu", 3);
