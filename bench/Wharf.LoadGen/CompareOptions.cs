@@ -35,7 +35,7 @@ public sealed record CompareOptions
     public long ScalingMessages { get; init; } = 500_000;
 
     /// <summary>Backlog consumed from disk after dropping the page cache, in MiB of 1 KiB messages (0 = skip).</summary>
-    public long BacklogMiB { get; init; } = 2048;
+    public long BacklogMiB { get; init; } = 5120;
 
     public string? JsonPath { get; init; }
 
@@ -57,7 +57,7 @@ public sealed record CompareOptions
           --durability lazy,strict
           --no-latency | --latency-seconds S | --rate N   (default 10 s at 20000 msg/s)
           --no-scaling | --partitions 1,8,64,512 | --producers 1,4 | --scaling-messages N
-          --backlog-mib N         backlog consumed from disk (default 2048; 0 = skip)
+          --backlog-mib N         backlog consumed from disk (default 5120 = the issue's 5 GB; 0 = skip)
           --json PATH             where to write the JSON results (default bench/Wharf.LoadGen/results/compare-<utc>.json)
           --scratch DIR           parent of the fresh data directories (default $TMPDIR/wharf-loadgen)
           --wharf-env KEY=VALUE   environment for the Wharf process only (repeatable), e.g. a runtime knob under test
