@@ -8,7 +8,7 @@ namespace Wharf.LoadGen.Drivers;
 /// cluster (<c>test.mock.num.brokers=1</c>), which is the client ceiling — the most this generator can push on
 /// this machine (for produce only: the mock keeps just the newest few MB of a partition). The mock cluster is owned by an anchor producer created per stream, so its memory is freed when
 /// the stream is deleted; the measured clients connect to it over loopback exactly as they connect to Wharf.
-/// Producer: acks=all, linger.ms=5, batch.size=1000000, no compression (linger.ms=1 in latency runs).
+/// Producer: acks=all, linger.ms=5, batch.size=1000000, no compression, 128 MiB of messages in flight (linger.ms=1 in latency runs).
 /// Consumer: assigned partitions from the beginning, 8 MiB per partition per fetch, a 256 MiB local queue with a
 /// 1 ms queue back-off (librdkafka's 1 s default throttles a fast consumer), no group or commits, values only
 /// (<c>dotnet.consumer.consume.result.fields=none</c>).
@@ -109,7 +109,10 @@ public sealed class KafkaDriver : IBenchDriver
         BatchSize = 1_000_000,
         CompressionType = CompressionType.None,
         EnableIdempotence = false,
-        QueueBufferingMaxKbytes = 256 * 1024,
+        // 128 MiB in flight is ~250 ms of produce at full speed: enough to keep the broker busy, small enough that
+        // librdkafka reuses warm memory for its message copies (with 256 MiB the generator spent ~1.3 µs more per
+        // 1 KiB message, ceiling included, touching fresh pages — see docs/benchmarks.md).
+        QueueBufferingMaxKbytes = 128 * 1024,
         QueueBufferingMaxMessages = 1_000_000,
         DeliveryReportFields = "status",
     };
