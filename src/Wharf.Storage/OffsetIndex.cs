@@ -11,132 +11,57 @@ namespace Wharf.Storage;
 /// The index lives in memory; the file is written when the segment is closed (roll, clean shutdown,
 /// compaction) and is never trusted blindly: <see cref="TryLoad"/> checks it and the caller rebuilds it from the
 /// log when it is missing or fails a check.
-/// Thread-safety: one writer (the log's write lock). Readers are lock-free: an entry is written before the
-/// count that exposes it is published, the backing array is replaced (never shrunk in place) on growth and on
-/// truncation, so a reader always sees a consistent prefix.
+/// Thread-safety: one writer (the log's write lock), lock-free readers (<see cref="SparseIndexEntries{TEntry}"/>).
 /// </summary>
 internal sealed class OffsetIndex
 {
     public const int EntrySize = 8;
 
-    private long[] _entries;
-    private int _count;
+    private readonly SparseIndexEntries<Entry> _entries;
 
     public OffsetIndex(long baseOffset, int capacity = 16)
     {
         BaseOffset = baseOffset;
-        _entries = new long[Math.Max(capacity, 4)];
+        _entries = new SparseIndexEntries<Entry>(capacity);
     }
 
     public long BaseOffset { get; }
 
-    public int Count => Volatile.Read(ref _count);
+    public int Count => _entries.Count;
 
-    public int LastPosition => Count is var c and > 0 ? Position(Volatile.Read(ref _entries)[c - 1]) : 0;
+    public int LastPosition => _entries.TryGetLast(out var last) ? last.Position : 0;
 
-    public long LastOffset => Count is var c and > 0 ? BaseOffset + Relative(Volatile.Read(ref _entries)[c - 1]) : BaseOffset;
+    public long LastOffset => _entries.TryGetLast(out var last) ? BaseOffset + last.Relative : BaseOffset;
 
-    public void Append(long offset, int position)
-    {
-        var count = _count;
-        var entries = _entries;
-        if (count == entries.Length)
-        {
-            var grown = new long[entries.Length * 2];
-            entries.AsSpan().CopyTo(grown);
-            Volatile.Write(ref _entries, grown);
-            entries = grown;
-        }
-
-        entries[count] = Pack(checked((int)(offset - BaseOffset)), position);
-        Volatile.Write(ref _count, count + 1);
-    }
+    public void Append(long offset, int position) => _entries.Append(new Entry(checked((int)(offset - BaseOffset)), position));
 
     /// <summary>The last entry whose offset is ≤ <paramref name="offset"/>, or (segment base, 0).</summary>
     public (long Offset, int Position) Lookup(long offset)
     {
-        var count = Volatile.Read(ref _count);
-        var entries = Volatile.Read(ref _entries);
-        var relative = offset - BaseOffset;
-        int lo = 0, hi = count - 1, found = -1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (Relative(entries[mid]) <= relative)
-            {
-                found = mid;
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return found < 0 ? (BaseOffset, 0) : (BaseOffset + Relative(entries[found]), Position(entries[found]));
+        var entries = _entries.Snapshot();
+        return At(entries, SparseIndexEntries<Entry>.FindLast(entries, static e => (long)e.Relative, offset - BaseOffset));
     }
 
     /// <summary>The last entry whose position is ≤ <paramref name="position"/>, or (segment base, 0).</summary>
     public (long Offset, int Position) LookupByPosition(long position)
     {
-        var count = Volatile.Read(ref _count);
-        var entries = Volatile.Read(ref _entries);
-        int lo = 0, hi = count - 1, found = -1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (Position(entries[mid]) <= position)
-            {
-                found = mid;
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return found < 0 ? (BaseOffset, 0) : (BaseOffset + Relative(entries[found]), Position(entries[found]));
+        var entries = _entries.Snapshot();
+        return At(entries, SparseIndexEntries<Entry>.FindLast(entries, static e => (long)e.Position, position));
     }
 
     /// <summary>Drops entries at or after <paramref name="offset"/> (copy-on-truncate: readers keep their view).</summary>
-    public void TruncateTo(long offset)
-    {
-        var count = _count;
-        var entries = _entries;
-        var keep = 0;
-        while (keep < count && BaseOffset + Relative(entries[keep]) < offset)
-        {
-            keep++;
-        }
+    public void TruncateTo(long offset) => _entries.TruncateFrom(offset - BaseOffset);
 
-        if (keep == count)
-        {
-            return;
-        }
-
-        var copy = new long[Math.Max(entries.Length, 4)];
-        entries.AsSpan(0, keep).CopyTo(copy);
-        Volatile.Write(ref _count, 0);
-        Volatile.Write(ref _entries, copy);
-        Volatile.Write(ref _count, keep);
-    }
-
-    public void Clear()
-    {
-        Volatile.Write(ref _count, 0);
-        Volatile.Write(ref _entries, new long[16]);
-    }
+    public void Clear() => _entries.Clear();
 
     public byte[] Serialize()
     {
-        var count = Count;
-        var entries = Volatile.Read(ref _entries);
-        var bytes = new byte[count * EntrySize];
-        for (var i = 0; i < count; i++)
+        var entries = _entries.Snapshot();
+        var bytes = new byte[entries.Length * EntrySize];
+        for (var i = 0; i < entries.Length; i++)
         {
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * EntrySize), Relative(entries[i]));
-            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * EntrySize + 4), Position(entries[i]));
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * EntrySize), entries[i].Relative);
+            BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * EntrySize + 4), entries[i].Position);
         }
 
         return bytes;
@@ -148,21 +73,8 @@ internal sealed class OffsetIndex
     /// </summary>
     public static OffsetIndex? TryLoad(string path, long baseOffset, long logSize, out string? problem)
     {
-        problem = null;
-        byte[] bytes;
-        try
+        if (SparseIndexEntries<Entry>.ReadFile(path, EntrySize, out problem) is not { } bytes)
         {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (FileNotFoundException)
-        {
-            problem = "missing";
-            return null;
-        }
-
-        if (bytes.Length % EntrySize != 0)
-        {
-            problem = $"length {bytes.Length} is not a multiple of {EntrySize}";
             return null;
         }
 
@@ -186,9 +98,8 @@ internal sealed class OffsetIndex
         return index;
     }
 
-    private static long Pack(int relative, int position) => ((long)relative << 32) | (uint)position;
+    private (long Offset, int Position) At(ReadOnlySpan<Entry> entries, int found) =>
+        found < 0 ? (BaseOffset, 0) : (BaseOffset + entries[found].Relative, entries[found].Position);
 
-    private static int Relative(long entry) => (int)(entry >> 32);
-
-    private static int Position(long entry) => (int)entry;
+    private readonly record struct Entry(int Relative, int Position) : ISparseIndexEntry;
 }

@@ -9,48 +9,35 @@ namespace Wharf.Storage;
 /// with the offset index entries, only when T grew, so both fields strictly increase.
 /// Like <see cref="OffsetIndex"/>, in memory first, written when the segment closes, checked on load and
 /// rebuilt from the log when missing or invalid.
-/// Thread-safety: one writer; lock-free readers see a consistent prefix (entries are immutable pairs in an
-/// array that is replaced, never shrunk in place, and published before the count).
+/// Thread-safety: one writer (the log's write lock), lock-free readers (<see cref="SparseIndexEntries{TEntry}"/>).
 /// </summary>
 internal sealed class TimeIndex
 {
     public const int EntrySize = 12;
 
-    private Entry[] _entries;
-    private int _count;
+    private readonly SparseIndexEntries<Entry> _entries;
 
     public TimeIndex(long baseOffset, int capacity = 16)
     {
         BaseOffset = baseOffset;
-        _entries = new Entry[Math.Max(capacity, 4)];
+        _entries = new SparseIndexEntries<Entry>(capacity);
     }
 
     public long BaseOffset { get; }
 
-    public int Count => Volatile.Read(ref _count);
+    public int Count => _entries.Count;
 
     /// <summary>The newest entry's timestamp, or -1.</summary>
-    public long LastTimestamp => Count is var c and > 0 ? Volatile.Read(ref _entries)[c - 1].Timestamp : -1;
+    public long LastTimestamp => _entries.TryGetLast(out var last) ? last.Timestamp : -1;
 
     public void MaybeAppend(long timestamp, long offset)
     {
-        var count = _count;
-        var entries = _entries;
-        if (count > 0 && (timestamp <= entries[count - 1].Timestamp || offset - BaseOffset <= entries[count - 1].Relative))
+        if (_entries.TryGetLast(out var last) && (timestamp <= last.Timestamp || offset - BaseOffset <= last.Relative))
         {
             return;
         }
 
-        if (count == entries.Length)
-        {
-            var grown = new Entry[entries.Length * 2];
-            entries.AsSpan().CopyTo(grown);
-            Volatile.Write(ref _entries, grown);
-            entries = grown;
-        }
-
-        entries[count] = new Entry(timestamp, checked((int)(offset - BaseOffset)));
-        Volatile.Write(ref _count, count + 1);
+        _entries.Append(new Entry(timestamp, checked((int)(offset - BaseOffset))));
     }
 
     /// <summary>
@@ -59,61 +46,21 @@ internal sealed class TimeIndex
     /// </summary>
     public long LookupScanStart(long timestamp)
     {
-        var count = Volatile.Read(ref _count);
-        var entries = Volatile.Read(ref _entries);
-        int lo = 0, hi = count - 1, found = -1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            if (entries[mid].Timestamp < timestamp)
-            {
-                found = mid;
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
+        var entries = _entries.Snapshot();
+        var found = SparseIndexEntries<Entry>.FindLast(entries, static e => e.Timestamp, timestamp, strictlyBelow: true);
         return found < 0 ? BaseOffset : BaseOffset + entries[found].Relative;
     }
 
     /// <summary>Drops entries at or after <paramref name="offset"/>; copy-on-truncate.</summary>
-    public void TruncateTo(long offset)
-    {
-        var count = _count;
-        var entries = _entries;
-        var keep = 0;
-        while (keep < count && BaseOffset + entries[keep].Relative < offset)
-        {
-            keep++;
-        }
+    public void TruncateTo(long offset) => _entries.TruncateFrom(offset - BaseOffset);
 
-        if (keep == count)
-        {
-            return;
-        }
-
-        var copy = new Entry[Math.Max(entries.Length, 4)];
-        entries.AsSpan(0, keep).CopyTo(copy);
-        Volatile.Write(ref _count, 0);
-        Volatile.Write(ref _entries, copy);
-        Volatile.Write(ref _count, keep);
-    }
-
-    public void Clear()
-    {
-        Volatile.Write(ref _count, 0);
-        Volatile.Write(ref _entries, new Entry[16]);
-    }
+    public void Clear() => _entries.Clear();
 
     public byte[] Serialize()
     {
-        var count = Count;
-        var entries = Volatile.Read(ref _entries);
-        var bytes = new byte[count * EntrySize];
-        for (var i = 0; i < count; i++)
+        var entries = _entries.Snapshot();
+        var bytes = new byte[entries.Length * EntrySize];
+        for (var i = 0; i < entries.Length; i++)
         {
             BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(i * EntrySize), entries[i].Timestamp);
             BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(i * EntrySize + 8), entries[i].Relative);
@@ -128,21 +75,8 @@ internal sealed class TimeIndex
     /// </summary>
     public static TimeIndex? TryLoad(string path, long baseOffset, long lastOffset, out string? problem)
     {
-        problem = null;
-        byte[] bytes;
-        try
+        if (SparseIndexEntries<Entry>.ReadFile(path, EntrySize, out problem) is not { } bytes)
         {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (FileNotFoundException)
-        {
-            problem = "missing";
-            return null;
-        }
-
-        if (bytes.Length % EntrySize != 0)
-        {
-            problem = $"length {bytes.Length} is not a multiple of {EntrySize}";
             return null;
         }
 
@@ -167,5 +101,5 @@ internal sealed class TimeIndex
         return index;
     }
 
-    private readonly record struct Entry(long Timestamp, int Relative);
+    private readonly record struct Entry(long Timestamp, int Relative) : ISparseIndexEntry;
 }
