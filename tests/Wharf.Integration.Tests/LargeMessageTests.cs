@@ -5,8 +5,8 @@ using Wharf.Testing;
 namespace Wharf.Integration.Tests;
 
 /// <summary>
-/// A message several MiB large goes through Confluent.Kafka and back byte for byte. Regression test: under Kestrel,
-/// a request frame above its 1 MiB input pause threshold was never completely read and the produce hung.
+/// A message several MiB large goes through Confluent.Kafka and back byte for byte: a request frame larger than any
+/// fixed receive buffer (Kestrel's input pipe paused at 1 MiB of unconsumed bytes) is read whole.
 /// </summary>
 public sealed class LargeMessageTests : IAsyncLifetime
 {
