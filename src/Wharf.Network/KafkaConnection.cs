@@ -18,25 +18,9 @@ namespace Wharf.Network;
 /// only this connection, with a log line saying why.
 /// Thread-safety: the two loops share only the channel; <see cref="Close"/> may be called from any thread.
 /// </summary>
-public sealed class KafkaConnection : IDisposable
+public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequestProcessor processor, NetworkOptions options, ILogger logger) : IDisposable
 {
-    private readonly Socket _socket;
-    private readonly ConnectionInfo _info;
-    private readonly IRequestProcessor _processor;
-    private readonly NetworkOptions _options;
-    private readonly ILogger _logger;
     private readonly CancellationTokenSource _closing = new();
-
-    public KafkaConnection(Socket socket, ConnectionInfo info, IRequestProcessor processor, NetworkOptions options, ILogger logger)
-    {
-        _socket = socket;
-        _info = info;
-        _processor = processor;
-        _options = options;
-        _logger = logger;
-    }
-
-    public ConnectionInfo Info => _info;
 
     /// <summary>Serves the connection until the peer closes it, it fails, or <see cref="Close"/> is called.</summary>
     public async Task RunAsync()
@@ -47,14 +31,14 @@ public sealed class KafkaConnection : IDisposable
         }
         catch (CloseConnectionException e)
         {
-            _logger.LogWarning("Closing connection {Connection} from {Remote}: {Reason}", _info.Id, _info.RemoteEndPoint, e.Message);
+            logger.LogWarning("Closing connection {Connection} from {Remote}: {Reason}", info.Id, info.RemoteEndPoint, e.Message);
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)
         {
         }
         catch (SocketException e)
         {
-            _logger.LogDebug(e, "Connection {Connection} failed", _info.Id);
+            logger.LogDebug(e, "Connection {Connection} failed", info.Id);
         }
         catch (ObjectDisposedException) when (_closing.IsCancellationRequested)
         {
@@ -76,7 +60,7 @@ public sealed class KafkaConnection : IDisposable
         {
         }
 
-        _socket.Dispose();
+        socket.Dispose();
     }
 
     public void Dispose()
@@ -88,7 +72,7 @@ public sealed class KafkaConnection : IDisposable
     private async Task ServeAsync(CancellationToken cancellation)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        var started = Channel.CreateBounded<Task<OutgoingResponse?>>(new BoundedChannelOptions(_options.MaxInFlightRequests)
+        var started = Channel.CreateBounded<Task<OutgoingResponse?>>(new BoundedChannelOptions(options.MaxInFlightRequests)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -119,10 +103,10 @@ public sealed class KafkaConnection : IDisposable
 
     private async Task ReadRequestsAsync(ChannelWriter<Task<OutgoingResponse?>> started, CancellationToken cancellation)
     {
-        using var receiver = new FrameReceiver(_socket, _options.MaxRequestBytes);
+        using var receiver = new FrameReceiver(socket, options.MaxRequestBytes);
         while (await receiver.ReceiveAsync(cancellation).ConfigureAwait(false) is { } frame)
         {
-            var pipelined = PeekApiKey(frame) is { } key && _options.PipelinedApis.Contains(key);
+            var pipelined = PeekApiKey(frame) is { } key && options.PipelinedApis.Contains(key);
             var request = ProcessAsync(frame, cancellation);
             await started.WriteAsync(request, cancellation).ConfigureAwait(false);
             if (!pipelined)
@@ -137,7 +121,7 @@ public sealed class KafkaConnection : IDisposable
     {
         using (frame)
         {
-            return await _processor.ProcessAsync(_info, new ReadOnlySequence<byte>(frame.Memory), cancellation).ConfigureAwait(false);
+            return await processor.ProcessAsync(info, new ReadOnlySequence<byte>(frame.Memory), cancellation).ConfigureAwait(false);
         }
     }
 
@@ -170,11 +154,6 @@ public sealed class KafkaConnection : IDisposable
 
                     await SendAsync(output, stop.Token).ConfigureAwait(false);
                 }
-
-                if (output.PendingBytes > 0)
-                {
-                    await SendAsync(output, stop.Token).ConfigureAwait(false);
-                }
             }
         }
         catch
@@ -192,11 +171,11 @@ public sealed class KafkaConnection : IDisposable
         {
             if (output.Pending.Count == 1)
             {
-                await _socket.SendAsync(output.Pending[0].AsMemory(), SocketFlags.None, cancellation).ConfigureAwait(false);
+                await socket.SendAsync(output.Pending[0].AsMemory(), SocketFlags.None, cancellation).ConfigureAwait(false);
             }
             else
             {
-                await _socket.SendAsync(output.Pending, SocketFlags.None).WaitAsync(cancellation).ConfigureAwait(false);
+                await socket.SendAsync(output.Pending, SocketFlags.None).WaitAsync(cancellation).ConfigureAwait(false);
             }
         }
         catch

@@ -488,7 +488,6 @@ internal sealed class LogSegment : IDisposable
         }
     }
 
-    /// <summary>fsyncs the log file if bytes up to <paramref name="size"/> are not yet known durable.</summary>
     /// <summary>
     /// Starts writeback (no wait) of the whole pages between the last writeback start and <paramref name="size"/>, when
     /// at least <paramref name="minimumBytes"/> are new; the partial page at the end is left to the next fsync, as
@@ -509,6 +508,7 @@ internal sealed class LogSegment : IDisposable
 
     private const long WritebackPageBytes = 4096;
 
+    /// <summary>fsyncs the log file if bytes up to <paramref name="size"/> are not yet known durable.</summary>
     public void FlushTo(long size)
     {
         if (FlushedSize >= size)

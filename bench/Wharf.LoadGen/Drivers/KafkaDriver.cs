@@ -27,6 +27,7 @@ public sealed class KafkaDriver : IBenchDriver
         _servers = bootstrapServers ?? "";
     }
 
+    private readonly Lock _busyGate = new();
     private double _lastBusy;
 
     public bool SupportsPartitions => _bootstrapServers is not null;
@@ -242,7 +243,7 @@ public sealed class KafkaDriver : IBenchDriver
 
     private void RecordBusy(double busy)
     {
-        lock (this)
+        lock (_busyGate)
         {
             _lastBusy = Math.Max(_lastBusy, busy);
         }
