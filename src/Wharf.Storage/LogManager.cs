@@ -86,11 +86,8 @@ public sealed class LogManager : IDisposable
     private readonly LogCleaner _cleaner;
     private readonly List<ITimer> _timers = [];
     private readonly Dictionary<string, LogConfig> _topicConfigs = [];
-    private int _retentionRunning;
-    private int _cleanerRunning;
-    private int _flushRunning;
-    private int _writebackRunning;
-    private int _producerExpiryRunning;
+    private BackgroundJobThread? _flushThread;
+    private BackgroundJobThread? _maintenanceThread;
     private bool _disposed;
 
     private LogManager(LogManagerOptions options)
@@ -206,43 +203,33 @@ public sealed class LogManager : IDisposable
         return [];
     }
 
+    /// <remarks>
+    /// Timer callbacks only queue jobs: interval fsyncs and writeback run on the "wharf-log-flush" thread, retention,
+    /// checkpoints, compaction and producer expiry on "wharf-log-maintenance" (see <see cref="BackgroundJobThread"/>),
+    /// so a long compaction never delays an interval fsync and neither ever blocks a thread-pool thread.
+    /// </remarks>
     private void StartTimers()
     {
-        var time = _options.Time;
-        _timers.Add(time.CreateTimer(_ => RunBackground(ref _retentionRunning, () => RunRetention()), null, _options.RetentionCheckInterval, _options.RetentionCheckInterval));
-        _timers.Add(time.CreateTimer(_ => RunBackground(ref _retentionRunning, CheckpointAll), null, _options.CheckpointInterval, _options.CheckpointInterval));
+        _flushThread = new BackgroundJobThread("wharf-log-flush", _logger);
+        _maintenanceThread = new BackgroundJobThread("wharf-log-maintenance", _logger);
         var flushInterval = _options.FlushInterval ?? TimeSpan.FromMilliseconds(_options.DefaultConfig.FlushIntervalMs);
-        _timers.Add(time.CreateTimer(_ => RunBackground(ref _flushRunning, FlushIntervalLogs), null, flushInterval, flushInterval));
-        var writebackInterval = flushInterval / WritebacksPerFlushInterval;
-        _timers.Add(time.CreateTimer(_ => RunBackground(ref _writebackRunning, StartIntervalWriteback), null, writebackInterval, writebackInterval));
-        _timers.Add(time.CreateTimer(_ => RunBackground(ref _cleanerRunning, () => RunCleaner()), null, _options.CleanerBackoff, _options.CleanerBackoff));
-        var expiryCheck = _options.ProducerIdExpirationCheckInterval;
-        _timers.Add(time.CreateTimer(_ => RunBackground(ref _producerExpiryRunning, () => RemoveExpiredProducers()), null, expiryCheck, expiryCheck));
+        Every(_flushThread, flushInterval, new BackgroundJob("interval flush", FlushIntervalLogs));
+        Every(_flushThread, flushInterval / WritebacksPerFlushInterval, new BackgroundJob("interval writeback", StartIntervalWriteback));
+        Every(_maintenanceThread, _options.RetentionCheckInterval, new BackgroundJob("retention", () => RunRetention()));
+        Every(_maintenanceThread, _options.CheckpointInterval, new BackgroundJob("checkpoint", CheckpointAll));
+        Every(_maintenanceThread, _options.CleanerBackoff, new BackgroundJob("compaction", () => RunCleaner()));
+        Every(_maintenanceThread, _options.ProducerIdExpirationCheckInterval, new BackgroundJob("producer expiry", () => RemoveExpiredProducers()));
     }
 
-    private void RunBackground(ref int running, Action action)
+    /// <summary>Waits until the background jobs its timers have queued so far have run (for callers driving a fake clock).</summary>
+    internal void WaitForBackgroundJobs()
     {
-        if (Interlocked.Exchange(ref running, 1) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!_disposed)
-            {
-                action();
-            }
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Background storage task failed");
-        }
-        finally
-        {
-            Volatile.Write(ref running, 0);
-        }
+        _flushThread?.WaitForQueuedJobs();
+        _maintenanceThread?.WaitForQueuedJobs();
     }
+
+    private void Every(BackgroundJobThread thread, TimeSpan period, BackgroundJob job) =>
+        _timers.Add(_options.Time.CreateTimer(_ => thread.Schedule(job), null, period, period));
 
     /// <summary>The config a topic's logs get: an override set by <see cref="UpdateTopicConfig"/>, the options' resolver, or the defaults.</summary>
     public LogConfig ConfigFor(string topic)
@@ -479,6 +466,9 @@ public sealed class LogManager : IDisposable
         {
             timer.Dispose();
         }
+
+        _flushThread?.Dispose();
+        _maintenanceThread?.Dispose();
 
         _environment.Flusher.Dispose();
         var clean = true;

@@ -71,6 +71,7 @@ public sealed class LogManagerTests : IDisposable
         Assert.True(info.Durable.IsCompleted);
         Assert.Equal(0, log.RecoveryPoint);
         _time.Advance(TimeSpan.FromSeconds(1));
+        manager.WaitForBackgroundJobs();
         Assert.Equal(1, log.RecoveryPoint);
     }
 
@@ -87,10 +88,12 @@ public sealed class LogManagerTests : IDisposable
 
         var fsyncsBefore = Volatile.Read(ref _fsyncs);
         _time.Advance(TimeSpan.FromMilliseconds(900));
+        manager.WaitForBackgroundJobs();
 
         Assert.Equal(fsyncsBefore, Volatile.Read(ref _fsyncs));
         Assert.Equal(0, log.RecoveryPoint);
         _time.Advance(TimeSpan.FromMilliseconds(100));
+        manager.WaitForBackgroundJobs();
         Assert.Equal(8, log.RecoveryPoint);
         Assert.Equal(8, Batches.Parse(log.Read(0, 1 << 24).Slice.ToArray()).Count);
     }
@@ -170,8 +173,10 @@ public sealed class LogManagerTests : IDisposable
         }
 
         _time.Advance(TimeSpan.FromDays(13));
+        manager.WaitForBackgroundJobs();
         Assert.Equal(0, log.LogStartOffset);
         _time.Advance(TimeSpan.FromDays(2));
+        manager.WaitForBackgroundJobs();
 
         Assert.Equal(6, log.LogStartOffset);
         Assert.True(CheckpointFile.TryReadPartitionOffsets(_temp.Combine(LogFileNames.LogStartOffsetCheckpoint), out var starts));

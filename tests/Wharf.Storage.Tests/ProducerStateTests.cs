@@ -232,8 +232,10 @@ public sealed class ProducerStateTests : IDisposable
         var log = manager.GetOrCreateLog(new TopicPartition("t", 0));
         log.AppendAsLeader(ProducerBatches.Build(ProducerId, 0, 0), 0);
         _harness.Time.Advance(TimeSpan.FromMinutes(20));
+        manager.WaitForBackgroundJobs();
         Assert.Single(log.ActiveProducers());
         _harness.Time.Advance(TimeSpan.FromMinutes(10));
+        manager.WaitForBackgroundJobs();
         Assert.Empty(log.ActiveProducers());
     }
 
