@@ -136,14 +136,7 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
                 {
                     if (await request.ConfigureAwait(false) is { } response)
                     {
-                        try
-                        {
-                            output.Add(response);
-                        }
-                        finally
-                        {
-                            response.AfterWrite?.Invoke();
-                        }
+                        output.Add(response);
                     }
 
                     // One send for every response that is already complete.

@@ -6,7 +6,7 @@ namespace Wharf.Server;
 /// <summary>
 /// What a handler knows about one request besides its body: the connection, the header and the version.
 /// Resources registered with <see cref="DisposeAfterResponse"/> (pooled read buffers that a response's
-/// records point into) are released once the response has been written.
+/// records point into) are released once the response has been sent.
 /// Thread-safety: one request, one thread at a time.
 /// </summary>
 public sealed class RequestContext(ConnectionInfo connection, RequestHeader header)

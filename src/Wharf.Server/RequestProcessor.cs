@@ -82,7 +82,7 @@ public sealed class RequestProcessor(HandlerRegistry registry, ILogger<RequestPr
 
         return new OutgoingResponse(correlationId, api.ResponseHeaderVersion(version), version, response)
         {
-            AfterWrite = context.Resources is { } resources ? () => DisposeAll(resources) : null,
+            AfterSent = context.Resources is { } resources ? () => DisposeAll(resources) : null,
         };
     }
 

@@ -6,7 +6,7 @@ using Wharf.Protocol.Messages;
 
 namespace Wharf.Network.Tests;
 
-/// <summary>Each response becomes one exactly-sized segment (size prefix, header, body) that the codec decodes back.</summary>
+/// <summary>Each response becomes an exactly-sized encoding (size prefix, header, body; large records by reference) that the codec decodes back.</summary>
 public sealed class ResponseWriterTests
 {
     [Fact]
@@ -39,32 +39,58 @@ public sealed class ResponseWriterTests
     }
 
     [Fact]
-    public void FlexibleFetchResponse_WithLargeRecords_EncodesWithHeaderV1_AndDecodesBack()
+    public void FlexibleFetchResponse_WithLargeRecords_GathersThemByReference_AndTheWholeDecodesBack()
     {
         using var writer = new ResponseWriter();
         var records = Frames.Payload(50_000, 5);
-        var body = new FetchResponse
-        {
-            Responses =
-            [
-                new FetchResponse.FetchableTopicResponse
-                {
-                    Topic = "t",
-                    Partitions = [new FetchResponse.PartitionData { PartitionIndex = 2, HighWatermark = 99, Records = new ReadOnlySequence<byte>(records) }],
-                },
-            ],
-        };
+        writer.Add(new OutgoingResponse(7, 1, 12, FetchOf(records)));
 
-        writer.Add(new OutgoingResponse(7, 1, 12, body));
-
-        var segment = Assert.Single(writer.Pending);
-        var reader = OpenFrame(segment, out var header, headerVersion: 1);
+        Assert.Equal(3, writer.Pending.Count);
+        Assert.Same(records, writer.Pending[1].Array);
+        Assert.Equal(records.Length, writer.Pending[1].Count);
+        Assert.Equal(writer.Pending.Sum(s => s.Count), writer.PendingBytes);
+        var reader = OpenFrame(Concat(writer.Pending), out var header, headerVersion: 1);
         var decoded = FetchResponse.Read(ref reader, 12);
         Assert.Equal(0, reader.Remaining);
         Assert.Equal(7, header.CorrelationId);
         var partition = Assert.Single(Assert.Single(decoded.Responses).Partitions);
         Assert.Equal(99, partition.HighWatermark);
         Assert.True(partition.Records!.Value.ToArray().AsSpan().SequenceEqual(records), "records changed on the way through");
+    }
+
+    [Fact]
+    public void RecordsBelowTheThreshold_AreCopied_AndALargeEncodingContinuesInASecondArray()
+    {
+        using var writer = new ResponseWriter();
+        var records = Frames.Payload(KafkaWriter.MinimumReferencedRecords - 1, 6);
+
+        writer.Add(new OutgoingResponse(8, 1, 12, FetchOf(records)));
+
+        // Larger than the first array, so the encoding continues in a second one, sized to what was left.
+        Assert.Equal(2, writer.Pending.Count);
+        Assert.DoesNotContain(writer.Pending, piece => ReferenceEquals(piece.Array, records));
+        Assert.Equal(writer.Pending.Sum(s => s.Count), writer.PendingBytes);
+        var reader = OpenFrame(Concat(writer.Pending), out _, headerVersion: 1);
+        var partition = Assert.Single(Assert.Single(FetchResponse.Read(ref reader, 12).Responses).Partitions);
+        Assert.True(partition.Records!.Value.ToArray().AsSpan().SequenceEqual(records));
+    }
+
+    [Fact]
+    public void AfterSent_RunsOnClear_NotOnAdd_NorOnAbandon()
+    {
+        using var writer = new ResponseWriter();
+        var sent = 0;
+        writer.Add(new OutgoingResponse(1, 1, 12, FetchOf(Frames.Payload(40_000, 7))) { AfterSent = () => sent++ });
+        Assert.Equal(0, sent);
+
+        writer.Clear();
+        Assert.Equal(1, sent);
+
+        writer.Add(new OutgoingResponse(2, 1, 12, FetchOf(Frames.Payload(40_000, 8))) { AfterSent = () => sent++ });
+        writer.Abandon();
+        writer.Clear();
+        Assert.Equal(1, sent);
+        Assert.Empty(writer.Pending);
     }
 
     [Fact]
@@ -101,11 +127,28 @@ public sealed class ResponseWriterTests
         writer.Add(new OutgoingResponse(1, 0, 3, new ApiVersionsResponse()));
         var before = writer.PendingBytes;
 
-        Assert.Throws<InvalidOperationException>(() => writer.Add(new OutgoingResponse(2, 0, 0, new ShortBody())));
+        var released = false;
+
+        Assert.Throws<InvalidOperationException>(() => writer.Add(new OutgoingResponse(2, 0, 0, new ShortBody()) { AfterSent = () => released = true }));
 
         Assert.Single(writer.Pending);
         Assert.Equal(before, writer.PendingBytes);
+        Assert.True(released, "a response that could not be encoded releases its buffers at once");
     }
+
+    private static FetchResponse FetchOf(byte[] records) => new()
+    {
+        Responses =
+        [
+            new FetchResponse.FetchableTopicResponse
+            {
+                Topic = "t",
+                Partitions = [new FetchResponse.PartitionData { PartitionIndex = 2, HighWatermark = 99, Records = new ReadOnlySequence<byte>(records) }],
+            },
+        ],
+    };
+
+    private static ArraySegment<byte> Concat(IList<ArraySegment<byte>> pieces) => pieces.SelectMany(p => p).ToArray();
 
     /// <summary>Checks the size prefix against the segment, reads the header, and returns a reader at the body.</summary>
     private static KafkaReader OpenFrame(ArraySegment<byte> segment, out ResponseHeader header, short headerVersion)

@@ -8,7 +8,8 @@ namespace Wharf.Protocol.Codec;
 /// Writes Kafka protocol primitives into an <see cref="IBufferWriter{T}"/>. It asks the output for a span,
 /// fills it, and commits it when a larger span is needed or on <see cref="Flush"/>, which the caller must
 /// call once at the end. Records are copied from their source straight into the output (one copy, no
-/// intermediate buffer). Thread-safety: one writer per thread.
+/// intermediate buffer), or, when the output is an <see cref="IGatheringBufferWriter"/> and they are large, not
+/// copied at all. Thread-safety: one writer per thread.
 /// </summary>
 public ref struct KafkaWriter
 {
@@ -128,11 +129,26 @@ public ref struct KafkaWriter
         }
 
         WriteLength(checked((int)records.Length), compact);
+        if (records.Length >= MinimumReferencedRecords && _output is IGatheringBufferWriter gathering)
+        {
+            Flush();
+            foreach (var segment in records)
+            {
+                gathering.WriteReference(segment);
+            }
+
+            _committed += records.Length;
+            return;
+        }
+
         foreach (var segment in records)
         {
             WriteRaw(segment.Span);
         }
     }
+
+    /// <summary>Records at least this long go to an <see cref="IGatheringBufferWriter"/> by reference.</summary>
+    public const int MinimumReferencedRecords = 16 * 1024;
 
     /// <summary>An array's element count; <paramref name="count"/> -1 writes null.</summary>
     public void WriteArrayLength(int count, bool compact, bool nullable, string field)
