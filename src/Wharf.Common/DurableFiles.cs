@@ -62,6 +62,22 @@ public static partial class DurableFiles
     }
 
     /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="contents"/> through a temp file and a rename, without
+    /// any fsync: a crash may leave the old file, the new one, or the new name with missing contents. Only for files
+    /// that are checked when read (a CRC) and that can be done without; fsync the file later to make it durable.
+    /// </summary>
+    public static void ReplaceWithoutSync(string path, ReadOnlySpan<byte> contents)
+    {
+        var temp = path + TempSuffix;
+        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            RandomAccess.Write(handle, contents, 0);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>
     /// Asks the kernel to start writing <paramref name="count"/> bytes at <paramref name="offset"/> of the file to disk
     /// without waiting for them (Linux <c>sync_file_range(SYNC_FILE_RANGE_WRITE)</c>): a later fsync then finds most
     /// pages clean, so it is short and does not stall writers behind one large burst. Durability is unchanged (only an

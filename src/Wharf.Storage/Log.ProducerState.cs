@@ -112,13 +112,16 @@ public sealed partial class Log
         PublishTransactionStateLocked();
     }
 
-    /// <summary>Writes a snapshot at the log end; a failure is logged (recovery then replays from an older one).</summary>
+    /// <summary>
+    /// Writes a snapshot at the log end without fsync (the next <see cref="Flush"/> makes it durable); a failure is
+    /// logged (recovery then replays from an older one).
+    /// </summary>
     private void SnapshotProducerStateLocked()
     {
         try
         {
             _producerState.UpdateMapEndOffset(_snapshot.EndOffset);
-            _producerState.TakeSnapshot();
+            _producerState.TakeSnapshot(durable: false);
         }
         catch (IOException e)
         {

@@ -306,6 +306,7 @@ public sealed partial class Log : IDisposable
             var recoveryPoint = RecoveryPoint;
             try
             {
+                _producerState.SyncPendingSnapshot();
                 if (Interlocked.Exchange(ref _directoryDirty, 0) != 0)
                 {
                     _environment.FsyncDirectory(Directory);
@@ -409,7 +410,8 @@ public sealed partial class Log : IDisposable
     /// Roll steps, each crash-safe: (0) the old segment's <c>.txnindex</c> is written, then the producer state is
     /// snapshotted at the log end (a failure of either is logged: recovery replays from an older snapshot), (1) the old segment's index files are written (rebuildable if lost),
     /// (2) the new empty <c>.log</c> is created (an empty last segment is valid), (3) the new segment is published.
-    /// The directory is fsync'd by the next <see cref="Flush"/>.
+    /// Nothing is fsync'd on this path (it holds the append lock): the snapshot and the directory are fsync'd by the
+    /// next <see cref="Flush"/>.
     /// </summary>
     private void RollLocked(long baseOffset)
     {

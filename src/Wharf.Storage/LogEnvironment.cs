@@ -62,6 +62,21 @@ public sealed partial class LogEnvironment
         FsyncObserver?.Invoke(directory);
     }
 
+    /// <summary>fsyncs the file at <paramref name="path"/>; false if it no longer exists.</summary>
+    internal bool FsyncFile(string path)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            Fsync(handle, path);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Writes <paramref name="contents"/> to <paramref name="path"/> atomically: temp file, fsync, rename, fsync dir.</summary>
     internal void WriteFileAtomically(string path, ReadOnlySpan<byte> contents) =>
         DurableFiles.WriteAtomically(path, contents, FsyncObserver);

@@ -45,6 +45,7 @@ public sealed class ProducerStateManager
     private readonly string _directory;
     private readonly LogEnvironment _environment;
     private readonly TopicPartition _topicPartition;
+    private string? _pendingSync;
 
     public ProducerStateManager(string directory, TopicPartition topicPartition, LogEnvironment environment)
     {
@@ -211,12 +212,36 @@ public sealed class ProducerStateManager
         MapEndOffset = offset;
     }
 
-    /// <summary>Writes <c>&lt;MapEndOffset&gt;.snapshot</c> atomically (replacing one of that offset).</summary>
+    /// <summary>
+    /// Writes <c>&lt;MapEndOffset&gt;.snapshot</c> atomically (replacing one of that offset). With
+    /// <paramref name="durable"/> false (a segment roll, on the append path) nothing is fsync'd now: the file is
+    /// fsync'd by the log's next flush (<see cref="SyncPendingSnapshot"/>). An fsync here would wait, on ext4 in
+    /// ordered mode, for the journal commit that first writes out the log's dirty pages — seconds of appends at full
+    /// speed. A snapshot lost or torn by a crash fails its CRC and recovery replays from an older one.
+    /// </summary>
     /// <exception cref="IOException">the write failed; older snapshots are intact.</exception>
-    public void TakeSnapshot()
+    public void TakeSnapshot(bool durable = true)
     {
         var path = ProducerStateSnapshot.FileName(_directory, MapEndOffset);
-        _environment.WriteFileAtomically(path, ProducerStateSnapshot.Serialize(_producers.Values));
+        var contents = ProducerStateSnapshot.Serialize(_producers.Values);
+        if (durable)
+        {
+            _environment.WriteFileAtomically(path, contents);
+            return;
+        }
+
+        DurableFiles.ReplaceWithoutSync(path, contents);
+        Volatile.Write(ref _pendingSync, path);
+    }
+
+    /// <summary>fsyncs the snapshot written last without fsync, if any (the caller fsyncs the directory after).</summary>
+    /// <remarks>Thread-safety: may run on a flushing thread while the log's writer takes the next snapshot.</remarks>
+    public void SyncPendingSnapshot()
+    {
+        if (Interlocked.Exchange(ref _pendingSync, null) is { } path)
+        {
+            _environment.FsyncFile(path);
+        }
     }
 
     /// <summary>Offsets of the snapshot files on disk, ascending.</summary>

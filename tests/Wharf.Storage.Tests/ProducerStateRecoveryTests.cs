@@ -85,6 +85,28 @@ public sealed class ProducerStateRecoveryTests
     }
 
     [Fact]
+    public void Roll_FsyncsNothingOnTheAppendPath_TheNextFlushFsyncsTheSnapshotAndTheDirectory()
+    {
+        var synced = new List<string>();
+        using var temp = new TempDirectory();
+        var environment = new LogEnvironment(fsyncObserver: path => { lock (synced) { synced.Add(path); } });
+        var directory = temp.Combine("orders-0");
+        using var log = Log.Open(directory, LogHarness.Partition, new LogConfig { FlushMode = LogFlushMode.Interval }, environment);
+        Produce(log, 3);
+        log.Flush();
+        synced.Clear();
+
+        log.Roll();
+
+        Assert.True(synced.Count == 0, string.Join(", ", synced));
+        log.Flush();
+        var snapshot = Path.Combine(directory, "00000000000000000006.snapshot");
+        Assert.Equal([snapshot, directory], synced);
+        Assert.True(ProducerStateSnapshot.TryDeserialize(File.ReadAllBytes(snapshot), out var producers, out _));
+        Assert.Equal(ProducerId, Assert.Single(producers).ProducerId);
+    }
+
+    [Fact]
     public void CleanClose_WritesASnapshotAtTheLogEnd_AndReopenKeepsDuplicateDetection()
     {
         using var harness = Harness();
