@@ -160,16 +160,23 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
 
     private async Task SendAsync(ResponseWriter output, CancellationToken cancellation)
     {
+        var gather = new List<ArraySegment<byte>>(output.Pending.Count);
         try
         {
-            if (output.Pending.Count == 1)
+            // Array pieces go out together in one gathered sendmsg; a file piece (a Fetch's records) with sendfile.
+            foreach (var piece in output.Pending)
             {
-                await socket.SendAsync(output.Pending[0].AsMemory(), SocketFlags.None, cancellation).ConfigureAwait(false);
+                if (piece.File is null)
+                {
+                    gather.Add(piece.Bytes);
+                    continue;
+                }
+
+                await SendGatheredAsync(gather, cancellation).ConfigureAwait(false);
+                await SendFileAsync(piece, cancellation).ConfigureAwait(false);
             }
-            else
-            {
-                await socket.SendAsync(output.Pending, SocketFlags.None).WaitAsync(cancellation).ConfigureAwait(false);
-            }
+
+            await SendGatheredAsync(gather, cancellation).ConfigureAwait(false);
         }
         catch
         {
@@ -179,6 +186,55 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
         }
 
         output.Clear();
+    }
+
+    private async ValueTask SendGatheredAsync(List<ArraySegment<byte>> gather, CancellationToken cancellation)
+    {
+        if (gather.Count == 1)
+        {
+            await socket.SendAsync(gather[0].AsMemory(), SocketFlags.None, cancellation).ConfigureAwait(false);
+        }
+        else if (gather.Count > 1)
+        {
+            await socket.SendAsync(gather, SocketFlags.None).WaitAsync(cancellation).ConfigureAwait(false);
+        }
+
+        gather.Clear();
+    }
+
+    /// <summary>Sends a file piece with sendfile (SendPacketsAsync waits for the socket to drain between calls).</summary>
+    private async Task SendFileAsync(ResponsePiece piece, CancellationToken cancellation)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var args = new SocketAsyncEventArgs
+        {
+            SendPacketsElements = [new SendPacketsElement(piece.File!.File, piece.FileOffset, piece.FileLength, endOfPacket: true)],
+        };
+        args.Completed += (_, completed) => Complete(completed, done, piece.FileLength);
+        if (!socket.SendPacketsAsync(args))
+        {
+            Complete(args, done, piece.FileLength);
+        }
+
+        await done.Task.WaitAsync(cancellation).ConfigureAwait(false);
+    }
+
+    private static void Complete(SocketAsyncEventArgs args, TaskCompletionSource done, int expected)
+    {
+        if (args.SocketError != SocketError.Success)
+        {
+            done.TrySetException(new SocketException((int)args.SocketError));
+        }
+        else if (args.BytesTransferred != expected)
+        {
+            done.TrySetException(new IOException($"sendfile sent {args.BytesTransferred} of {expected} bytes"));
+        }
+        else
+        {
+            done.TrySetResult();
+        }
+
+        args.Dispose();
     }
 
     private static ApiKey? PeekApiKey(RequestFrame frame) =>

@@ -9,14 +9,15 @@ namespace Wharf.Network;
 /// <summary>
 /// Encodes responses into pooled arrays (size prefix, header, body; the size is computed first, so an array is never
 /// larger than what is left to write and nothing is copied twice), and hands them out as one gather list for a single
-/// send. Large record ranges (a Fetch's batches, already in pooled arrays read from the log) are not copied: they join
-/// the gather list by reference between the pieces of the encoded response, and the response's
-/// <see cref="OutgoingResponse.AfterSent"/> (which returns those arrays) runs only once the send has finished.
+/// send. Large record ranges (a Fetch's batches) are not copied: they join the list by reference between the pieces
+/// of the encoded response — a pooled array as it is, a <see cref="FileRegion"/> as a file piece for <c>sendfile</c> —
+/// and the response's <see cref="OutgoingResponse.AfterSent"/> (which releases them) runs only once the send has
+/// finished.
 /// Thread-safety: one connection's writer at a time.
 /// </summary>
 public sealed class ResponseWriter : IGatheringBufferWriter, IDisposable
 {
-    private readonly List<ArraySegment<byte>> _pending = [];
+    private readonly List<ResponsePiece> _pending = [];
     private readonly List<byte[]> _rented = [];
     private readonly List<Action> _afterSent = [];
     private byte[] _current = [];
@@ -25,8 +26,8 @@ public sealed class ResponseWriter : IGatheringBufferWriter, IDisposable
     private int _total;
     private int _expected;
 
-    /// <summary>Encoded responses not yet sent, in order, as a gather list.</summary>
-    public IList<ArraySegment<byte>> Pending => _pending;
+    /// <summary>Encoded responses not yet sent, in order.</summary>
+    public IReadOnlyList<ResponsePiece> Pending => _pending;
 
     public int PendingBytes { get; private set; }
 
@@ -125,6 +126,14 @@ public sealed class ResponseWriter : IGatheringBufferWriter, IDisposable
 
     void IGatheringBufferWriter.WriteReference(ReadOnlyMemory<byte> bytes)
     {
+        if (MemoryMarshal.TryGetMemoryManager<byte, FileRegion>(bytes, out var region, out var start, out var length))
+        {
+            ClosePiece();
+            _pending.Add(new ResponsePiece(default, region, region.Offset + start, length));
+            _total += length;
+            return;
+        }
+
         if (!MemoryMarshal.TryGetArray(bytes, out var segment))
         {
             // Not array-backed: copy it into its place.
@@ -136,7 +145,7 @@ public sealed class ResponseWriter : IGatheringBufferWriter, IDisposable
         }
 
         ClosePiece();
-        _pending.Add(segment);
+        _pending.Add(new ResponsePiece(segment));
         _total += segment.Count;
     }
 
@@ -172,7 +181,7 @@ public sealed class ResponseWriter : IGatheringBufferWriter, IDisposable
     {
         if (_written > _pieceStart)
         {
-            _pending.Add(new ArraySegment<byte>(_current, _pieceStart, _written - _pieceStart));
+            _pending.Add(new ResponsePiece(new ArraySegment<byte>(_current, _pieceStart, _written - _pieceStart)));
         }
 
         _pieceStart = _written;

@@ -26,7 +26,7 @@ public sealed class ResponseWriterTests
 
         writer.Add(new OutgoingResponse(12345, 0, 3, body));
 
-        var segment = Assert.Single(writer.Pending);
+        var segment = Assert.Single(writer.Pending).Bytes;
         Assert.Equal(segment.Count, writer.PendingBytes);
         var reader = OpenFrame(segment, out var header, headerVersion: 0);
         var decoded = ApiVersionsResponse.Read(ref reader, 3);
@@ -46,9 +46,9 @@ public sealed class ResponseWriterTests
         writer.Add(new OutgoingResponse(7, 1, 12, FetchOf(records)));
 
         Assert.Equal(3, writer.Pending.Count);
-        Assert.Same(records, writer.Pending[1].Array);
-        Assert.Equal(records.Length, writer.Pending[1].Count);
-        Assert.Equal(writer.Pending.Sum(s => s.Count), writer.PendingBytes);
+        Assert.Same(records, writer.Pending[1].Bytes.Array);
+        Assert.Equal(records.Length, writer.Pending[1].Bytes.Count);
+        Assert.Equal(writer.Pending.Sum(s => s.Length), writer.PendingBytes);
         var reader = OpenFrame(Concat(writer.Pending), out var header, headerVersion: 1);
         var decoded = FetchResponse.Read(ref reader, 12);
         Assert.Equal(0, reader.Remaining);
@@ -68,8 +68,8 @@ public sealed class ResponseWriterTests
 
         // Larger than the first array, so the encoding continues in a second one, sized to what was left.
         Assert.Equal(2, writer.Pending.Count);
-        Assert.DoesNotContain(writer.Pending, piece => ReferenceEquals(piece.Array, records));
-        Assert.Equal(writer.Pending.Sum(s => s.Count), writer.PendingBytes);
+        Assert.DoesNotContain(writer.Pending, piece => ReferenceEquals(piece.Bytes.Array, records));
+        Assert.Equal(writer.Pending.Sum(s => s.Length), writer.PendingBytes);
         var reader = OpenFrame(Concat(writer.Pending), out _, headerVersion: 1);
         var partition = Assert.Single(Assert.Single(FetchResponse.Read(ref reader, 12).Responses).Partitions);
         Assert.True(partition.Records!.Value.ToArray().AsSpan().SequenceEqual(records));
@@ -104,10 +104,10 @@ public sealed class ResponseWriterTests
         }
 
         Assert.Equal(3, writer.Pending.Count);
-        Assert.Equal(writer.Pending.Sum(s => s.Count), writer.PendingBytes);
+        Assert.Equal(writer.Pending.Sum(s => s.Length), writer.PendingBytes);
         for (var i = 1; i <= 3; i++)
         {
-            var reader = OpenFrame(writer.Pending[i - 1], out var header, headerVersion: 0);
+            var reader = OpenFrame(writer.Pending[i - 1].Bytes, out var header, headerVersion: 0);
             Assert.Equal(i, header.CorrelationId);
             Assert.Equal(i * 10, ApiVersionsResponse.Read(ref reader, 3).ThrottleTimeMs);
         }
@@ -117,7 +117,7 @@ public sealed class ResponseWriterTests
         Assert.Empty(writer.Pending);
         Assert.Equal(0, writer.PendingBytes);
         writer.Add(new OutgoingResponse(4, 0, 3, new ApiVersionsResponse()));
-        Assert.Equal(4, BinaryPrimitives.ReadInt32BigEndian(writer.Pending.Single().AsSpan(4)));
+        Assert.Equal(4, BinaryPrimitives.ReadInt32BigEndian(writer.Pending.Single().Bytes.AsSpan(4)));
     }
 
     [Fact]
@@ -148,7 +148,17 @@ public sealed class ResponseWriterTests
         ],
     };
 
-    private static ArraySegment<byte> Concat(IList<ArraySegment<byte>> pieces) => pieces.SelectMany(p => p).ToArray();
+    /// <summary>The bytes the connection would send: array pieces as they are, file pieces read from their file.</summary>
+    private static ArraySegment<byte> Concat(IReadOnlyList<ResponsePiece> pieces) => pieces
+        .SelectMany(p => p.File is null ? p.Bytes.ToArray() : ReadFile(p))
+        .ToArray();
+
+    private static byte[] ReadFile(ResponsePiece piece)
+    {
+        var bytes = new byte[piece.FileLength];
+        RandomAccess.Read(piece.File!.File.SafeFileHandle, bytes, piece.FileOffset);
+        return bytes;
+    }
 
     /// <summary>Checks the size prefix against the segment, reads the header, and returns a reader at the body.</summary>
     private static KafkaReader OpenFrame(ArraySegment<byte> segment, out ResponseHeader header, short headerVersion)

@@ -1,4 +1,6 @@
 using Wharf.Common;
+using Wharf.Network;
+using Wharf.Protocol.Codec;
 using Wharf.Protocol.Messages;
 using Wharf.Replication;
 using Wharf.Storage;
@@ -113,10 +115,7 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
             data.LogStartOffset = result.LogStartOffset;
             if (!result.Slice.IsEmpty)
             {
-                var pooled = result.Slice.ReadPooled();
-                buffers.Add(pooled);
-                data.Records = new System.Buffers.ReadOnlySequence<byte>(pooled.Memory);
-                read = pooled.Length;
+                data.Records = Records(result.Slice, buffers, out read);
                 if (readCommitted)
                 {
                     foreach (var aborted in partition.Log.CollectAbortedTransactions(fetch.FetchOffset, result.Slice.NextOffset))
@@ -132,5 +131,25 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
         {
             return ErrorCode.OffsetOutOfRange;
         }
+    }
+
+    /// <summary>
+    /// The slice as the response's records: a large one as a <see cref="FileRegion"/> that the connection sends with
+    /// sendfile (no read into this process), a small one read into a pooled array (cheaper than a descriptor and a
+    /// sendfile call).
+    /// </summary>
+    private static System.Buffers.ReadOnlySequence<byte> Records(LogFileSlice slice, List<IDisposable> buffers, out int read)
+    {
+        if (slice.Length >= KafkaWriter.MinimumReferencedRecords && slice.FilePath is { } path && FileRegion.TryOpen(path, slice.Position, slice.Length) is { } region)
+        {
+            buffers.Add(region);
+            read = slice.Length;
+            return new System.Buffers.ReadOnlySequence<byte>(region.Memory);
+        }
+
+        var pooled = slice.ReadPooled();
+        buffers.Add(pooled);
+        read = pooled.Length;
+        return new System.Buffers.ReadOnlySequence<byte>(pooled.Memory);
     }
 }

@@ -1,0 +1,110 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+
+namespace Wharf.Network;
+
+/// <summary>
+/// A byte range of an open file presented as <see cref="Memory{T}"/>, so a response body can carry log data without
+/// reading it: <see cref="ResponseWriter"/> puts it into the send as a file piece and the connection sends it with
+/// <c>sendfile</c> (the kernel hands page-cache pages to the socket; no copy in this process). Anything else that asks
+/// for its span (an encoder that does not gather, a test) gets the bytes read into a pooled array on first use.
+/// It opens the file again (its own descriptor, opened for asynchronous use as <see cref="SendPacketsElement"/> requires),
+/// so the range stays readable even if the log closes its handle (retention's delete delay) before the response goes
+/// out; the bytes themselves are immutable once published.
+/// Thread-safety: one request at a time; <see cref="IDisposable.Dispose"/> once the response has been sent.
+/// </summary>
+public sealed class FileRegion : MemoryManager<byte>
+{
+    private readonly FileStream _file;
+    private readonly int _length;
+    private byte[]? _read;
+    private GCHandle _pin;
+
+    private FileRegion(FileStream file, long offset, int length)
+    {
+        _file = file;
+        Offset = offset;
+        _length = length;
+    }
+
+    /// <summary>
+    /// The range of the file at <paramref name="path"/> as a region, or null when the file cannot be opened (renamed or
+    /// deleted meanwhile): then read it through the handle that is still open instead.
+    /// </summary>
+    public static FileRegion? TryOpen(string path, long offset, int length)
+    {
+        try
+        {
+            // Asynchronous only because SendPacketsElement insists; the stream is never read or written through.
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
+            return new FileRegion(file, offset, length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The file, for <c>sendfile</c>; owned by this region.</summary>
+    public FileStream File => _file;
+
+    /// <summary>Where the range starts in the file.</summary>
+    public long Offset { get; }
+
+    public int Length => _length;
+
+    public override Span<byte> GetSpan()
+    {
+        if (_read is null)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(_length, 1));
+            var done = 0;
+            while (done < _length)
+            {
+                var n = RandomAccess.Read(_file.SafeFileHandle, buffer.AsSpan(done, _length - done), Offset + done);
+                if (n == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw new IOException($"file region {Offset}+{_length} ends early at {Offset + done}");
+                }
+
+                done += n;
+            }
+
+            _read = buffer;
+        }
+
+        return _read.AsSpan(0, _length);
+    }
+
+    public override unsafe MemoryHandle Pin(int elementIndex = 0)
+    {
+        GetSpan();
+        if (!_pin.IsAllocated)
+        {
+            _pin = GCHandle.Alloc(_read, GCHandleType.Pinned);
+        }
+
+        return new MemoryHandle((byte*)_pin.AddrOfPinnedObject() + elementIndex);
+    }
+
+    public override void Unpin()
+    {
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (_pin.IsAllocated)
+        {
+            _pin.Free();
+        }
+
+        if (_read is { } read)
+        {
+            _read = null;
+            ArrayPool<byte>.Shared.Return(read);
+        }
+
+        _file.Dispose();
+    }
+}
