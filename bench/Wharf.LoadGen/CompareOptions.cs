@@ -46,6 +46,9 @@ public sealed record CompareOptions
     /// <summary>Extra environment for the Wharf process only (e.g. runtime knobs under test), KEY=VALUE.</summary>
     public string[] WharfEnvironment { get; init; } = [];
 
+    /// <summary>Log librdkafka's own view of each produce phase (round trip and queue p99, queue peak).</summary>
+    public bool ClientStatistics { get; init; }
+
     public const string Usage = """
         usage: Wharf.LoadGen compare [options]
           --quick                 small counts, 1 run, no backlog (a few minutes)
@@ -61,6 +64,7 @@ public sealed record CompareOptions
           --json PATH             where to write the JSON results (default bench/Wharf.LoadGen/results/compare-<utc>.json)
           --scratch DIR           parent of the fresh data directories (default $TMPDIR/wharf-loadgen)
           --wharf-env KEY=VALUE   environment for the Wharf process only (repeatable), e.g. a runtime knob under test
+          --client-stats          log librdkafka's round-trip and queue figures for every Kafka produce phase
         """;
 
     public static CompareOptions Parse(string[] args)
@@ -101,6 +105,7 @@ public sealed record CompareOptions
                 "--backlog-mib" => options with { BacklogMiB = long.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--json" => options with { JsonPath = Next() },
                 "--scratch" => options with { Scratch = Next() },
+                "--client-stats" => options with { ClientStatistics = true },
                 "--wharf-env" => options with { WharfEnvironment = [.. options.WharfEnvironment, Next()] },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };

@@ -60,17 +60,17 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
                 case "wharf":
                     if (lazy)
                     {
-                        yield return new TargetSpec("wharf", "lazy", "log.flush.mode=interval", () => Servers.Servers.StartWharfAsync(wharfDll, options.Scratch, "interval", options.WharfEnvironment), s => new KafkaDriver($"127.0.0.1:{s!.Port}"));
+                        yield return new TargetSpec("wharf", "lazy", "log.flush.mode=interval", () => Servers.Servers.StartWharfAsync(wharfDll, options.Scratch, "interval", options.WharfEnvironment), s => new KafkaDriver($"127.0.0.1:{s!.Port}", options.ClientStatistics));
                     }
 
                     if (strict)
                     {
-                        yield return new TargetSpec("wharf", "strict", "log.flush.mode=ack", () => Servers.Servers.StartWharfAsync(wharfDll, options.Scratch, "ack", options.WharfEnvironment), s => new KafkaDriver($"127.0.0.1:{s!.Port}"));
+                        yield return new TargetSpec("wharf", "strict", "log.flush.mode=ack", () => Servers.Servers.StartWharfAsync(wharfDll, options.Scratch, "ack", options.WharfEnvironment), s => new KafkaDriver($"127.0.0.1:{s!.Port}", options.ClientStatistics));
                     }
 
                     break;
                 case "ceiling":
-                    yield return new TargetSpec("ceiling", "mock", "librdkafka mock cluster, in-process, memory only", null, _ => new KafkaDriver(null));
+                    yield return new TargetSpec("ceiling", "mock", "librdkafka mock cluster, in-process, memory only", null, _ => new KafkaDriver(null, options.ClientStatistics));
                     break;
                 case "nats":
                     if (lazy)
@@ -168,7 +168,8 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         var consume = new List<PhaseSample>();
         for (var run = 0; run < options.Runs; run++)
         {
-            var (p, c) = await ProduceConsumeAsync(server, driver, options.Messages, payload, 1, 1).ConfigureAwait(false);
+            string? produceStatistics = null;
+            var (p, c) = await ProduceConsumeAsync(server, driver, options.Messages, payload, 1, 1, () => produceStatistics = driver.LastClientStatistics).ConfigureAwait(false);
             produce.Add(p);
             var consumed = c is null ? "" : $"; consume {c.MessagesPerSecond,12:N0} msg/s (server {c.ServerCpuMicrosPerMessage:0.00}, gen {c.GeneratorCpuMicrosPerMessage:0.00}{Busy(c)})";
             if (c is not null)
@@ -177,6 +178,15 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
             }
 
             Log($"   {size,5} B run {run + 1}: produce {p.MessagesPerSecond,12:N0} msg/s (server {p.ServerCpuMicrosPerMessage:0.00} µs/msg of which kernel {p.ServerKernelCpuSeconds * 1e6 / p.Messages:0.00}, gen {p.GeneratorCpuMicrosPerMessage:0.00}{Busy(p)}){consumed}; load {p.LoadAverage}");
+            if (produceStatistics is not null)
+            {
+                Log($"   {size,5} B run {run + 1}: produce: {produceStatistics}");
+            }
+
+            if (c is not null && driver.LastClientStatistics is { } consumeStatistics && !ReferenceEquals(consumeStatistics, produceStatistics))
+            {
+                Log($"   {size,5} B run {run + 1}: consume: {consumeStatistics}");
+            }
         }
 
         report.Throughput.Add(ThroughputRow.From(target.System, target.Durability, size, "produce", 1, 1, produce));
@@ -186,7 +196,7 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         }
     }
 
-    private async Task<(PhaseSample Produce, PhaseSample? Consume)> ProduceConsumeAsync(ServerProcess? server, IBenchDriver driver, long messages, byte[] payload, int partitions, int producers)
+    private async Task<(PhaseSample Produce, PhaseSample? Consume)> ProduceConsumeAsync(ServerProcess? server, IBenchDriver driver, long messages, byte[] payload, int partitions, int producers, Action? afterProduce = null)
     {
         var stream = NextStream(payload.Length);
         await driver.CreateAsync(stream, partitions).ConfigureAwait(false);
@@ -194,6 +204,7 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         {
             var bytes = messages * payload.Length;
             var produce = await MeasureAsync(server, messages, bytes, () => driver.ProduceAsync(stream, messages, payload, producers), driver).ConfigureAwait(false);
+            afterProduce?.Invoke();
             var consume = driver.SupportsConsume
                 ? await MeasureAsync(server, messages, bytes, () => driver.ConsumeAsync(stream, messages, partitions), driver).ConfigureAwait(false)
                 : null;

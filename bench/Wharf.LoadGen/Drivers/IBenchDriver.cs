@@ -26,6 +26,9 @@ public interface IBenchDriver : IAsyncDisposable
     /// </summary>
     double? LastDrivingThreadBusy => null;
 
+    /// <summary>What the client library itself reported about the last produce phase (<c>--client-stats</c>), or null.</summary>
+    string? LastClientStatistics => null;
+
     Task CreateAsync(string stream, int partitions);
 
     Task ProduceAsync(string stream, long count, byte[] payload, int producers);

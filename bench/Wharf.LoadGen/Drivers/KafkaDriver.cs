@@ -17,13 +17,16 @@ namespace Wharf.LoadGen.Drivers;
 public sealed class KafkaDriver : IBenchDriver
 {
     private readonly string? _bootstrapServers;
+    private readonly bool _clientStatistics;
     private IProducer<Null, byte[]>? _mockAnchor;
     private string _servers;
 
     /// <param name="bootstrapServers">The broker, or null for librdkafka's mock cluster.</param>
-    public KafkaDriver(string? bootstrapServers)
+    /// <param name="clientStatistics">Collect librdkafka's statistics during produce phases (<see cref="LastClientStatistics"/>).</param>
+    public KafkaDriver(string? bootstrapServers, bool clientStatistics = false)
     {
         _bootstrapServers = bootstrapServers;
+        _clientStatistics = clientStatistics;
         _servers = bootstrapServers ?? "";
     }
 
@@ -33,6 +36,10 @@ public sealed class KafkaDriver : IBenchDriver
     public bool SupportsPartitions => _bootstrapServers is not null;
 
     public double? LastDrivingThreadBusy => _lastBusy;
+
+    public string? LastClientStatistics => _lastStatistics;
+
+    private string? _lastStatistics;
 
     public bool SupportsConsume => _bootstrapServers is not null;
 
@@ -120,7 +127,16 @@ public sealed class KafkaDriver : IBenchDriver
 
     private void ProduceOne(string stream, long count, byte[] payload)
     {
-        using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig(5)).Build();
+        var config = ProducerConfig(5);
+        var statistics = _clientStatistics ? new ClientStatistics("Produce") : null;
+        var builder = new ProducerBuilder<Null, byte[]>(config);
+        if (statistics is not null)
+        {
+            config.StatisticsIntervalMs = 250;
+            builder.SetStatisticsHandler((_, json) => statistics.Add(json));
+        }
+
+        using var producer = builder.Build();
         var delivery = new DeliveryTracker();
         var message = new Message<Null, byte[]> { Value = payload };
         var busy = new ThreadBusy();
@@ -131,6 +147,7 @@ public sealed class KafkaDriver : IBenchDriver
 
         Finish(producer, delivery, count);
         RecordBusy(busy.Busy());
+        _lastStatistics = statistics?.Summary();
     }
 
     private long ProducePaced(string stream, long total, int rate, int size)
@@ -209,7 +226,15 @@ public sealed class KafkaDriver : IBenchDriver
             // marshalled for every message for nothing (as the producer's delivery reports carry status only).
             ConsumeResultFields = "none",
         };
-        using var consumer = new ConsumerBuilder<Ignore, Probe>(config).SetValueDeserializer(new ProbeDeserializer()).Build();
+        var statistics = _clientStatistics && recorder is null ? new ClientStatistics("Fetch") : null;
+        var builder = new ConsumerBuilder<Ignore, Probe>(config).SetValueDeserializer(new ProbeDeserializer());
+        if (statistics is not null)
+        {
+            config.StatisticsIntervalMs = 250;
+            builder.SetStatisticsHandler((_, json) => statistics.Add(json));
+        }
+
+        using var consumer = builder.Build();
 
         // Every partition the topic has: the mock cluster creates topics on first use with several partitions.
         using (var admin = new DependentAdminClientBuilder(consumer.Handle).Build())
@@ -239,6 +264,7 @@ public sealed class KafkaDriver : IBenchDriver
 
         RecordBusy(busy.Busy());
         consumer.Close();
+        _lastStatistics = statistics?.Summary() ?? _lastStatistics;
     }
 
     private void RecordBusy(double busy)
