@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Wharf.Network;
 
@@ -8,9 +9,9 @@ namespace Wharf.Network;
 /// reading it: <see cref="ResponseWriter"/> puts it into the send as a file piece and the connection sends it with
 /// <c>sendfile</c> (the kernel hands page-cache pages to the socket; no copy in this process). Anything else that asks
 /// for its span (an encoder that does not gather, a test) gets the bytes read into a pooled array on first use.
-/// It opens the file again (its own descriptor, opened for asynchronous use as <see cref="SendPacketsElement"/> requires),
-/// so the range stays readable even if the log closes its handle (retention's delete delay) before the response goes
-/// out; the bytes themselves are immutable once published.
+/// It opens the same file again (its own descriptor, opened for asynchronous use as <see cref="SendPacketsElement"/>
+/// requires), so the range stays readable even if the log closes its handle (retention's delete delay) before the
+/// response goes out; the bytes themselves are immutable once published.
 /// Thread-safety: one request at a time; <see cref="IDisposable.Dispose"/> once the response has been sent.
 /// </summary>
 public sealed class FileRegion : MemoryManager<byte>
@@ -28,20 +29,38 @@ public sealed class FileRegion : MemoryManager<byte>
     }
 
     /// <summary>
-    /// The range of the file at <paramref name="path"/> as a region, or null when the file cannot be opened (renamed or
-    /// deleted meanwhile): then read it through the handle that is still open instead.
+    /// The range of the open file <paramref name="file"/> as a region with its own descriptor, or null where that
+    /// cannot be had (then read the range through <paramref name="file"/> instead). Linux: the file is opened again
+    /// through <c>/proc/self/fd</c>, which reaches the very same file even when its name has meanwhile been renamed,
+    /// deleted or reused by a compacted segment.
     /// </summary>
-    public static FileRegion? TryOpen(string path, long offset, int length)
+    public static FileRegion? TryOpen(SafeFileHandle file, long offset, int length)
     {
-        try
-        {
-            // Asynchronous only because SendPacketsElement insists; the stream is never read or written through.
-            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
-            return new FileRegion(file, offset, length);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        if (!OperatingSystem.IsLinux())
         {
             return null;
+        }
+
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            var path = $"/proc/self/fd/{file.DangerousGetHandle()}";
+
+            // Asynchronous only because SendPacketsElement insists; the stream is never read or written through.
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
+            return new FileRegion(stream, offset, length);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (added)
+            {
+                file.DangerousRelease();
+            }
         }
     }
 

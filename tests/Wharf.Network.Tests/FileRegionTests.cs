@@ -1,13 +1,14 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
 using Wharf.Protocol;
 using Wharf.Protocol.Codec;
 
 namespace Wharf.Network.Tests;
 
 /// <summary>
-/// Records sent from a file with sendfile: a <see cref="FileRegion"/> reads its range, keeps its file readable when
-/// it is deleted, becomes a file piece in <see cref="ResponseWriter"/>, and goes out over a real socket between the encoded
+/// Records sent from a file with sendfile: a <see cref="FileRegion"/> reads its range, is the open file itself (not
+/// whatever now has its name), becomes a file piece in <see cref="ResponseWriter"/>, and goes out over a real socket between the encoded
 /// bytes around it, in order with the responses before and after it.
 /// </summary>
 public sealed class FileRegionTests : IDisposable
@@ -20,9 +21,14 @@ public sealed class FileRegionTests : IDisposable
     public void Dispose() => File.Delete(_path);
 
     [Fact]
-    public void Region_ReadsItsRange_AndStaysReadableAfterTheFileIsDeleted()
+    public void Region_ReadsItsRange_AndStaysReadableAfterTheFileIsDeletedAndItsHandleClosed()
     {
-        var region = FileRegion.TryOpen(_path, 1000, 50_000) ?? throw new InvalidOperationException("could not open");
+        FileRegion region;
+        using (var original = File.OpenHandle(_path))
+        {
+            region = FileRegion.TryOpen(original, 1000, 50_000) ?? throw new InvalidOperationException("could not open");
+        }
+
         File.Delete(_path);
 
         using (region)
@@ -33,15 +39,31 @@ public sealed class FileRegionTests : IDisposable
     }
 
     [Fact]
-    public void AFileThatIsGone_GivesNoRegion()
+    public void TheRegionIsTheOpenFile_EvenWhenAnotherFileNowHasItsName()
     {
-        Assert.Null(FileRegion.TryOpen(_path + ".missing", 0, 10));
+        using var original = File.OpenHandle(_path);
+        File.Delete(_path);
+        File.WriteAllBytes(_path, new byte[_contents.Length]); // a compacted segment under the same name
+
+        using var region = FileRegion.TryOpen(original, 0, 4096)!;
+
+        Assert.True(region.Memory.Span.SequenceEqual(_contents.AsSpan(0, 4096)));
+    }
+
+    [Fact]
+    public void AClosedHandle_GivesNoRegion()
+    {
+        var original = File.OpenHandle(_path);
+        original.Dispose();
+
+        Assert.Null(FileRegion.TryOpen(original, 0, 10));
     }
 
     [Fact]
     public void ResponseWriter_TurnsTheRegionIntoAFilePiece_BetweenTheEncodedBytes()
     {
-        using var region = FileRegion.TryOpen(_path, 4096, 100_000)!;
+        using var original = File.OpenHandle(_path);
+        using var region = FileRegion.TryOpen(original, 4096, 100_000)!;
         using var writer = new ResponseWriter();
 
         writer.Add(new OutgoingResponse(9, 0, 0, new RecordsBody(new ReadOnlySequence<byte>(region.Memory))));
@@ -60,7 +82,8 @@ public sealed class FileRegionTests : IDisposable
     [Fact]
     public async Task OverASocket_TheFilePieceArrivesInPlace_AndTheNextResponseAfterIt()
     {
-        var processor = new FileProcessor(_path, offset: 17, length: _contents.Length - 17);
+        using var original = File.OpenHandle(_path);
+        var processor = new FileProcessor(original, offset: 17, length: _contents.Length - 17);
         using var logs = new CapturingLoggerFactory();
         await using var listener = Exchange.Listen(processor, loggerFactory: logs);
         using var client = await Loopback.ConnectAsync(listener.LocalEndPoint);
@@ -91,7 +114,7 @@ public sealed class FileRegionTests : IDisposable
     }
 
     /// <summary>Answers a request whose payload is [1] with the file range as records, anything else with none.</summary>
-    private sealed class FileProcessor(string path, long offset, int length) : IRequestProcessor
+    private sealed class FileProcessor(SafeFileHandle file, long offset, int length) : IRequestProcessor
     {
         private int _released;
 
@@ -101,7 +124,7 @@ public sealed class FileRegionTests : IDisposable
         {
             var bytes = frame.ToArray();
             var correlationId = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4));
-            var region = bytes[^1] == 1 ? FileRegion.TryOpen(path, offset, length)! : null;
+            var region = bytes[^1] == 1 ? FileRegion.TryOpen(file, offset, length)! : null;
             var records = region is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(region.Memory);
             return ValueTask.FromResult<OutgoingResponse?>(new OutgoingResponse(correlationId, 0, 0, new RecordsBody(records))
             {

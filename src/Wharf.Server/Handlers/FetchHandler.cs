@@ -140,7 +140,7 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
     /// </summary>
     private static System.Buffers.ReadOnlySequence<byte> Records(LogFileSlice slice, List<IDisposable> buffers, out int read)
     {
-        if (slice.Length >= KafkaWriter.MinimumReferencedRecords && slice.FilePath is { } path && FileRegion.TryOpen(path, slice.Position, slice.Length) is { } region)
+        if (slice.Length >= KafkaWriter.MinimumReferencedRecords && slice.FileHandle is { } file && FileRegion.TryOpen(file, slice.Position, slice.Length) is { } region)
         {
             buffers.Add(region);
             read = slice.Length;
