@@ -47,15 +47,7 @@ public static partial class DurableFiles
     /// </summary>
     public static void WriteAtomically(string path, ReadOnlySpan<byte> contents, Action<string>? fsynced = null)
     {
-        var temp = path + TempSuffix;
-        using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            RandomAccess.Write(handle, contents, 0);
-            Fsync(handle);
-            fsynced?.Invoke(temp);
-        }
-
-        File.Move(temp, path, overwrite: true);
+        Replace(path, contents, fsync: true, fsynced);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         FsyncDirectory(directory);
         fsynced?.Invoke(directory);
@@ -66,12 +58,20 @@ public static partial class DurableFiles
     /// any fsync: a crash may leave the old file, the new one, or the new name with missing contents. Only for files
     /// that are checked when read (a CRC) and that can be done without; fsync the file later to make it durable.
     /// </summary>
-    public static void ReplaceWithoutSync(string path, ReadOnlySpan<byte> contents)
+    public static void ReplaceWithoutSync(string path, ReadOnlySpan<byte> contents) => Replace(path, contents, fsync: false, fsynced: null);
+
+    /// <summary>Writes a temp file beside <paramref name="path"/> (fsync'd if asked) and renames it over the path.</summary>
+    private static void Replace(string path, ReadOnlySpan<byte> contents, bool fsync, Action<string>? fsynced)
     {
         var temp = path + TempSuffix;
         using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             RandomAccess.Write(handle, contents, 0);
+            if (fsync)
+            {
+                Fsync(handle);
+                fsynced?.Invoke(temp);
+            }
         }
 
         File.Move(temp, path, overwrite: true);
