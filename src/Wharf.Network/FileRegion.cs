@@ -17,7 +17,6 @@ namespace Wharf.Network;
 public sealed class FileRegion : MemoryManager<byte>
 {
     private readonly FileStream _file;
-    private readonly int _length;
     private byte[]? _read;
     private GCHandle _pin;
 
@@ -25,7 +24,7 @@ public sealed class FileRegion : MemoryManager<byte>
     {
         _file = file;
         Offset = offset;
-        _length = length;
+        Length = length;
     }
 
     /// <summary>
@@ -70,21 +69,21 @@ public sealed class FileRegion : MemoryManager<byte>
     /// <summary>Where the range starts in the file.</summary>
     public long Offset { get; }
 
-    public int Length => _length;
+    public int Length { get; }
 
     public override Span<byte> GetSpan()
     {
         if (_read is null)
         {
-            var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(_length, 1));
+            var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(Length, 1));
             var done = 0;
-            while (done < _length)
+            while (done < Length)
             {
-                var n = RandomAccess.Read(_file.SafeFileHandle, buffer.AsSpan(done, _length - done), Offset + done);
+                var n = RandomAccess.Read(_file.SafeFileHandle, buffer.AsSpan(done, Length - done), Offset + done);
                 if (n == 0)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
-                    throw new IOException($"file region {Offset}+{_length} ends early at {Offset + done}");
+                    throw new IOException($"file region {Offset}+{Length} ends early at {Offset + done}");
                 }
 
                 done += n;
@@ -93,7 +92,7 @@ public sealed class FileRegion : MemoryManager<byte>
             _read = buffer;
         }
 
-        return _read.AsSpan(0, _length);
+        return _read.AsSpan(0, Length);
     }
 
     public override unsafe MemoryHandle Pin(int elementIndex = 0)

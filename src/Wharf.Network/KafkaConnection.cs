@@ -158,9 +158,11 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
 
     private const int MaxGatherBytes = 8 * 1024 * 1024;
 
+    /// <summary>The array pieces of the send in progress; the writer loop's own, reused for every send.</summary>
+    private readonly List<ArraySegment<byte>> _gather = [];
+
     private async Task SendAsync(ResponseWriter output, CancellationToken cancellation)
     {
-        var gather = new List<ArraySegment<byte>>(output.Pending.Count);
         try
         {
             // Array pieces go out together in one gathered sendmsg; a file piece (a Fetch's records) with sendfile.
@@ -168,19 +170,20 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
             {
                 if (piece.File is null)
                 {
-                    gather.Add(piece.Bytes);
+                    _gather.Add(piece.Bytes);
                     continue;
                 }
 
-                await SendGatheredAsync(gather, cancellation).ConfigureAwait(false);
+                await SendGatheredAsync(cancellation).ConfigureAwait(false);
                 await SendFileAsync(piece, cancellation).ConfigureAwait(false);
             }
 
-            await SendGatheredAsync(gather, cancellation).ConfigureAwait(false);
+            await SendGatheredAsync(cancellation).ConfigureAwait(false);
         }
         catch
         {
             // A send that did not finish may still read the arrays; leave them to the GC, not the pool.
+            _gather.Clear();
             output.Abandon();
             throw;
         }
@@ -188,18 +191,18 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
         output.Clear();
     }
 
-    private async ValueTask SendGatheredAsync(List<ArraySegment<byte>> gather, CancellationToken cancellation)
+    private async ValueTask SendGatheredAsync(CancellationToken cancellation)
     {
-        if (gather.Count == 1)
+        if (_gather.Count == 1)
         {
-            await socket.SendAsync(gather[0].AsMemory(), SocketFlags.None, cancellation).ConfigureAwait(false);
+            await socket.SendAsync(_gather[0].AsMemory(), SocketFlags.None, cancellation).ConfigureAwait(false);
         }
-        else if (gather.Count > 1)
+        else if (_gather.Count > 1)
         {
-            await socket.SendAsync(gather, SocketFlags.None).WaitAsync(cancellation).ConfigureAwait(false);
+            await socket.SendAsync(_gather, SocketFlags.None).WaitAsync(cancellation).ConfigureAwait(false);
         }
 
-        gather.Clear();
+        _gather.Clear();
     }
 
     /// <summary>Sends a file piece with sendfile (SendPacketsAsync waits for the socket to drain between calls).</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Wharf.Common;
 using Wharf.Network;
 using Wharf.Protocol.Codec;
@@ -138,18 +139,18 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
     /// sendfile (no read into this process), a small one read into a pooled array (cheaper than a descriptor and a
     /// sendfile call).
     /// </summary>
-    private static System.Buffers.ReadOnlySequence<byte> Records(LogFileSlice slice, List<IDisposable> buffers, out int read)
+    private static ReadOnlySequence<byte> Records(LogFileSlice slice, List<IDisposable> buffers, out int read)
     {
         if (slice.Length >= KafkaWriter.MinimumReferencedRecords && slice.FileHandle is { } file && FileRegion.TryOpen(file, slice.Position, slice.Length) is { } region)
         {
             buffers.Add(region);
             read = slice.Length;
-            return new System.Buffers.ReadOnlySequence<byte>(region.Memory);
+            return new ReadOnlySequence<byte>(region.Memory);
         }
 
         var pooled = slice.ReadPooled();
         buffers.Add(pooled);
         read = pooled.Length;
-        return new System.Buffers.ReadOnlySequence<byte>(pooled.Memory);
+        return new ReadOnlySequence<byte>(pooled.Memory);
     }
 }
