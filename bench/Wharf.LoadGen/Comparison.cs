@@ -183,7 +183,7 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
                 Log($"   {size,5} B run {run + 1}: produce: {produceStatistics}");
             }
 
-            if (c is not null && driver.LastClientStatistics is { } consumeStatistics && !ReferenceEquals(consumeStatistics, produceStatistics))
+            if (c is not null && driver.LastClientStatistics is { } consumeStatistics)
             {
                 Log($"   {size,5} B run {run + 1}: consume: {consumeStatistics}");
             }

@@ -22,7 +22,7 @@ public sealed class KafkaDriver : IBenchDriver
     private string _servers;
 
     /// <param name="bootstrapServers">The broker, or null for librdkafka's mock cluster.</param>
-    /// <param name="clientStatistics">Collect librdkafka's statistics during produce phases (<see cref="LastClientStatistics"/>).</param>
+    /// <param name="clientStatistics">Collect librdkafka's statistics during produce and consume phases (<see cref="LastClientStatistics"/>).</param>
     public KafkaDriver(string? bootstrapServers, bool clientStatistics = false)
     {
         _bootstrapServers = bootstrapServers;
@@ -37,9 +37,7 @@ public sealed class KafkaDriver : IBenchDriver
 
     public double? LastDrivingThreadBusy => _lastBusy;
 
-    public string? LastClientStatistics => _lastStatistics;
-
-    private string? _lastStatistics;
+    public string? LastClientStatistics { get; private set; }
 
     public bool SupportsConsume => _bootstrapServers is not null;
 
@@ -147,7 +145,7 @@ public sealed class KafkaDriver : IBenchDriver
 
         Finish(producer, delivery, count);
         RecordBusy(busy.Busy());
-        _lastStatistics = statistics?.Summary();
+        LastClientStatistics = statistics?.Summary();
     }
 
     private long ProducePaced(string stream, long total, int rate, int size)
@@ -264,7 +262,7 @@ public sealed class KafkaDriver : IBenchDriver
 
         RecordBusy(busy.Busy());
         consumer.Close();
-        _lastStatistics = statistics?.Summary() ?? _lastStatistics;
+        LastClientStatistics = statistics?.Summary();
     }
 
     private void RecordBusy(double busy)
