@@ -101,6 +101,24 @@ public sealed class FileRegionTests : IDisposable
         Assert.Equal(2, await processor.Released.Task.WaitAsync(Loopback.Timeout));
     }
 
+    [Fact]
+    public async Task AFileShorterThanItsRegion_ClosesOnlyThatConnection_WithNothingOfTheResponsePretendingToBeWhole()
+    {
+        using var original = File.OpenHandle(_path);
+        var processor = new FileProcessor(original, offset: 0, length: _contents.Length + 4096); // past the end, as after a truncation
+        await using var listener = Exchange.Listen(processor);
+        using var bad = await Loopback.ConnectAsync(listener.LocalEndPoint);
+        using var good = await Loopback.ConnectAsync(listener.LocalEndPoint);
+
+        await bad.SendAllAsync(Frames.Request(ApiKey.Fetch, 1, [1]));
+        var received = await bad.ReceiveUntilClosedAsync();
+
+        Assert.True(received < 4 + 4 + 4 + _contents.Length + 4096 + 4, $"a whole response arrived ({received} B) from a short file");
+        await good.SendAllAsync(Frames.Request(ApiKey.Fetch, 2, [0]));
+        var answer = await good.ReadFrameAsync() ?? throw new InvalidOperationException("the other connection was closed too");
+        Assert.Equal(2, BinaryPrimitives.ReadInt32BigEndian(answer));
+    }
+
     /// <summary>An int32 length, the records, then a 4-byte trailer.</summary>
     private sealed class RecordsBody(ReadOnlySequence<byte> records) : IKafkaMessage
     {
