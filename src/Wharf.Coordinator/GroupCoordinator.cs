@@ -8,7 +8,7 @@ namespace Wharf.Coordinator;
 
 /// <summary>
 /// The classic-protocol group coordinator: routes each group to the shard of its <c>__consumer_offsets</c> partition
-/// (<see cref="PartitionFor"/>, as Kafka computes it) and validates what every API shares (the group id, the shard
+/// (<see cref="PartitionFor(string, int)"/>, as Kafka computes it) and validates what every API shares (the group id, the shard
 /// being loaded here). Requests return Kafka response messages; handlers only adapt versions.
 /// <para>
 /// Lifecycle: construct, then <see cref="LoadAsync"/> each partition this broker leads (replays it); <see cref="Unload"/>

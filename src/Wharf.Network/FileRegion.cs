@@ -9,7 +9,7 @@ namespace Wharf.Network;
 /// reading it: <see cref="ResponseWriter"/> puts it into the send as a file piece and the connection sends it with
 /// <c>sendfile</c> (the kernel hands page-cache pages to the socket; no copy in this process). Anything else that asks
 /// for its span (an encoder that does not gather, a test) gets the bytes read into a pooled array on first use.
-/// It opens the same file again (its own descriptor, opened for asynchronous use as <see cref="SendPacketsElement"/>
+/// It opens the same file again (its own descriptor, opened for asynchronous use as <see cref="System.Net.Sockets.SendPacketsElement"/>
 /// requires), so the range stays readable even if the log closes its handle (retention's delete delay) before the
 /// response goes out; the bytes themselves are immutable once published.
 /// Thread-safety: one request at a time; <see cref="IDisposable.Dispose"/> once the response has been sent.

@@ -12,8 +12,8 @@ public static partial class RecordBatchValidator
     /// Cheap checks on the batch at the start of <paramref name="bytes"/>: enough bytes for the header and for
     /// batch_length, magic 2, and the CRC-32C over attributes..end. Does not walk the records.
     /// </summary>
-    /// <param name="verifyCrc">False only when these very bytes already passed this check (the CRC is the one
-    /// per-byte cost here, so the produce path computes it once).</param>
+    /// <remarks><paramref name="verifyCrc"/> is false only when these very bytes already passed this check (the CRC is
+    /// the one per-byte cost here, so the produce path computes it once).</remarks>
     public static RecordBatchError ValidateHeader(ReadOnlySpan<byte> bytes, out RecordBatchHeader header, bool verifyCrc = true)
     {
         header = default;

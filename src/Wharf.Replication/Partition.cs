@@ -51,6 +51,7 @@ public sealed class Partition
     }
 
     /// <summary>Appends as leader; completes when the batches are durable and visible below the high watermark.</summary>
+    /// <param name="records">Record batches as received; see <see cref="Log.AppendAsLeader"/>.</param>
     /// <param name="origin"><see cref="AppendOrigin.Coordinator"/> for transaction markers and coordinator batches.</param>
     /// <param name="crcVerified">See <see cref="Log.AppendAsLeader"/>.</param>
     public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, AppendOrigin origin = AppendOrigin.Client, bool crcVerified = false)

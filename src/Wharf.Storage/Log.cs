@@ -120,6 +120,8 @@ public sealed partial class Log : IDisposable
     /// <exception cref="InvalidRecordBatchException">a batch is malformed; nothing was written.</exception>
     /// <exception cref="RecordTooLargeException">a batch exceeds <c>max.message.bytes</c>; nothing was written.</exception>
     /// <exception cref="LogStorageException">an I/O error (e.g. disk full); nothing was published.</exception>
+    /// <param name="records">One or more record batches as the producer sent them; offsets and epoch are stamped in place.</param>
+    /// <param name="leaderEpoch">This replica's leader epoch, written into every batch.</param>
     /// <param name="origin"><see cref="AppendOrigin.Coordinator"/> for a coordinator's own batches (transaction markers,
     /// transactional offset commits): only producer epochs are checked, never sequences.</param>
     /// <param name="crcVerified">The caller has already checked every batch's CRC-32C on these bytes (the Produce path

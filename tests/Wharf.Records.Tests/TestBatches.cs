@@ -26,7 +26,7 @@ internal static class TestBatches
         BaseSequence: -1,
         RecordCount: recordCount);
 
-    /// <summary>A batch around <paramref name="records"/>, compressed with <paramref name="compression"/>, with a correct CRC.</summary>
+    /// <summary>A batch around <paramref name="records"/>, compressed with the header's codec, with a correct CRC.</summary>
     public static byte[] Batch(in RecordBatchHeader header, ReadOnlySpan<byte> records, bool alreadyCompressed = false)
     {
         ReadOnlySpan<byte> blob = records;

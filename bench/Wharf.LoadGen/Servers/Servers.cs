@@ -5,7 +5,7 @@ namespace Wharf.LoadGen.Servers;
 /// <summary>
 /// How each system under test is started: the release build of <c>wharf start</c>, Debian's <c>nats-server</c>
 /// (JetStream, file store) and <c>redis-server</c> (AOF), each on a free 127.0.0.1 port with a fresh data directory
-/// under <paramref name="scratch"/>. Builds Wharf and installs the Debian packages when they are missing.
+/// under the scratch directory given. Builds Wharf and installs the Debian packages when they are missing.
 /// </summary>
 public static class Servers
 {

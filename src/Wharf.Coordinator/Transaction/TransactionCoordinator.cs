@@ -6,7 +6,7 @@ namespace Wharf.Coordinator.Transaction;
 
 /// <summary>
 /// The transaction coordinator (KIP-98): routes each transactional id to the shard of its <c>__transaction_state</c>
-/// partition (<see cref="PartitionFor"/>, Kafka's mapping) and validates what every API shares. See
+/// partition (<see cref="PartitionFor(string, int)"/>, Kafka's mapping) and validates what every API shares. See
 /// <see cref="TransactionCoordinatorShard"/> for the state machine.
 /// <para>
 /// Lifecycle: construct, <see cref="LoadAsync"/> each partition this broker leads (replays it and resumes prepared

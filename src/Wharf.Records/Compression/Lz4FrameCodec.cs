@@ -229,7 +229,7 @@ internal sealed class Lz4FrameCodec : ICompressionCodec
         return OperationStatus.Done;
     }
 
-    /// <param name="history">Bytes of this frame already decoded that a linked block may refer back to.</param>
+    /// <summary><paramref name="history"/>: bytes of this frame already decoded that a linked block may refer back to.</summary>
     private static OperationStatus DecodeBlock(ReadOnlySpan<byte> block, Span<byte> destination, ref int total, int maxBlockSize, int history)
     {
         var room = destination.Length - total;
