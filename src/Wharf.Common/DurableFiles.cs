@@ -4,15 +4,13 @@ using Microsoft.Win32.SafeHandles;
 namespace Wharf.Common;
 
 /// <summary>
-/// fsync helpers for every file Wharf must not lose: a file's data, a directory's entries (so creates and renames
-/// survive a crash), and atomic whole-file replacement (temp file, fsync, rename, fsync the directory).
-/// Thread-safety: stateless.
+/// fsync helpers for every file Wharf must not lose: a directory's entries (so creates and renames survive a crash)
+/// and atomic whole-file replacement (temp file, fsync, rename, fsync the directory), the latter through an
+/// <see cref="IDisk"/> so a test disk sees every write and fsync. Thread-safety: stateless.
 /// </summary>
 public static partial class DurableFiles
 {
     public const string TempSuffix = ".tmp";
-
-    public static void Fsync(SafeFileHandle handle) => RandomAccess.FlushToDisk(handle);
 
     /// <summary>fsyncs a directory (Linux/macOS; a no-op on Windows, where NTFS journals renames).</summary>
     public static void FsyncDirectory(string directory)
@@ -45,11 +43,11 @@ public static partial class DurableFiles
     /// Replaces <paramref name="path"/> with <paramref name="contents"/> so a crash leaves the old or the new file.
     /// <paramref name="fsynced"/> is told each path fsync'd (the temp file, then the directory).
     /// </summary>
-    public static void WriteAtomically(string path, ReadOnlySpan<byte> contents, Action<string>? fsynced = null)
+    public static void WriteAtomically(IDisk disk, string path, ReadOnlySpan<byte> contents, Action<string>? fsynced = null)
     {
-        Replace(path, contents, fsync: true, fsynced);
+        Replace(disk, path, contents, fsync: true, fsynced);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        FsyncDirectory(directory);
+        disk.FsyncDirectory(directory);
         fsynced?.Invoke(directory);
     }
 
@@ -58,18 +56,18 @@ public static partial class DurableFiles
     /// any fsync: a crash may leave the old file, the new one, or the new name with missing contents. Only for files
     /// that are checked when read (a CRC) and that can be done without; fsync the file later to make it durable.
     /// </summary>
-    public static void ReplaceWithoutSync(string path, ReadOnlySpan<byte> contents) => Replace(path, contents, fsync: false, fsynced: null);
+    public static void ReplaceWithoutSync(IDisk disk, string path, ReadOnlySpan<byte> contents) => Replace(disk, path, contents, fsync: false, fsynced: null);
 
     /// <summary>Writes a temp file beside <paramref name="path"/> (fsync'd if asked) and renames it over the path.</summary>
-    private static void Replace(string path, ReadOnlySpan<byte> contents, bool fsync, Action<string>? fsynced)
+    private static void Replace(IDisk disk, string path, ReadOnlySpan<byte> contents, bool fsync, Action<string>? fsynced)
     {
         var temp = path + TempSuffix;
         using (var handle = File.OpenHandle(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            RandomAccess.Write(handle, contents, 0);
+            disk.Write(handle, temp, contents, 0);
             if (fsync)
             {
-                Fsync(handle);
+                disk.Fsync(handle, temp);
                 fsynced?.Invoke(temp);
             }
         }

@@ -54,17 +54,19 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
     private readonly string _directory;
     private readonly string _logPath;
     private readonly ILogger _logger;
+    private readonly IDisk _disk;
     private SafeFileHandle _handle;
     private long _fileLength;
     private long _committed;
     private MetadataSnapshot? _snapshot;
     private Exception? _failure;
 
-    private EmbeddedMetadataLog(string directory, int nodeId, ILogger logger)
+    private EmbeddedMetadataLog(string directory, int nodeId, ILogger logger, IDisk disk)
     {
         _directory = directory;
         _logPath = Path.Combine(directory, LogFileName);
         _logger = logger;
+        _disk = disk;
         Leadership = new MetadataLeadership(nodeId, ControllerEpoch);
         _handle = null!;
     }
@@ -81,12 +83,14 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
     /// <summary>Size of the log file (entries after the snapshot).</summary>
     public long LogFileLength => Volatile.Read(ref _fileLength);
 
-    /// <summary>Opens (creating if needed) the metadata log in <paramref name="directory"/> and recovers it.</summary>
+    /// <summary>
+    /// Opens (creating if needed) the metadata log in <paramref name="directory"/> and recovers it. Writes and fsyncs
+    /// go through <paramref name="disk"/> (the machine's file system by default).
+    /// </summary>
     /// <exception cref="InvalidDataException">committed metadata cannot be decoded, or the log does not continue the snapshot.</exception>
-    public static EmbeddedMetadataLog Open(string directory, int nodeId, ILogger? logger = null)
+    public static EmbeddedMetadataLog Open(string directory, int nodeId, ILogger? logger = null, IDisk? disk = null)
     {
-        Directory.CreateDirectory(directory);
-        var log = new EmbeddedMetadataLog(directory, nodeId, logger ?? NullLogger.Instance);
+        var log = new EmbeddedMetadataLog(directory, nodeId, logger ?? NullLogger.Instance, disk ?? LocalDisk.Instance);
         log.Recover();
         return log;
     }
@@ -110,13 +114,13 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
             var entry = EncodeEntry(_committed + 1, controllerEpoch, records);
             try
             {
-                RandomAccess.Write(_handle, entry, _fileLength);
-                DurableFiles.Fsync(_handle);
+                _disk.Write(_handle, _logPath, entry, _fileLength);
+                _disk.Fsync(_handle, _logPath);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _failure = e;
-                _logger.LogError(e, "Appending to the metadata log {Path} failed; no more metadata changes until restart", _logPath);
+                _logger.LogCritical(e, "Appending to the metadata log {Path} failed; it is offline: no more metadata changes until a restart recovers it from disk", _logPath);
                 throw;
             }
 
@@ -170,7 +174,7 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
                 throw new ArgumentException($"Snapshot offset {snapshot.Offset} is inside a batch.", nameof(snapshot));
             }
 
-            DurableFiles.WriteAtomically(SnapshotPath(snapshot.Offset), EncodeEntry(snapshot.Offset, 0, snapshot.Records));
+            DurableFiles.WriteAtomically(_disk, SnapshotPath(snapshot.Offset), EncodeEntry(snapshot.Offset, 0, snapshot.Records));
             var rest = new ArrayBufferWriter<byte>();
             foreach (var batch in kept)
             {
@@ -178,7 +182,7 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
             }
 
             _handle.Dispose();
-            DurableFiles.WriteAtomically(_logPath, rest.WrittenSpan);
+            DurableFiles.WriteAtomically(_disk, _logPath, rest.WrittenSpan);
             _handle = File.OpenHandle(_logPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
             Volatile.Write(ref _fileLength, rest.WrittenCount);
             Volatile.Write(ref _snapshot, snapshot);
@@ -205,6 +209,16 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
 
     private void Recover()
     {
+        // The directory and the log file must exist after a power cut once anything was appended: their entries are
+        // fsync'd here, before the first append can be acknowledged (an fsync of the file alone does not cover them).
+        var created = !Directory.Exists(_directory);
+        Directory.CreateDirectory(_directory);
+        if (created)
+        {
+            _disk.FsyncDirectory(Path.GetDirectoryName(Path.GetFullPath(_directory))!);
+        }
+
+        var logCreated = !File.Exists(_logPath);
         foreach (var temp in Directory.EnumerateFiles(_directory, "*" + DurableFiles.TempSuffix))
         {
             File.Delete(temp);
@@ -212,6 +226,11 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
 
         _snapshot = LoadNewestSnapshot();
         _handle = File.OpenHandle(_logPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        if (logCreated)
+        {
+            _disk.FsyncDirectory(_directory);
+        }
+
         var length = RandomAccess.GetLength(_handle);
         var bytes = new byte[length];
         RandomAccess.Read(_handle, bytes, 0);
@@ -222,7 +241,7 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
             _logger.LogWarning("Metadata log {Path}: truncated {Bytes} bytes of torn or invalid tail at position {Position}",
                 _logPath, TruncatedBytes, validLength);
             RandomAccess.SetLength(_handle, validLength);
-            DurableFiles.Fsync(_handle);
+            _disk.Fsync(_handle, _logPath);
         }
 
         var snapshotOffset = _snapshot?.Offset ?? -1;

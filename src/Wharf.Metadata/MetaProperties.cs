@@ -48,8 +48,8 @@ public sealed record MetaProperties(string ClusterId, int NodeId, int Version = 
             : throw new MetaPropertiesException($"{path} has version {version}; this Wharf understands version 1.");
     }
 
-    /// <summary>Writes the file into <paramref name="dataDir"/> atomically.</summary>
-    public void Write(string dataDir)
+    /// <summary>Writes the file into <paramref name="dataDir"/> atomically (through <paramref name="disk"/>, the machine's by default).</summary>
+    public void Write(string dataDir, IDisk? disk = null)
     {
         Directory.CreateDirectory(dataDir);
         var text = new StringBuilder()
@@ -58,7 +58,7 @@ public sealed record MetaProperties(string ClusterId, int NodeId, int Version = 
             .Append(CultureInfo.InvariantCulture, $"cluster.id={ClusterId}\n")
             .Append(CultureInfo.InvariantCulture, $"node.id={NodeId}\n")
             .ToString();
-        DurableFiles.WriteAtomically(Path.Combine(dataDir, FileName), Encoding.UTF8.GetBytes(text));
+        DurableFiles.WriteAtomically(disk ?? LocalDisk.Instance, Path.Combine(dataDir, FileName), Encoding.UTF8.GetBytes(text));
     }
 
     /// <summary>
@@ -66,7 +66,7 @@ public sealed record MetaProperties(string ClusterId, int NodeId, int Version = 
     /// first start (with <paramref name="configuredClusterId"/> or a new id).
     /// </summary>
     /// <exception cref="MetaPropertiesException">the directory belongs to another node id or cluster id.</exception>
-    public static MetaProperties LoadOrCreate(string dataDir, int nodeId, string? configuredClusterId)
+    public static MetaProperties LoadOrCreate(string dataDir, int nodeId, string? configuredClusterId, IDisk? disk = null)
     {
         var path = Path.Combine(dataDir, FileName);
         if (Read(dataDir) is { } existing)
@@ -89,7 +89,7 @@ public sealed record MetaProperties(string ClusterId, int NodeId, int Version = 
         }
 
         var created = new MetaProperties(configuredClusterId ?? NewClusterId(), nodeId);
-        created.Write(dataDir);
+        created.Write(dataDir, disk);
         return created;
     }
 

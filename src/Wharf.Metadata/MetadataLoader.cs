@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Wharf.Common;
 using Wharf.Configuration;
 
 namespace Wharf.Metadata;
@@ -49,12 +50,13 @@ public static class MetadataLoader
         ControllerOptions? options = null,
         ILoggerFactory? loggerFactory = null,
         IReadOnlyList<Listener>? advertisedListeners = null,
+        IDisk? disk = null,
         CancellationToken cancellationToken = default)
     {
         loggerFactory ??= NullLoggerFactory.Instance;
-        var meta = MetaProperties.LoadOrCreate(config.DataDir, config.NodeId, config.ClusterId);
+        var meta = MetaProperties.LoadOrCreate(config.DataDir, config.NodeId, config.ClusterId, disk);
         var log = EmbeddedMetadataLog.Open(Path.Combine(config.DataDir, EmbeddedMetadataLog.DirectoryName), config.NodeId,
-            loggerFactory.CreateLogger<EmbeddedMetadataLog>());
+            loggerFactory.CreateLogger<EmbeddedMetadataLog>(), disk);
         try
         {
             var image = await ReplayAsync(log, meta.ClusterId, config.NodeId, cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Wharf.Common;
 using Wharf.Configuration;
 using Wharf.Coordinator;
 using Wharf.Coordinator.Transaction;
@@ -57,9 +58,11 @@ public sealed class KafkaBroker : IAsyncDisposable
 
     public string DataDirectory => _logs.DataDirectory;
 
-    public static async Task<KafkaBroker> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    /// <summary>Starts the broker; writes and fsyncs go through <paramref name="disk"/> (the machine's file system by default).</summary>
+    public static async Task<KafkaBroker> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, TimeProvider? time = null, IDisk? disk = null, CancellationToken cancellationToken = default)
     {
         time ??= TimeProvider.System;
+        disk ??= LocalDisk.Instance;
         Directory.CreateDirectory(config.DataDir);
         var logger = loggerFactory.CreateLogger<KafkaBroker>();
         foreach (var warning in config.Warnings)
@@ -67,7 +70,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             logger.LogWarning("{Warning}", warning);
         }
 
-        var controller = await MetadataLoader.OpenEmbeddedAsync(config, loggerFactory: loggerFactory, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var controller = await MetadataLoader.OpenEmbeddedAsync(config, loggerFactory: loggerFactory, disk: disk, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogManager? logs = null;
         GroupCoordinator? groups = null;
         TransactionCoordinator? transactions = null;
@@ -84,6 +87,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 RetentionCheckInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs),
                 FlushInterval = config.LogFlushMode == "interval" ? TimeSpan.FromMilliseconds(config.LogFlushIntervalMs) : null,
                 ProducerIdExpiration = TimeSpan.FromMilliseconds(config.ProducerIdExpirationMs),
+                Disk = disk,
             });
             var replicas = new ReplicaManager(logs, time);
             var sync = new PartitionSync(replicas, controller);

@@ -134,6 +134,7 @@ public sealed partial class Log : IDisposable
         lock (_writeLock)
         {
             ThrowIfDisposed();
+            ThrowIfOffline();
             var now = _environment.NowMs;
             var span = records.Span;
             firstOffset = _snapshot.EndOffset;
@@ -204,6 +205,7 @@ public sealed partial class Log : IDisposable
         lock (_writeLock)
         {
             ThrowIfDisposed();
+            ThrowIfOffline();
             var now = _environment.NowMs;
             var span = records.Span;
             firstOffset = RecordBatchHeader.Read(span).BaseOffset;
@@ -256,6 +258,7 @@ public sealed partial class Log : IDisposable
     /// the log end gives an empty slice.
     /// </summary>
     /// <exception cref="OffsetOutOfRangeException">below the log start or above the log end.</exception>
+    /// <exception cref="LogStorageException">the log is offline and <paramref name="offset"/> is not below its recovery point.</exception>
     public LogReadResult Read(long offset, int maxBytes, long maxOffsetExclusive = long.MaxValue, bool minOneBatch = true)
     {
         var snapshot = _snapshot;
@@ -264,7 +267,7 @@ public sealed partial class Log : IDisposable
             throw new OffsetOutOfRangeException($"{TopicPartition}: offset {offset} is outside [{snapshot.StartOffset}, {snapshot.EndOffset}].");
         }
 
-        var bound = Math.Min(maxOffsetExclusive, snapshot.EndOffset);
+        var bound = OfflineReadBound(offset, Math.Min(maxOffsetExclusive, snapshot.EndOffset));
         if (offset < bound)
         {
             var segments = snapshot.Segments;
@@ -299,11 +302,13 @@ public sealed partial class Log : IDisposable
     /// fsyncs every published byte not yet known durable (each dirty file once, plus the directory after a roll)
     /// and advances <see cref="RecoveryPoint"/> to the log end seen at the start. Safe to call from any thread.
     /// </summary>
-    /// <exception cref="LogStorageException">fsync failed; the recovery point did not move.</exception>
+    /// <exception cref="LogStorageException">fsync failed now or earlier: the log is offline (<see cref="IsOffline"/>) and
+    /// the recovery point did not move.</exception>
     public void Flush()
     {
         lock (_flushLock)
         {
+            ThrowIfOffline();
             var snapshot = _snapshot;
             var recoveryPoint = RecoveryPoint;
             try
@@ -334,8 +339,7 @@ public sealed partial class Log : IDisposable
             }
             catch (IOException e)
             {
-                Interlocked.Exchange(ref _directoryDirty, 1);
-                throw StorageFailure("flush", e);
+                throw GoOffline("fsync", e);
             }
 
             var target = snapshot.EndOffset;

@@ -91,7 +91,7 @@ public sealed class LogCleaner(LogEnvironment environment, double maxBytesPerSec
                     changed |= !kept.SequenceEqual(batch);
                     if (!kept.IsEmpty)
                     {
-                        RandomAccess.Write(output, kept, written);
+                        environment.Write(output, cleanedPath, kept, written);
                         written += kept.Length;
                     }
                 });

@@ -7,20 +7,25 @@ namespace Wharf.Storage;
 
 /// <summary>
 /// The services every <see cref="Log"/> of one data directory shares: the clock, the logger, the group-commit
-/// <see cref="LogFlusher"/>, and the single place where files are fsync'd (so tests can count fsyncs and
-/// nothing reaches the disk another way). Thread-safety: immutable after construction except
-/// <see cref="Flusher"/>, which is created once, lazily and thread-safely.
+/// <see cref="LogFlusher"/>, and the single place where log data is written and files are fsync'd — through
+/// <see cref="Disk"/>, so tests can count fsyncs, cut the power or fail a write, and nothing reaches the disk
+/// another way. Thread-safety: immutable after construction except <see cref="Flusher"/>, which is created once,
+/// lazily and thread-safely.
 /// </summary>
 public sealed partial class LogEnvironment
 {
     private LogFlusher? _flusher;
 
-    public LogEnvironment(TimeProvider? time = null, ILogger? logger = null, Action<string>? fsyncObserver = null)
+    public LogEnvironment(TimeProvider? time = null, ILogger? logger = null, Action<string>? fsyncObserver = null, IDisk? disk = null)
     {
         Time = time ?? TimeProvider.System;
         Logger = logger ?? NullLogger.Instance;
         FsyncObserver = fsyncObserver;
+        Disk = disk ?? LocalDisk.Instance;
     }
+
+    /// <summary>Where writes and fsyncs go: the machine's file system, or a test's simulated disk.</summary>
+    public IDisk Disk { get; }
 
     /// <summary>Every clock read in the storage layer goes through this.</summary>
     public TimeProvider Time { get; }
@@ -51,14 +56,17 @@ public sealed partial class LogEnvironment
     /// <summary>fsyncs a file's data and metadata.</summary>
     internal void Fsync(SafeFileHandle handle, string path)
     {
-        RandomAccess.FlushToDisk(handle);
+        Disk.Fsync(handle, path);
         FsyncObserver?.Invoke(path);
     }
+
+    /// <summary>Writes log data at <paramref name="offset"/> of an open file.</summary>
+    internal void Write(SafeFileHandle handle, string path, ReadOnlySpan<byte> bytes, long offset) => Disk.Write(handle, path, bytes, offset);
 
     /// <summary>fsyncs a directory so that creates, renames and deletes in it survive a crash (Linux/macOS).</summary>
     internal void FsyncDirectory(string directory)
     {
-        DurableFiles.FsyncDirectory(directory);
+        Disk.FsyncDirectory(directory);
         FsyncObserver?.Invoke(directory);
     }
 
@@ -79,5 +87,8 @@ public sealed partial class LogEnvironment
 
     /// <summary>Writes <paramref name="contents"/> to <paramref name="path"/> atomically: temp file, fsync, rename, fsync dir.</summary>
     internal void WriteFileAtomically(string path, ReadOnlySpan<byte> contents) =>
-        DurableFiles.WriteAtomically(path, contents, FsyncObserver);
+        DurableFiles.WriteAtomically(Disk, path, contents, FsyncObserver);
+
+    /// <summary>Replaces <paramref name="path"/> through a temp file and a rename, without fsync (see <see cref="DurableFiles.ReplaceWithoutSync"/>).</summary>
+    internal void ReplaceFileWithoutSync(string path, ReadOnlySpan<byte> contents) => DurableFiles.ReplaceWithoutSync(Disk, path, contents);
 }

@@ -24,6 +24,9 @@ public sealed record LogManagerOptions
     /// <summary>Called after every fsync with the path (tests count group commits).</summary>
     public Action<string>? FsyncObserver { get; init; }
 
+    /// <summary>Where log data is written and fsync'd: the machine's file system, or a test's simulated disk.</summary>
+    public IDisk Disk { get; init; } = LocalDisk.Instance;
+
     /// <summary>Partitions opened in parallel at start (<c>num.recovery.threads.per.data.dir</c>).</summary>
     public int RecoveryThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
 
@@ -94,7 +97,7 @@ public sealed class LogManager : IDisposable
     {
         _options = options;
         _logger = options.LoggerFactory.CreateLogger("Wharf.Storage");
-        _environment = new LogEnvironment(options.Time, _logger, options.FsyncObserver) { FileDeleteDelay = options.FileDeleteDelay };
+        _environment = new LogEnvironment(options.Time, _logger, options.FsyncObserver, options.Disk) { FileDeleteDelay = options.FileDeleteDelay };
         _cleaner = new LogCleaner(_environment, options.CleanerMaxBytesPerSecond);
     }
 
@@ -365,7 +368,7 @@ public sealed class LogManager : IDisposable
         var cleaned = 0;
         foreach (var (partition, log) in _logs)
         {
-            if (!log.Config.IsCompacted)
+            if (!log.Config.IsCompacted || log.IsOffline)
             {
                 continue;
             }
@@ -394,9 +397,9 @@ public sealed class LogManager : IDisposable
     {
         foreach (var (partition, log) in _logs)
         {
-            if (intervalModeOnly && log.Config.FlushMode != LogFlushMode.Interval)
+            if (log.IsOffline || (intervalModeOnly && log.Config.FlushMode != LogFlushMode.Interval))
             {
-                continue;
+                continue; // an offline log said why once; it is not fsync'd again
             }
 
             try
@@ -421,7 +424,7 @@ public sealed class LogManager : IDisposable
     {
         foreach (var (_, log) in _logs)
         {
-            if (log.Config.FlushMode == LogFlushMode.Interval)
+            if (log.Config.FlushMode == LogFlushMode.Interval && !log.IsOffline)
             {
                 log.StartWriteback(MinimumWritebackBytes);
             }

@@ -106,7 +106,7 @@ internal sealed class LogSegment : IDisposable
         var position = _size;
         try
         {
-            RandomAccess.Write(Handle, batches, position);
+            _environment.Write(Handle, LogPath, batches, position);
         }
         catch (IOException)
         {

@@ -230,7 +230,7 @@ public sealed class ProducerStateManager
             return;
         }
 
-        DurableFiles.ReplaceWithoutSync(path, contents);
+        _environment.ReplaceFileWithoutSync(path, contents);
         Volatile.Write(ref _pendingSync, path);
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Wharf.Common;
 using Wharf.Configuration;
 using Wharf.Metadata;
 using Wharf.Server;
@@ -18,11 +19,13 @@ public sealed class WharfBroker : IAsyncDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, string> _settings;
+    private readonly IDisk? _disk;
     private KafkaBroker _broker;
 
-    private WharfBroker(Dictionary<string, string> settings, KafkaBroker broker, ILoggerFactory loggerFactory, TimeProvider time)
+    private WharfBroker(Dictionary<string, string> settings, KafkaBroker broker, ILoggerFactory loggerFactory, TimeProvider time, IDisk? disk)
     {
         _settings = settings;
+        _disk = disk;
         _broker = broker;
         _loggerFactory = loggerFactory;
         _time = time;
@@ -39,10 +42,16 @@ public sealed class WharfBroker : IAsyncDisposable
     /// <summary>Keep the data directory after dispose (for inspection).</summary>
     public bool KeepData { get; set; }
 
+    /// <summary>
+    /// Starts a broker with <paramref name="settings"/> (Kafka broker keys). <paramref name="disk"/> replaces the
+    /// machine's file system for every write and fsync, e.g. with a test disk that fails on purpose or simulates a
+    /// power cut.
+    /// </summary>
     public static async Task<WharfBroker> StartAsync(
         IReadOnlyDictionary<string, string>? settings = null,
         ILoggerFactory? loggerFactory = null,
         TimeProvider? time = null,
+        IDisk? disk = null,
         CancellationToken cancellationToken = default)
     {
         var effective = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
@@ -52,8 +61,8 @@ public sealed class WharfBroker : IAsyncDisposable
         };
         loggerFactory ??= NullLoggerFactory.Instance;
         time ??= TimeProvider.System;
-        var broker = await KafkaBroker.StartAsync(Load(effective), loggerFactory, time, cancellationToken).ConfigureAwait(false);
-        return new WharfBroker(effective, broker, loggerFactory, time);
+        var broker = await KafkaBroker.StartAsync(Load(effective), loggerFactory, time, disk, cancellationToken).ConfigureAwait(false);
+        return new WharfBroker(effective, broker, loggerFactory, time, disk);
     }
 
     /// <summary>Creates a topic, throwing when the controller refuses it.</summary>
@@ -77,7 +86,7 @@ public sealed class WharfBroker : IAsyncDisposable
             _settings["listeners"] = $"PLAINTEXT://127.0.0.1:{port}";
         }
 
-        _broker = await KafkaBroker.StartAsync(Load(_settings), _loggerFactory, _time, cancellationToken).ConfigureAwait(false);
+        _broker = await KafkaBroker.StartAsync(Load(_settings), _loggerFactory, _time, _disk, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -132,6 +132,11 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
         {
             return ErrorCode.OffsetOutOfRange;
         }
+        catch (LogStorageException)
+        {
+            // The log is offline (a failed fsync) and this offset is at or above what it still serves.
+            return ErrorCode.KafkaStorageError;
+        }
     }
 
     /// <summary>

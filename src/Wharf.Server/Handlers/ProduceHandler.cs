@@ -117,7 +117,8 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
         }
         catch (LogException e)
         {
-            logger.LogWarning("Append to {Partition} failed: {Error}", topicPartition, e.Message);
+            // An offline log logged its failure once, loudly; each refused produce after that is routine.
+            logger.Log(partition.Log.IsOffline ? LogLevel.Debug : LogLevel.Warning, "Append to {Partition} failed: {Error}", topicPartition, e.Message);
             return PartitionOutcome.Failed(e.ErrorCode, e.Message);
         }
         finally
