@@ -218,20 +218,12 @@ public sealed class LogManagerTests : IDisposable
         Assert.Single(LogHarness.ReadAll(log));
     }
 
-    [Fact]
+    [RequiresTmpfsFact]
     public void DiskFull_AppendFailsClearlyTheLogStaysReadableAndRecoversWhenSpaceIsFreed()
     {
-        if (!OperatingSystem.IsLinux() || geteuid() != 0)
-        {
-            return; // needs root to mount a tmpfs
-        }
-
         var mount = _temp.Combine("tmpfs");
         Directory.CreateDirectory(mount);
-        if (!Run("mount", $"-t tmpfs -o size=2m tmpfs {mount}"))
-        {
-            return;
-        }
+        Assert.True(Run("mount", $"-t tmpfs -o size=2m tmpfs {mount}"), "mounting the tmpfs failed although the probe could");
 
         try
         {
@@ -272,13 +264,5 @@ public sealed class LogManagerTests : IDisposable
         }
     }
 
-    private static bool Run(string file, string arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        process.WaitForExit();
-        return process.ExitCode == 0;
-    }
-
-    [DllImport("libc")]
-    private static extern uint geteuid();
+    private static bool Run(string file, string arguments) => RequiresTmpfsFactAttribute.Run(file, arguments, out _);
 }
