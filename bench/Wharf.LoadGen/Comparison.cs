@@ -24,10 +24,12 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         {
             StartedUtc = DateTimeOffset.UtcNow,
             Machine = MachineDescription(),
+            Revision = SourceRevision.Of(root),
             LoadAverageAtStart = ProcessStats.LoadAverage(),
             Options = options,
         };
         Log($"machine: {report.Machine}; load average {report.LoadAverageAtStart}");
+        Log($"source: {report.Revision.Describe()}");
         var wharfDll = options.Only.Contains("wharf") ? Servers.Servers.EnsureWharfBuilt(root, Log) : "";
         Servers.Servers.EnsurePackages(options.Only.Where(o => o is "nats" or "redis").Select(o => $"{o}-server"), Log);
 

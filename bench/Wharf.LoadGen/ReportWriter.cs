@@ -21,6 +21,7 @@ public static class ReportWriter
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {report.Machine}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Measured on {report.Revision.Describe()}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Started {report.StartedUtc:yyyy-MM-dd HH:mm} UTC, {(report.FinishedUtc - report.StartedUtc).TotalMinutes:0.0} min; load average at start {report.LoadAverageAtStart}, at end {report.LoadAverageAtEnd}");
         text.AppendLine(CultureInfo.InvariantCulture, $"{report.Options.Messages:N0} messages per run, median (min–max) of {report.Options.Runs} run(s) after a {report.Options.WarmUpMessages:N0}-message warm-up; 1 producer, then 1 consumer from the beginning.");
         text.AppendLine();

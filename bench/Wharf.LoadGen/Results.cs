@@ -74,6 +74,9 @@ public sealed record CompareReport
 
     public required string Machine { get; init; }
 
+    /// <summary>The commit measured, and whether the tree had uncommitted changes.</summary>
+    public required SourceRevision Revision { get; init; }
+
     public required string LoadAverageAtStart { get; init; }
 
     public string LoadAverageAtEnd { get; set; } = "";
