@@ -48,7 +48,13 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(json))!);
         await File.WriteAllTextAsync(json, ReportWriter.Json(report), cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync($"JSON: {json}").ConfigureAwait(false);
-        return 0;
+        var exitCode = RunVerdict.ExitCode(report);
+        if (exitCode != RunVerdict.Success)
+        {
+            await output.WriteLineAsync(RunVerdict.Describe(report)).ConfigureAwait(false);
+        }
+
+        return exitCode;
     }
 
     private IEnumerable<TargetSpec> Targets(string wharfDll)
@@ -152,6 +158,10 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
             }
 
             report.Notes.Add(note);
+            if (e is DeliveryCheckException)
+            {
+                report.DeliveryFailures.Add(note);
+            }
         }
         finally
         {

@@ -95,5 +95,9 @@ public sealed record CompareReport
 
     public List<TargetRow> Targets { get; } = [];
 
+    /// <summary>Every target that failed, with the reason; each also makes the run's exit code non-zero.</summary>
     public List<string> Notes { get; } = [];
+
+    /// <summary>The failures in <see cref="Notes"/> that were lost, duplicated or foreign messages.</summary>
+    public List<string> DeliveryFailures { get; } = [];
 }

@@ -245,7 +245,8 @@ public sealed class KafkaDriver : IBenchDriver
         var busy = new ThreadBusy();
         long received = 0;
         var lastProgress = Environment.TickCount64;
-        while (received < count)
+        // With a recorder, done when every sequence arrived (a duplicate must not stand in for a lost message).
+        while ((recorder?.Distinct ?? received) < count)
         {
             var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
             if (result?.Message is { } message)
@@ -256,7 +257,7 @@ public sealed class KafkaDriver : IBenchDriver
             }
             else if (Environment.TickCount64 - lastProgress > 30_000)
             {
-                throw new TimeoutException($"consumer stalled at {received} of {count}");
+                throw recorder?.Stalled(count, $"Kafka consumer of {stream}") ?? new TimeoutException($"consumer stalled at {received} of {count}");
             }
         }
 

@@ -14,6 +14,7 @@ namespace Wharf.LoadGen.Drivers;
 public sealed class NatsDriver(int port) : IBenchDriver
 {
     private const int Window = 1_000;
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(30);
 
     private readonly NatsConnection _connection = new(new NatsOpts { Url = $"nats://127.0.0.1:{port}", Name = "wharf-loadgen" });
     private readonly ProbeDeserializer _deserializer = new();
@@ -93,15 +94,25 @@ public sealed class NatsDriver(int port) : IBenchDriver
     {
         var consumer = await JetStream.CreateOrderedConsumerAsync(stream, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All }).ConfigureAwait(false);
         long received = 0;
-        using var stall = new CancellationTokenSource();
-        await foreach (var message in consumer.ConsumeAsync(_deserializer, new NatsJSConsumeOpts { MaxMsgs = 1_000 }, stall.Token).ConfigureAwait(false))
+        using var stall = new CancellationTokenSource(StallTimeout);
+        try
         {
-            stall.CancelAfter(TimeSpan.FromSeconds(30));
-            recorder?.Record(message.Data);
-            if (++received >= count)
+            await foreach (var message in consumer.ConsumeAsync(_deserializer, new NatsJSConsumeOpts { MaxMsgs = 1_000 }, stall.Token).ConfigureAwait(false))
             {
-                break;
+                stall.CancelAfter(StallTimeout);
+                received++;
+                recorder?.Record(message.Data);
+
+                // With a recorder, done when every sequence arrived (a duplicate must not stand in for a lost one).
+                if ((recorder?.Distinct ?? received) >= count)
+                {
+                    break;
+                }
             }
+        }
+        catch (OperationCanceledException) when (stall.IsCancellationRequested)
+        {
+            throw recorder?.Stalled(count, $"NATS consumer of {stream}") ?? new TimeoutException($"NATS consumer of {stream} stalled at {received} of {count}");
         }
     }
 

@@ -123,16 +123,16 @@ public sealed class RedisDriver : IBenchDriver
     {
         var db = _reader.GetDatabase();
         var position = "0-0";
-        long received = 0;
         var lastProgress = Environment.TickCount64;
-        while (received < count)
+        // Done when every sequence arrived (a duplicate must not stand in for a lost message).
+        while (recorder.Distinct < count)
         {
             var reply = await db.ExecuteAsync("XREAD", "COUNT", 1000, "BLOCK", 100, "STREAMS", stream, position).ConfigureAwait(false);
             if (reply.IsNull || reply.Length == 0)
             {
                 if (Environment.TickCount64 - lastProgress > 30_000)
                 {
-                    throw new TimeoutException($"Redis latency reader stalled at {received} of {count}");
+                    throw recorder.Stalled(count, $"Redis latency reader of {stream}");
                 }
 
                 continue;
@@ -144,7 +144,6 @@ public sealed class RedisDriver : IBenchDriver
                 var value = (byte[])entry[1][1]!;
                 recorder.Record(Probe.Read(value));
                 position = (string)entry[0]!;
-                received++;
             }
 
             lastProgress = Environment.TickCount64;
