@@ -281,9 +281,10 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
                     await driver.CreateAsync(stream, partitions).ConfigureAwait(false);
                     try
                     {
-                        var sample = await MeasureAsync(server, options.ScalingMessages, options.ScalingMessages * size, () => driver.ProduceAsync(stream, options.ScalingMessages, payload, producers), driver).ConfigureAwait(false);
+                        var sample = await MeasureAsync(server, options.ScalingMessages, options.ScalingMessages * size, () => driver.ProduceAsync(stream, options.ScalingMessages, payload, producers, keyed: true), driver).ConfigureAwait(false);
                         samples.Add(sample);
-                        Log($"   scaling {partitions,3} partitions × {producers} producers run {run + 1}: {sample.MessagesPerSecond,12:N0} msg/s (server {sample.ServerCpuMicrosPerMessage:0.00} µs/msg); load {sample.LoadAverage}");
+                        var spread = await driver.PartitionSpreadAsync(stream).ConfigureAwait(false);
+                        Log($"   scaling {partitions,3} partitions × {producers} producers run {run + 1}: {sample.MessagesPerSecond,12:N0} msg/s (server {sample.ServerCpuMicrosPerMessage:0.00} µs/msg); {spread}; load {sample.LoadAverage}");
                     }
                     finally
                     {

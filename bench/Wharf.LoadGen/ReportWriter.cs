@@ -47,7 +47,7 @@ public static class ReportWriter
         if (report.Scaling.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"Wharf (lazy) produce scaling, {report.Options.ScalingMessages:N0} × 1 KiB per run, librdkafka's sticky partitioner:");
+            text.AppendLine(CultureInfo.InvariantCulture, $"Wharf (lazy) produce scaling, {report.Options.ScalingMessages:N0} × 1 KiB per run, keyed (uniform keys from a pool of {Drivers.UniformKeys.Count:N0}, librdkafka's consistent_random partitioner):");
             text.AppendLine();
             text.AppendLine("| partitions | producers | msg/s | MB/s | server CPU-µs/msg | generator CPU-µs/msg |");
             text.AppendLine("|---:|---:|---:|---:|---:|---:|");

@@ -31,7 +31,13 @@ public interface IBenchDriver : IAsyncDisposable
 
     Task CreateAsync(string stream, int partitions);
 
-    Task ProduceAsync(string stream, long count, byte[] payload, int producers);
+    /// <summary>Produces <paramref name="count"/> copies of <paramref name="payload"/>, every one acknowledged; with
+    /// <paramref name="keyed"/> each carries a key from <see cref="UniformKeys"/> (clients with partitions only).</summary>
+    Task ProduceAsync(string stream, long count, byte[] payload, int producers, bool keyed = false);
+
+    /// <summary>How evenly the last messages produced to <paramref name="stream"/> spread over its partitions, for the
+    /// log; null when the system has no partitions.</summary>
+    Task<string?> PartitionSpreadAsync(string stream) => Task.FromResult<string?>(null);
 
     Task ConsumeAsync(string stream, long count, int partitions);
 

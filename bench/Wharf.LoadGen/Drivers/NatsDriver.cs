@@ -28,7 +28,7 @@ public sealed class NatsDriver(int port) : IBenchDriver
 
     public async Task DeleteAsync(string stream) => await JetStream.DeleteStreamAsync(stream).ConfigureAwait(false);
 
-    public async Task ProduceAsync(string stream, long count, byte[] payload, int producers)
+    public async Task ProduceAsync(string stream, long count, byte[] payload, int producers, bool keyed = false)
     {
         var js = JetStream;
         var subject = $"{stream}.data";

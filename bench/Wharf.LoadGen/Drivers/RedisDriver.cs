@@ -39,7 +39,7 @@ public sealed class RedisDriver : IBenchDriver
 
     public Task DeleteAsync(string stream) => _writer.GetDatabase().KeyDeleteAsync(stream);
 
-    public async Task ProduceAsync(string stream, long count, byte[] payload, int producers)
+    public async Task ProduceAsync(string stream, long count, byte[] payload, int producers, bool keyed = false)
     {
         var db = _writer.GetDatabase();
         RedisKey key = stream;
