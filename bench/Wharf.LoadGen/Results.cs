@@ -56,6 +56,14 @@ public sealed record ThroughputRow(
             samples);
 }
 
+/// <summary>
+/// Wharf's produce rate next to the disk's for the same bytes (<see cref="DiskCeiling"/>, run right after each Wharf
+/// run): <see cref="WharfShare"/> is the median of the per-run ratios Wharf MB/s ÷ fio MB/s.
+/// </summary>
+public sealed record DiskRow(
+    string Durability, int Size, long BytesPerRun, int BlockBytes, string Mode,
+    Summary DiskMegabytesPerSecond, Summary WharfMegabytesPerSecond, Summary WharfShare, IReadOnlyList<DiskSample> Samples);
+
 /// <summary>End-to-end latency percentiles at a fixed rate, median and range over runs, in milliseconds.</summary>
 public sealed record LatencyRow(string System, string Durability, int Size, int Rate, Summary P50Ms, Summary P99Ms, Summary P999Ms, Summary MaxMs, Summary ServerCpuMicrosPerMessage, IReadOnlyList<string> LoadAverages);
 
@@ -88,6 +96,8 @@ public sealed record CompareReport
     public List<LatencyRow> Latency { get; } = [];
 
     public List<ThroughputRow> Scaling { get; } = [];
+
+    public List<DiskRow> Disk { get; } = [];
 
     public List<ThroughputRow> Backlog { get; } = [];
 
