@@ -44,6 +44,19 @@ public sealed record CompareOptions
 
     public bool Quick { get; init; }
 
+    /// <summary>NATS consumer: messages per pull (<c>MaxMsgs</c>), and the buffered count below which the next pull
+    /// is sent (<c>ThresholdMsgs</c>, 0 = the client's default of half), so several pulls overlap.</summary>
+    public int NatsPullMessages { get; init; } = 1_000;
+
+    public int NatsPullThreshold { get; init; }
+
+    /// <summary>Redis consumer: entries per read (<c>COUNT</c>), and reads in flight: 1 = <c>XREAD</c> after
+    /// <c>XREAD</c>; more = pipelined <c>XREADGROUP … NOACK</c>, whose server-side cursor lets reads go out before the
+    /// previous reply names the last id.</summary>
+    public int RedisReadCount { get; init; } = 1_000;
+
+    public int RedisReadsInFlight { get; init; } = 1;
+
     /// <summary>Measure the disk ceiling (<see cref="LoadGen.DiskCeiling"/>) after every Wharf throughput run.</summary>
     public bool DiskCeiling { get; init; } = true;
 
@@ -72,6 +85,8 @@ public sealed record CompareOptions
           --scratch DIR           parent of the fresh data directories (default $TMPDIR/wharf-loadgen)
           --wharf-env KEY=VALUE   environment for the Wharf process only (repeatable), e.g. a runtime knob under test
           --client-stats          log librdkafka's round-trip and queue figures for every Kafka produce phase
+          --nats-pull N[:T]       NATS consumer: N messages per pull, next pull when T are left (default 1000, T = N/2)
+          --redis-read C[:K]      Redis consumer: COUNT C per read, K reads in flight (K > 1: pipelined XREADGROUP NOACK)
           --no-disk               skip the disk ceiling (fio after every Wharf run, same bytes, same data directory)
           --disk-block-kib N      fio block size for the disk ceiling (default 1024: one fsync per MiB when strict)
         """;
@@ -115,6 +130,8 @@ public sealed record CompareOptions
                 "--json" => options with { JsonPath = Next() },
                 "--scratch" => options with { Scratch = Next() },
                 "--client-stats" => options with { ClientStatistics = true },
+                "--nats-pull" => Pair(Next()) is var (n, t) ? options with { NatsPullMessages = n, NatsPullThreshold = t ?? 0 } : options,
+                "--redis-read" => Pair(Next()) is var (c, k) ? options with { RedisReadCount = c, RedisReadsInFlight = k ?? 1 } : options,
                 "--no-disk" => options with { DiskCeiling = false },
                 "--disk-block-kib" => options with { DiskBlockBytes = int.Parse(Next(), CultureInfo.InvariantCulture) * 1024 },
                 "--wharf-env" => options with { WharfEnvironment = [.. options.WharfEnvironment, Next()] },
@@ -139,6 +156,14 @@ public sealed record CompareOptions
 
     /// <summary>Warm-up messages before the runs of <paramref name="size"/> bytes, scaled like <see cref="MessagesFor"/>.</summary>
     public long WarmUpFor(int size) => size <= 1024 ? WarmUpMessages : WarmUpMessages * 1024 / size;
+
+    private static (int First, int? Second) Pair(string text)
+    {
+        var parts = Ints(text.Replace(':', ','));
+        return parts.Length is 1 or 2 && parts.All(p => p >= 0) && parts[0] > 0
+            ? (parts[0], parts.Length == 2 ? parts[1] : null)
+            : throw new ArgumentException($"{text}: expected N or N:M");
+    }
 
     private static int[] Ints(string text) => [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(t => int.Parse(t, CultureInfo.InvariantCulture))];
 

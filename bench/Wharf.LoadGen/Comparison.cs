@@ -87,19 +87,19 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
                 case "nats":
                     if (lazy)
                     {
-                        yield return new TargetSpec("nats", "lazy", "JetStream file store, fsync every 2 min (2.9 default)", () => Servers.Servers.StartNatsAsync(options.Scratch), s => new NatsDriver(s!.Port));
+                        yield return new TargetSpec("nats", "lazy", "JetStream file store, fsync every 2 min (2.9 default)", () => Servers.Servers.StartNatsAsync(options.Scratch), s => new NatsDriver(s!.Port, options.NatsPullMessages, options.NatsPullThreshold));
                     }
 
                     break;
                 case "redis":
                     if (lazy)
                     {
-                        yield return new TargetSpec("redis", "lazy", "AOF appendfsync everysec", () => Servers.Servers.StartRedisAsync(options.Scratch, "everysec"), s => RedisDriver.ConnectAsync(s!.Port).GetAwaiter().GetResult());
+                        yield return new TargetSpec("redis", "lazy", "AOF appendfsync everysec", () => Servers.Servers.StartRedisAsync(options.Scratch, "everysec"), s => RedisDriver.ConnectAsync(s!.Port, options.RedisReadCount, options.RedisReadsInFlight).GetAwaiter().GetResult());
                     }
 
                     if (strict)
                     {
-                        yield return new TargetSpec("redis", "strict", "AOF appendfsync always", () => Servers.Servers.StartRedisAsync(options.Scratch, "always"), s => RedisDriver.ConnectAsync(s!.Port).GetAwaiter().GetResult());
+                        yield return new TargetSpec("redis", "strict", "AOF appendfsync always", () => Servers.Servers.StartRedisAsync(options.Scratch, "always"), s => RedisDriver.ConnectAsync(s!.Port, options.RedisReadCount, options.RedisReadsInFlight).GetAwaiter().GetResult());
                     }
 
                     break;

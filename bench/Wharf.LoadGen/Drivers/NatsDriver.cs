@@ -7,11 +7,13 @@ namespace Wharf.LoadGen.Drivers;
 
 /// <summary>
 /// NATS JetStream through NATS.Net: one file-store stream (R1) per run; publishes with a sliding window of 1,000
-/// un-acknowledged <c>PublishAsync</c> calls (each ack checked), reads back with an ordered consumer in batches of
-/// 1,000. The window is the one that measured fastest on this machine (machine-and-peers.md §3).
+/// un-acknowledged <c>PublishAsync</c> calls (each ack checked), reads back with an ordered consumer that pulls
+/// <c>pullMessages</c> at a time and sends the next pull when <c>pullThreshold</c> are left unread (0: the client's
+/// default, half), so pulls overlap. The publish window is the one that measured fastest on this machine
+/// (machine-and-peers.md §3); the pull settings are tuned in docs/benchmarks.md.
 /// Thread-safety: one caller at a time.
 /// </summary>
-public sealed class NatsDriver(int port) : IBenchDriver
+public sealed class NatsDriver(int port, int pullMessages = 1_000, int pullThreshold = 0) : IBenchDriver
 {
     private const int Window = 1_000;
     private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(30);
@@ -97,7 +99,7 @@ public sealed class NatsDriver(int port) : IBenchDriver
         using var stall = new CancellationTokenSource(StallTimeout);
         try
         {
-            await foreach (var message in consumer.ConsumeAsync(_deserializer, new NatsJSConsumeOpts { MaxMsgs = 1_000 }, stall.Token).ConfigureAwait(false))
+            await foreach (var message in consumer.ConsumeAsync(_deserializer, ConsumeOptions, stall.Token).ConfigureAwait(false))
             {
                 stall.CancelAfter(StallTimeout);
                 received++;
@@ -115,6 +117,10 @@ public sealed class NatsDriver(int port) : IBenchDriver
             throw recorder?.Stalled(count, $"NATS consumer of {stream}") ?? new TimeoutException($"NATS consumer of {stream} stalled at {received} of {count}");
         }
     }
+
+    private NatsJSConsumeOpts ConsumeOptions => pullThreshold > 0
+        ? new NatsJSConsumeOpts { MaxMsgs = pullMessages, ThresholdMsgs = pullThreshold }
+        : new NatsJSConsumeOpts { MaxMsgs = pullMessages };
 
     private sealed class ProbeDeserializer : INatsDeserialize<Probe>
     {
