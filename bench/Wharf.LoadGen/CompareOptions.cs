@@ -48,7 +48,7 @@ public sealed record CompareOptions
     /// is sent (<c>ThresholdMsgs</c>, 0 = the client's default of half), so several pulls overlap.</summary>
     public int NatsPullMessages { get; init; } = 1_000;
 
-    public int NatsPullThreshold { get; init; }
+    public int NatsPullThreshold { get; init; } = 900;
 
     /// <summary>Redis consumer: entries per read (<c>COUNT</c>), and reads in flight: 1 = <c>XREAD</c> after
     /// <c>XREAD</c>; more = pipelined <c>XREADGROUP … NOACK</c>, whose server-side cursor lets reads go out before the
@@ -85,7 +85,7 @@ public sealed record CompareOptions
           --scratch DIR           parent of the fresh data directories (default $TMPDIR/wharf-loadgen)
           --wharf-env KEY=VALUE   environment for the Wharf process only (repeatable), e.g. a runtime knob under test
           --client-stats          log librdkafka's round-trip and queue figures for every Kafka produce phase
-          --nats-pull N[:T]       NATS consumer: N messages per pull, next pull when T are left (default 1000, T = N/2)
+          --nats-pull N[:T]       NATS consumer: N messages per pull, next pull when T are left (default 1000:900; N alone: T = N/2)
           --redis-read C[:K]      Redis consumer: COUNT C per read, K reads in flight (K > 1: pipelined XREADGROUP NOACK)
           --no-disk               skip the disk ceiling (fio after every Wharf run, same bytes, same data directory)
           --disk-block-kib N      fio block size for the disk ceiling (default 1024: one fsync per MiB when strict)
@@ -130,7 +130,7 @@ public sealed record CompareOptions
                 "--json" => options with { JsonPath = Next() },
                 "--scratch" => options with { Scratch = Next() },
                 "--client-stats" => options with { ClientStatistics = true },
-                "--nats-pull" => Pair(Next()) is var (n, t) ? options with { NatsPullMessages = n, NatsPullThreshold = t ?? 0 } : options,
+                "--nats-pull" => Pair(Next()) is var (n, t) ? options with { NatsPullMessages = n, NatsPullThreshold = t ?? n / 2 } : options,
                 "--redis-read" => Pair(Next()) is var (c, k) ? options with { RedisReadCount = c, RedisReadsInFlight = k ?? 1 } : options,
                 "--no-disk" => options with { DiskCeiling = false },
                 "--disk-block-kib" => options with { DiskBlockBytes = int.Parse(Next(), CultureInfo.InvariantCulture) * 1024 },
