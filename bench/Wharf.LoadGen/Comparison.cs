@@ -24,12 +24,18 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         {
             StartedUtc = DateTimeOffset.UtcNow,
             Machine = MachineDescription(),
+            Revision = SourceRevision.Of(root),
             LoadAverageAtStart = ProcessStats.LoadAverage(),
             Options = options,
         };
         Log($"machine: {report.Machine}; load average {report.LoadAverageAtStart}");
+        Log($"source: {report.Revision.Describe()}");
         var wharfDll = options.Only.Contains("wharf") ? Servers.Servers.EnsureWharfBuilt(root, Log) : "";
         Servers.Servers.EnsurePackages(options.Only.Where(o => o is "nats" or "redis").Select(o => $"{o}-server"), Log);
+        if (options.DiskCeiling && options.Only.Contains("wharf"))
+        {
+            Servers.Servers.EnsurePackages(["fio"], Log);
+        }
 
         foreach (var target in Targets(wharfDll))
         {
@@ -46,7 +52,13 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(json))!);
         await File.WriteAllTextAsync(json, ReportWriter.Json(report), cancellationToken).ConfigureAwait(false);
         await output.WriteLineAsync($"JSON: {json}").ConfigureAwait(false);
-        return 0;
+        var exitCode = RunVerdict.ExitCode(report);
+        if (exitCode != RunVerdict.Success)
+        {
+            await output.WriteLineAsync(RunVerdict.Describe(report)).ConfigureAwait(false);
+        }
+
+        return exitCode;
     }
 
     private IEnumerable<TargetSpec> Targets(string wharfDll)
@@ -75,19 +87,19 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
                 case "nats":
                     if (lazy)
                     {
-                        yield return new TargetSpec("nats", "lazy", "JetStream file store, fsync every 2 min (2.9 default)", () => Servers.Servers.StartNatsAsync(options.Scratch), s => new NatsDriver(s!.Port));
+                        yield return new TargetSpec("nats", "lazy", "JetStream file store, fsync every 2 min (2.9 default)", () => Servers.Servers.StartNatsAsync(options.Scratch), s => new NatsDriver(s!.Port, options.NatsPullMessages, options.NatsPullThreshold));
                     }
 
                     break;
                 case "redis":
                     if (lazy)
                     {
-                        yield return new TargetSpec("redis", "lazy", "AOF appendfsync everysec", () => Servers.Servers.StartRedisAsync(options.Scratch, "everysec"), s => RedisDriver.ConnectAsync(s!.Port).GetAwaiter().GetResult());
+                        yield return new TargetSpec("redis", "lazy", "AOF appendfsync everysec", () => Servers.Servers.StartRedisAsync(options.Scratch, "everysec"), s => RedisDriver.ConnectAsync(s!.Port, options.RedisReadCount, options.RedisReadsInFlight).GetAwaiter().GetResult());
                     }
 
                     if (strict)
                     {
-                        yield return new TargetSpec("redis", "strict", "AOF appendfsync always", () => Servers.Servers.StartRedisAsync(options.Scratch, "always"), s => RedisDriver.ConnectAsync(s!.Port).GetAwaiter().GetResult());
+                        yield return new TargetSpec("redis", "strict", "AOF appendfsync always", () => Servers.Servers.StartRedisAsync(options.Scratch, "always"), s => RedisDriver.ConnectAsync(s!.Port, options.RedisReadCount, options.RedisReadsInFlight).GetAwaiter().GetResult());
                     }
 
                     break;
@@ -150,6 +162,10 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
             }
 
             report.Notes.Add(note);
+            if (e is DeliveryCheckException)
+            {
+                report.DeliveryFailures.Add(note);
+            }
         }
         finally
         {
@@ -163,14 +179,29 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
     private async Task ThroughputAsync(TargetSpec target, ServerProcess? server, IBenchDriver driver, int size, CompareReport report)
     {
         var payload = Payload(size);
-        await ProduceConsumeAsync(server, driver, options.WarmUpMessages, payload, 1, 1).ConfigureAwait(false);
+        var messages = options.MessagesFor(size);
+        await ProduceConsumeAsync(server, driver, options.WarmUpFor(size), payload, 1, 1).ConfigureAwait(false);
         var produce = new List<PhaseSample>();
         var consume = new List<PhaseSample>();
+        var disk = new List<(DiskMode Mode, DiskSample Disk, PhaseSample Produce)>();
         for (var run = 0; run < options.Runs; run++)
         {
             string? produceStatistics = null;
-            var (p, c) = await ProduceConsumeAsync(server, driver, options.Messages, payload, 1, 1, () => produceStatistics = driver.LastClientStatistics).ConfigureAwait(false);
+            var (p, c) = await ProduceConsumeAsync(server, driver, messages, payload, 1, 1, () => produceStatistics = driver.LastClientStatistics).ConfigureAwait(false);
             produce.Add(p);
+            if (target.System == "wharf" && options.DiskCeiling && server is not null)
+            {
+                DiskMode[] modes = target.Durability == "strict" ? [DiskMode.SyncAtEnd, DiskMode.SyncEachBlock] : [DiskMode.Buffered];
+                foreach (var mode in modes)
+                {
+                    if (DiskCeiling.Measure(server.DataDirectory, p.Bytes, options.DiskBlockBytes, mode, Log) is { } d)
+                    {
+                        disk.Add((mode, d, p));
+                        Log($"   {size,5} B run {run + 1}: disk ceiling (fio, {Describe(mode)}) {d.MegabytesPerSecond:N0} MB/s{(d.SyncP50Ms is { } sync ? $", fsync p50 {sync:0.00} ms" : "")}; Wharf produced {p.MegabytesPerSecond:N0} MB/s = {p.MegabytesPerSecond / d.MegabytesPerSecond:P0} of it");
+                    }
+                }
+            }
+
             var consumed = c is null ? "" : $"; consume {c.MessagesPerSecond,12:N0} msg/s (server {c.ServerCpuMicrosPerMessage:0.00}, gen {c.GeneratorCpuMicrosPerMessage:0.00}{Busy(c)})";
             if (c is not null)
             {
@@ -190,6 +221,15 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
         }
 
         report.Throughput.Add(ThroughputRow.From(target.System, target.Durability, size, "produce", 1, 1, produce));
+        foreach (var mode in disk.GroupBy(x => x.Mode))
+        {
+            report.Disk.Add(new DiskRow(
+                target.Durability, size, mode.First().Produce.Bytes, options.DiskBlockBytes, Describe(mode.Key),
+                Summary.Of(mode.Select(x => x.Disk.MegabytesPerSecond)),
+                Summary.Of(mode.Select(x => x.Produce.MegabytesPerSecond)),
+                Summary.Of(mode.Select(x => x.Produce.MegabytesPerSecond / x.Disk.MegabytesPerSecond)),
+                [.. mode.Select(x => x.Disk)]));
+        }
         if (consume.Count > 0)
         {
             report.Throughput.Add(ThroughputRow.From(target.System, target.Durability, size, "consume", 1, 1, consume));
@@ -269,9 +309,10 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
                     await driver.CreateAsync(stream, partitions).ConfigureAwait(false);
                     try
                     {
-                        var sample = await MeasureAsync(server, options.ScalingMessages, options.ScalingMessages * size, () => driver.ProduceAsync(stream, options.ScalingMessages, payload, producers), driver).ConfigureAwait(false);
+                        var sample = await MeasureAsync(server, options.ScalingMessages, options.ScalingMessages * size, () => driver.ProduceAsync(stream, options.ScalingMessages, payload, producers, keyed: true), driver).ConfigureAwait(false);
                         samples.Add(sample);
-                        Log($"   scaling {partitions,3} partitions × {producers} producers run {run + 1}: {sample.MessagesPerSecond,12:N0} msg/s (server {sample.ServerCpuMicrosPerMessage:0.00} µs/msg); load {sample.LoadAverage}");
+                        var spread = await driver.PartitionSpreadAsync(stream).ConfigureAwait(false);
+                        Log($"   scaling {partitions,3} partitions × {producers} producers run {run + 1}: {sample.MessagesPerSecond,12:N0} msg/s (server {sample.ServerCpuMicrosPerMessage:0.00} µs/msg); {spread}; load {sample.LoadAverage}");
                     }
                     finally
                     {
@@ -324,6 +365,13 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
             DrivingThreadBusy = driver?.LastDrivingThreadBusy ?? double.NaN,
         };
     }
+
+    private string Describe(DiskMode mode) => mode switch
+    {
+        DiskMode.SyncEachBlock => $"fsync every {options.DiskBlockBytes / 1024} KiB",
+        DiskMode.SyncAtEnd => $"{options.DiskBlockBytes / 1024} KiB writes, one fsync at the end",
+        _ => $"buffered {options.DiskBlockBytes / 1024} KiB writes, no fsync",
+    };
 
     private static string Busy(PhaseSample sample) =>
         double.IsNaN(sample.DrivingThreadBusy) ? "" : $", client thread {sample.DrivingThreadBusy:P0} running or runnable";

@@ -21,8 +21,9 @@ public static class ReportWriter
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {report.Machine}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Measured on {report.Revision.Describe()}");
         text.AppendLine(CultureInfo.InvariantCulture, $"Started {report.StartedUtc:yyyy-MM-dd HH:mm} UTC, {(report.FinishedUtc - report.StartedUtc).TotalMinutes:0.0} min; load average at start {report.LoadAverageAtStart}, at end {report.LoadAverageAtEnd}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"{report.Options.Messages:N0} messages per run, median (min–max) of {report.Options.Runs} run(s) after a {report.Options.WarmUpMessages:N0}-message warm-up; 1 producer, then 1 consumer from the beginning.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{report.Options.Messages:N0} messages per run (larger messages: the same bytes as 1 KiB runs), median (min–max) of {report.Options.Runs} run(s) after a {report.Options.WarmUpMessages:N0}-message warm-up (scaled the same way); 1 producer, then 1 consumer from the beginning.");
         text.AppendLine();
         text.AppendLine("| system | durability | size | phase | msg/s | MB/s | server CPU-µs/msg | generator CPU-µs/msg | client thread running+runnable |");
         text.AppendLine("|---|---|---:|---|---:|---:|---:|---:|---:|");
@@ -30,6 +31,19 @@ public static class ReportWriter
         {
             var busy = row.DrivingThreadBusy is { Median: var median } summary && !double.IsNaN(median) ? Plain(summary, "0.00") : "—";
             text.AppendLine(CultureInfo.InvariantCulture, $"| {row.System} | {row.Durability} | {row.Size} B | {row.Phase} | {Rate(row.MessagesPerSecond)} | {Plain(row.MegabytesPerSecond, "0")} | {Cpu(row, row.ServerCpuMicrosPerMessage)} | {Plain(row.GeneratorCpuMicrosPerMessage, "0.00")} | {busy} |");
+        }
+
+        if (report.Disk.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("Disk ceiling: fio writes each Wharf run's payload bytes to a new file in Wharf's data directory right after the run (psync, no preallocation); share = median of per-run Wharf MB/s ÷ fio MB/s:");
+            text.AppendLine();
+            text.AppendLine("| durability | size | MB per run | fio | fio MB/s | Wharf produce MB/s | Wharf / disk |");
+            text.AppendLine("|---|---:|---:|---|---:|---:|---:|");
+            foreach (var row in report.Disk)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {row.Durability} | {row.Size} B | {row.BytesPerRun / 1e6:N0} | {row.Mode} | {Plain(row.DiskMegabytesPerSecond, "0")} | {Plain(row.WharfMegabytesPerSecond, "0")} | {Plain(row.WharfShare, "0.00")} |");
+            }
         }
 
         if (report.Latency.Count > 0)
@@ -46,7 +60,7 @@ public static class ReportWriter
         if (report.Scaling.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"Wharf (lazy) produce scaling, {report.Options.ScalingMessages:N0} × 1 KiB per run, librdkafka's sticky partitioner:");
+            text.AppendLine(CultureInfo.InvariantCulture, $"Wharf (lazy) produce scaling, {report.Options.ScalingMessages:N0} × 1 KiB per run, keyed (uniform keys from a pool of {Drivers.UniformKeys.Count:N0}, librdkafka's consistent_random partitioner):");
             text.AppendLine();
             text.AppendLine("| partitions | producers | msg/s | MB/s | server CPU-µs/msg | generator CPU-µs/msg |");
             text.AppendLine("|---:|---:|---:|---:|---:|---:|");

@@ -56,6 +56,14 @@ public sealed record ThroughputRow(
             samples);
 }
 
+/// <summary>
+/// Wharf's produce rate next to the disk's for the same bytes (<see cref="DiskCeiling"/>, run right after each Wharf
+/// run): <see cref="WharfShare"/> is the median of the per-run ratios Wharf MB/s ÷ fio MB/s.
+/// </summary>
+public sealed record DiskRow(
+    string Durability, int Size, long BytesPerRun, int BlockBytes, string Mode,
+    Summary DiskMegabytesPerSecond, Summary WharfMegabytesPerSecond, Summary WharfShare, IReadOnlyList<DiskSample> Samples);
+
 /// <summary>End-to-end latency percentiles at a fixed rate, median and range over runs, in milliseconds.</summary>
 public sealed record LatencyRow(string System, string Durability, int Size, int Rate, Summary P50Ms, Summary P99Ms, Summary P999Ms, Summary MaxMs, Summary ServerCpuMicrosPerMessage, IReadOnlyList<string> LoadAverages);
 
@@ -74,6 +82,9 @@ public sealed record CompareReport
 
     public required string Machine { get; init; }
 
+    /// <summary>The commit measured, and whether the tree had uncommitted changes.</summary>
+    public required SourceRevision Revision { get; init; }
+
     public required string LoadAverageAtStart { get; init; }
 
     public string LoadAverageAtEnd { get; set; } = "";
@@ -86,11 +97,17 @@ public sealed record CompareReport
 
     public List<ThroughputRow> Scaling { get; } = [];
 
+    public List<DiskRow> Disk { get; } = [];
+
     public List<ThroughputRow> Backlog { get; } = [];
 
     public List<MemoryRow> Memory { get; } = [];
 
     public List<TargetRow> Targets { get; } = [];
 
+    /// <summary>Every target that failed, with the reason; each also makes the run's exit code non-zero.</summary>
     public List<string> Notes { get; } = [];
+
+    /// <summary>The failures in <see cref="Notes"/> that were lost, duplicated or foreign messages.</summary>
+    public List<string> DeliveryFailures { get; } = [];
 }

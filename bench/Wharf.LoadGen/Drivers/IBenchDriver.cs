@@ -31,7 +31,13 @@ public interface IBenchDriver : IAsyncDisposable
 
     Task CreateAsync(string stream, int partitions);
 
-    Task ProduceAsync(string stream, long count, byte[] payload, int producers);
+    /// <summary>Produces <paramref name="count"/> copies of <paramref name="payload"/>, every one acknowledged; with
+    /// <paramref name="keyed"/> each carries a key from <see cref="UniformKeys"/> (clients with partitions only).</summary>
+    Task ProduceAsync(string stream, long count, byte[] payload, int producers, bool keyed = false);
+
+    /// <summary>How evenly the last messages produced to <paramref name="stream"/> spread over its partitions, for the
+    /// log; null when the system has no partitions.</summary>
+    Task<string?> PartitionSpreadAsync(string stream) => Task.FromResult<string?>(null);
 
     Task ConsumeAsync(string stream, long count, int partitions);
 
@@ -89,41 +95,4 @@ public sealed class Pacer(int rate)
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_start);
 
     public static void Nap() => Thread.Sleep(1);
-}
-
-/// <summary>Collects latencies by sequence number so duplicates and losses are visible.</summary>
-public sealed class LatencyRecorder(long expected, long skipBelow)
-{
-    private readonly long[] _latencies = new long[expected];
-    private long _received;
-
-    public long Received => Interlocked.Read(ref _received);
-
-    public void Record(in Probe probe)
-    {
-        var now = Stopwatch.GetTimestamp();
-        if (probe.Sequence >= 0 && probe.Sequence < _latencies.Length)
-        {
-            _latencies[probe.Sequence] = now - probe.Stamp;
-        }
-
-        Interlocked.Increment(ref _received);
-    }
-
-    public long[] Result(long sent) => _latencies.Take((int)Math.Min(sent, _latencies.Length)).Skip((int)skipBelow).ToArray();
-
-    /// <summary>Waits until <paramref name="sent"/> messages arrived or <paramref name="timeout"/> passed.</summary>
-    public async Task WaitForAsync(long sent, TimeSpan timeout)
-    {
-        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        while (Received < sent)
-        {
-            if (Stopwatch.GetTimestamp() > deadline)
-            {
-                throw new TimeoutException($"only {Received} of {sent} latency messages arrived within {timeout.TotalSeconds:0} s");
-            }
-
-            await Task.Delay(5).ConfigureAwait(false);
-        }
-    }
 }

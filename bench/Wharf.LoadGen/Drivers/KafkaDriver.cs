@@ -74,14 +74,31 @@ public sealed class KafkaDriver : IBenchDriver
         await admin.DeleteTopicsAsync([stream]).ConfigureAwait(false);
     }
 
-    public async Task ProduceAsync(string stream, long count, byte[] payload, int producers)
+    public async Task ProduceAsync(string stream, long count, byte[] payload, int producers, bool keyed = false)
     {
         _lastBusy = 0;
         var share = count / producers;
+
+        // Each producer starts at its own place in the key pool, so they do not send the same key sequence in step.
         var tasks = Enumerable.Range(0, producers)
-            .Select(p => Task.Factory.StartNew(() => ProduceOne(stream, p == 0 ? count - share * (producers - 1) : share, payload), TaskCreationOptions.LongRunning))
+            .Select(p => Task.Factory.StartNew(() => ProduceOne(stream, p == 0 ? count - share * (producers - 1) : share, payload, keyed ? (long)p * UniformKeys.Count / producers : null), TaskCreationOptions.LongRunning))
             .ToArray();
         await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    public async Task<string?> PartitionSpreadAsync(string stream)
+    {
+        if (_bootstrapServers is null)
+        {
+            return null;
+        }
+
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _servers }).Build();
+        var topic = admin.GetMetadata(stream, TimeSpan.FromSeconds(10)).Topics.Single();
+        var request = topic.Partitions.Select(p => new TopicPartitionOffsetSpec { TopicPartition = new TopicPartition(stream, p.PartitionId), OffsetSpec = OffsetSpec.Latest() });
+        var offsets = (await admin.ListOffsetsAsync(request).ConfigureAwait(false)).ResultInfos.Select(r => (double)r.TopicPartitionOffsetError.Offset.Value).ToList();
+        var mean = offsets.Average();
+        return $"{offsets.Count} partitions hold {offsets.Min():N0}–{offsets.Max():N0} messages each (mean {mean:N0}, max/mean {offsets.Max() / mean:0.00})";
     }
 
     public Task ConsumeAsync(string stream, long count, int partitions)
@@ -123,11 +140,13 @@ public sealed class KafkaDriver : IBenchDriver
         DeliveryReportFields = "status",
     };
 
-    private void ProduceOne(string stream, long count, byte[] payload)
+    /// <summary>One producer sending <paramref name="count"/> messages: unkeyed when <paramref name="firstKey"/> is null,
+    /// else with keys from <see cref="UniformKeys"/> starting at that index.</summary>
+    private void ProduceOne(string stream, long count, byte[] payload, long? firstKey)
     {
         var config = ProducerConfig(5);
         var statistics = _clientStatistics ? new ClientStatistics("Produce") : null;
-        var builder = new ProducerBuilder<Null, byte[]>(config);
+        var builder = new ProducerBuilder<byte[]?, byte[]>(config);
         if (statistics is not null)
         {
             config.StatisticsIntervalMs = 250;
@@ -136,10 +155,16 @@ public sealed class KafkaDriver : IBenchDriver
 
         using var producer = builder.Build();
         var delivery = new DeliveryTracker();
-        var message = new Message<Null, byte[]> { Value = payload };
+        var message = new Message<byte[]?, byte[]> { Value = payload };
         var busy = new ThreadBusy();
         for (long i = 0; i < count; i++)
         {
+            if (firstKey is { } first)
+            {
+                // Produce copies the key synchronously, so the pool's arrays are shared by every message.
+                message.Key = UniformKeys.For(first + i);
+            }
+
             Produce(producer, stream, message, delivery.OnDelivery);
         }
 
@@ -150,11 +175,11 @@ public sealed class KafkaDriver : IBenchDriver
 
     private long ProducePaced(string stream, long total, int rate, int size)
     {
-        using var producer = new ProducerBuilder<Null, byte[]>(ProducerConfig(1)).Build();
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(ProducerConfig(1)).Build();
         var delivery = new DeliveryTracker();
         var payload = new byte[size];
         Random.Shared.NextBytes(payload);
-        var message = new Message<Null, byte[]> { Value = payload };
+        var message = new Message<byte[]?, byte[]> { Value = payload };
         var pacer = new Pacer(rate);
         long sent = 0;
         while (sent < total)
@@ -174,7 +199,7 @@ public sealed class KafkaDriver : IBenchDriver
         return sent;
     }
 
-    private static void Produce(IProducer<Null, byte[]> producer, string stream, Message<Null, byte[]> message, Action<DeliveryReport<Null, byte[]>> onDelivery)
+    private static void Produce(IProducer<byte[]?, byte[]> producer, string stream, Message<byte[]?, byte[]> message, Action<DeliveryReport<byte[]?, byte[]>> onDelivery)
     {
         while (true)
         {
@@ -183,14 +208,14 @@ public sealed class KafkaDriver : IBenchDriver
                 producer.Produce(stream, message, onDelivery);
                 return;
             }
-            catch (ProduceException<Null, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            catch (ProduceException<byte[]?, byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
                 producer.Poll(TimeSpan.FromMilliseconds(2));
             }
         }
     }
 
-    private static void Finish(IProducer<Null, byte[]> producer, DeliveryTracker delivery, long count)
+    private static void Finish(IProducer<byte[]?, byte[]> producer, DeliveryTracker delivery, long count)
     {
         var left = producer.Flush(TimeSpan.FromMinutes(5));
         if (left > 0 || delivery.Failed > 0 || delivery.Delivered != count)
@@ -245,7 +270,8 @@ public sealed class KafkaDriver : IBenchDriver
         var busy = new ThreadBusy();
         long received = 0;
         var lastProgress = Environment.TickCount64;
-        while (received < count)
+        // With a recorder, done when every sequence arrived (a duplicate must not stand in for a lost message).
+        while ((recorder?.Distinct ?? received) < count)
         {
             var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
             if (result?.Message is { } message)
@@ -256,7 +282,7 @@ public sealed class KafkaDriver : IBenchDriver
             }
             else if (Environment.TickCount64 - lastProgress > 30_000)
             {
-                throw new TimeoutException($"consumer stalled at {received} of {count}");
+                throw recorder?.Stalled(count, $"Kafka consumer of {stream}") ?? new TimeoutException($"consumer stalled at {received} of {count}");
             }
         }
 
@@ -289,7 +315,7 @@ public sealed class KafkaDriver : IBenchDriver
 
         public string? FirstError { get; private set; }
 
-        public void OnDelivery(DeliveryReport<Null, byte[]> report)
+        public void OnDelivery(DeliveryReport<byte[]?, byte[]> report)
         {
             if (report.Error.IsError)
             {

@@ -7,13 +7,16 @@ namespace Wharf.LoadGen.Drivers;
 
 /// <summary>
 /// NATS JetStream through NATS.Net: one file-store stream (R1) per run; publishes with a sliding window of 1,000
-/// un-acknowledged <c>PublishAsync</c> calls (each ack checked), reads back with an ordered consumer in batches of
-/// 1,000. The window is the one that measured fastest on this machine (machine-and-peers.md §3).
+/// un-acknowledged <c>PublishAsync</c> calls (each ack checked), reads back with an ordered consumer that pulls
+/// <c>pullMessages</c> at a time and sends the next pull when <c>pullThreshold</c> are left unread (0: the client's
+/// default, half), so pulls overlap. The publish window is the one that measured fastest on this machine
+/// (machine-and-peers.md §3); the pull settings are tuned in docs/benchmarks.md.
 /// Thread-safety: one caller at a time.
 /// </summary>
-public sealed class NatsDriver(int port) : IBenchDriver
+public sealed class NatsDriver(int port, int pullMessages = 1_000, int pullThreshold = 0) : IBenchDriver
 {
     private const int Window = 1_000;
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(30);
 
     private readonly NatsConnection _connection = new(new NatsOpts { Url = $"nats://127.0.0.1:{port}", Name = "wharf-loadgen" });
     private readonly ProbeDeserializer _deserializer = new();
@@ -27,7 +30,7 @@ public sealed class NatsDriver(int port) : IBenchDriver
 
     public async Task DeleteAsync(string stream) => await JetStream.DeleteStreamAsync(stream).ConfigureAwait(false);
 
-    public async Task ProduceAsync(string stream, long count, byte[] payload, int producers)
+    public async Task ProduceAsync(string stream, long count, byte[] payload, int producers, bool keyed = false)
     {
         var js = JetStream;
         var subject = $"{stream}.data";
@@ -93,17 +96,31 @@ public sealed class NatsDriver(int port) : IBenchDriver
     {
         var consumer = await JetStream.CreateOrderedConsumerAsync(stream, new NatsJSOrderedConsumerOpts { DeliverPolicy = ConsumerConfigDeliverPolicy.All }).ConfigureAwait(false);
         long received = 0;
-        using var stall = new CancellationTokenSource();
-        await foreach (var message in consumer.ConsumeAsync(_deserializer, new NatsJSConsumeOpts { MaxMsgs = 1_000 }, stall.Token).ConfigureAwait(false))
+        using var stall = new CancellationTokenSource(StallTimeout);
+        try
         {
-            stall.CancelAfter(TimeSpan.FromSeconds(30));
-            recorder?.Record(message.Data);
-            if (++received >= count)
+            await foreach (var message in consumer.ConsumeAsync(_deserializer, ConsumeOptions, stall.Token).ConfigureAwait(false))
             {
-                break;
+                stall.CancelAfter(StallTimeout);
+                received++;
+                recorder?.Record(message.Data);
+
+                // With a recorder, done when every sequence arrived (a duplicate must not stand in for a lost one).
+                if ((recorder?.Distinct ?? received) >= count)
+                {
+                    break;
+                }
             }
         }
+        catch (OperationCanceledException) when (stall.IsCancellationRequested)
+        {
+            throw recorder?.Stalled(count, $"NATS consumer of {stream}") ?? new TimeoutException($"NATS consumer of {stream} stalled at {received} of {count}");
+        }
     }
+
+    private NatsJSConsumeOpts ConsumeOptions => pullThreshold > 0
+        ? new NatsJSConsumeOpts { MaxMsgs = pullMessages, ThresholdMsgs = pullThreshold }
+        : new NatsJSConsumeOpts { MaxMsgs = pullMessages };
 
     private sealed class ProbeDeserializer : INatsDeserialize<Probe>
     {
