@@ -19,11 +19,10 @@ public sealed class LogManagerTests : IDisposable
         CheckpointInterval = slowTimers ? TimeSpan.FromDays(1) : TimeSpan.FromSeconds(60),
         CleanerBackoff = slowTimers ? TimeSpan.FromDays(1) : TimeSpan.FromSeconds(15),
         DataDirectory = directory ?? _temp.Path,
-        DefaultConfig = config ?? LogConfig.Default,
+        DefaultConfig = (config ?? LogConfig.Default) with { FileDeleteDelayMs = 0 },
         Time = _time,
         FsyncObserver = _ => Interlocked.Increment(ref _fsyncs),
         EnableBackgroundTasks = background,
-        FileDeleteDelay = TimeSpan.Zero,
     });
 
     [Fact]
