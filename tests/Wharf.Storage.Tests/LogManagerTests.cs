@@ -280,4 +280,29 @@ public sealed class LogManagerTests : IDisposable
 
     [DllImport("libc")]
     private static extern uint geteuid();
+
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 0)]
+    public void RunCleaner_CompactsOnlyWhenLogCleanerEnableIsTrue(bool enabled, int expectedSegmentsCleaned)
+    {
+        using var manager = LogManager.Open(new LogManagerOptions
+        {
+            DataDirectory = _temp.Path,
+            DefaultConfig = new LogConfig { CleanupPolicy = CleanupPolicy.Compact, FlushMode = LogFlushMode.Interval, FileDeleteDelayMs = 0 },
+            Time = _time,
+            EnableBackgroundTasks = false,
+            CleanerEnable = enabled,
+        });
+        var log = manager.GetOrCreateLog(new TopicPartition("compacted", 0));
+        for (var i = 0; i < 4; i++)
+        {
+            log.AppendAsLeader(Batches.Keyed("same", $"v{i}", _time.GetUtcNow().ToUnixTimeMilliseconds()), 0);
+        }
+
+        log.Roll();
+
+        Assert.Equal(expectedSegmentsCleaned, manager.RunCleaner());
+        Assert.Equal(enabled ? 1 : 4, LogHarness.ReadAll(log).SelectMany(b => Batches.Records(b.Bytes)).Count());
+    }
 }
