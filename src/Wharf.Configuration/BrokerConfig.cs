@@ -18,18 +18,20 @@ public sealed class BrokerConfig
 
     /// <summary>Explicitly set keys (file, environment, override) before fallback resolution.</summary>
     private readonly FrozenDictionary<string, ConfigValue> _explicit;
+    private readonly IReadOnlyList<Listener> _listeners;
+    private readonly IReadOnlyList<Listener> _advertisedListeners;
+    private readonly IReadOnlyList<string> _logDirs;
 
     internal BrokerConfig(FrozenDictionary<string, ConfigValue> values, FrozenDictionary<string, ConfigValue> explicitValues, IReadOnlyList<string> warnings)
     {
         _values = values;
         _explicit = explicitValues;
         Warnings = warnings;
-        Listeners = GetList("listeners").Select(Listener.Parse).ToImmutableArray();
-        AdvertisedListeners = Get("advertised.listeners") is IReadOnlyList<string> advertised
+        _listeners = ((IReadOnlyList<string>)Peek("listeners")!).Select(Listener.Parse).ToImmutableArray();
+        _advertisedListeners = Peek("advertised.listeners") is IReadOnlyList<string> advertised
             ? advertised.Select(Listener.Parse).ToImmutableArray()
-            : Listeners;
-        HttpListeners = GetList("http.listeners").Select(Listener.Parse).ToImmutableArray();
-        LogDirs = GetList("log.dirs");
+            : _listeners;
+        _logDirs = (IReadOnlyList<string>)Peek("log.dirs")!;
     }
 
     /// <summary>Built-in defaults only.</summary>
@@ -43,22 +45,17 @@ public sealed class BrokerConfig
     /// <summary>The required cluster id, or null to use (or create) the one in meta.properties.</summary>
     public string? ClusterId => GetString("cluster.id");
 
-    public IReadOnlyList<Listener> Listeners { get; }
+    public IReadOnlyList<Listener> Listeners => Read("listeners", _listeners);
 
     /// <summary><c>advertised.listeners</c>, or <see cref="Listeners"/> when unset (port 0 is then the bound port's job).</summary>
-    public IReadOnlyList<Listener> AdvertisedListeners { get; }
+    public IReadOnlyList<Listener> AdvertisedListeners => Read("advertised.listeners", _advertisedListeners);
 
-    public IReadOnlyList<Listener> HttpListeners { get; }
-
-    public IReadOnlyList<string> LogDirs { get; }
+    public IReadOnlyList<string> LogDirs => Read("log.dirs", _logDirs);
 
     /// <summary>The directory of meta.properties and the embedded metadata log: the first of <see cref="LogDirs"/>.</summary>
     public string DataDir => LogDirs[0];
 
     public string? Rack => GetString("broker.rack");
-
-    /// <summary>etcd endpoints (with optional /prefix); empty means the embedded single-node metadata store.</summary>
-    public string EtcdConnect => GetString("etcd.connect") ?? "";
 
     public int NumPartitions => GetInt("num.partitions");
 
@@ -89,6 +86,14 @@ public sealed class BrokerConfig
 
     public bool LogCleanerEnable => GetBoolean("log.cleaner.enable");
 
+    public long LogCleanerBackoffMs => GetLong("log.cleaner.backoff.ms");
+
+    public long ConnectionsMaxIdleMs => GetLong("connections.max.idle.ms");
+
+    public int FetchMaxBytes => GetInt("fetch.max.bytes");
+
+    public int TransactionalIdExpirationMs => GetInt("transactional.id.expiration.ms");
+
     public int MinInsyncReplicas => GetInt("min.insync.replicas");
 
     public int OffsetsTopicNumPartitions => GetInt("offsets.topic.num.partitions");
@@ -107,9 +112,24 @@ public sealed class BrokerConfig
 
     public int ProducerIdExpirationMs => GetInt("producer.id.expiration.ms");
 
-    /// <summary>The parsed value of a broker key, null when it has no default and is not set.</summary>
+    /// <summary>
+    /// Which keys the broker has read (<see cref="Get"/> and everything built on it, and the effective values of
+    /// topics). DescribeConfigs and validation peek without counting as a read.
+    /// </summary>
+    public ConfigUsage Usage { get; } = new();
+
+    /// <summary>The parsed value of a broker key, null when it has no default and is not set. Counts as a read (<see cref="Usage"/>).</summary>
     /// <exception cref="ArgumentException">not a broker key.</exception>
-    public object? Get(string key) =>
+    public object? Get(string key)
+    {
+        var value = Peek(key);
+        Usage.MarkBrokerKey(key);
+        return value;
+    }
+
+    /// <summary>The value of a broker key without counting as a read: for DescribeConfigs, validation and defaults of topic keys.</summary>
+    /// <exception cref="ArgumentException">not a broker key.</exception>
+    internal object? Peek(string key) =>
         _values.TryGetValue(key, out var value) ? value.Value : throw new ArgumentException($"'{key}' is not a broker config key.", nameof(key));
 
     public int GetInt(string key) => Convert.ToInt32(Required(key), System.Globalization.CultureInfo.InvariantCulture);
@@ -182,6 +202,12 @@ public sealed class BrokerConfig
 
     private static string? Redact(ConfigDefinition definition, object? value) =>
         definition.IsSensitive ? null : ConfigDefinition.Format(value);
+
+    private T Read<T>(string key, T value)
+    {
+        Usage.MarkBrokerKey(key);
+        return value;
+    }
 
     private object Required(string key) =>
         Get(key) ?? throw new InvalidOperationException($"Config '{key}' has no value and no default.");

@@ -50,7 +50,7 @@ public static class BrokerConfigLoader
             }
             else if (ConfigCatalogue.IsUnsupported(key))
             {
-                warnings.Add($"Config '{key}' ({location}) is a Kafka setting Wharf does not support yet; ignored.");
+                warnings.Add($"Config '{key}' ({location}) is a Kafka setting Wharf does not support yet; ignored: {ConfigCatalogue.UnsupportedReason(key)}.");
             }
             else if (ConfigCatalogue.Topic.TryGetValue(key, out var topicKey))
             {
@@ -207,11 +207,6 @@ public static class BrokerConfigLoader
         if (Number("group.min.session.timeout.ms") > Number("group.max.session.timeout.ms"))
         {
             errors.Add("'group.min.session.timeout.ms' must not be larger than 'group.max.session.timeout.ms'.");
-        }
-
-        if (Number("log.cleaner.min.compaction.lag.ms") > Number("log.cleaner.max.compaction.lag.ms"))
-        {
-            errors.Add("'log.cleaner.min.compaction.lag.ms' must not be larger than 'log.cleaner.max.compaction.lag.ms'.");
         }
 
         if (explicitValues.TryGetValue("advertised.listeners", out var advertised) && values["listeners"].Value is IReadOnlyList<string> listenerTexts)

@@ -29,12 +29,8 @@ public static class ConfigCatalogue
             "Kafka protocol listeners, NAME://host:port; an empty host binds every interface, port 0 a free port."),
         Define("advertised.listeners", ConfigType.List, null, ListenerValidator(allowEmpty: true), ConfigImportance.High,
             "Addresses handed to clients in Metadata responses; unset means the same as listeners."),
-        Define("http.listeners", ConfigType.List, "http://127.0.0.1:9644", ListenerValidator(allowEmpty: true), ConfigImportance.Medium,
-            "HTTP admin API, metrics and health endpoints, http://host:port; empty disables them."),
         Define("broker.rack", ConfigType.String, null, null, ConfigImportance.Low,
             "Rack (or zone) of this node, used to spread replicas."),
-        Define("etcd.connect", ConfigType.String, "", null, ConfigImportance.Medium,
-            "etcd endpoints host:port,host:port with an optional /prefix; empty runs the embedded single-node metadata store."),
         Define("socket.request.max.bytes", ConfigType.Int, "104857600", ConfigValidator.AtLeast(1), ConfigImportance.High,
             "Largest request frame accepted; bigger frames close the connection."),
         Define("connections.max.idle.ms", ConfigType.Long, "600000", ConfigValidator.AtLeast(0), ConfigImportance.Medium,
@@ -51,8 +47,6 @@ public static class ConfigCatalogue
             "Wharf: 'ack' answers a produce only after its bytes are fsync'd (group commit); 'interval' fsyncs in the background like Kafka."),
         Define("log.flush.interval.ms", ConfigType.Long, "1000", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
             "Background fsync period in interval mode."),
-        Define("log.flush.interval.messages", ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), ConfigImportance.Low,
-            "Fsync after this many messages in interval mode."),
         Define("log.retention.ms", ConfigType.Long, (14 * Day).ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(-1), ConfigImportance.High,
             "Delete closed segments whose newest record is older than this; -1 keeps data forever.",
             new ConfigFallback("log.retention.minutes", Minute), new ConfigFallback("log.retention.hours", Hour)),
@@ -71,7 +65,7 @@ public static class ConfigCatalogue
         Define("log.roll.hours", ConfigType.Int, "168", ConfigValidator.AtLeast(1), ConfigImportance.Low,
             "log.roll.ms in hours; used when log.roll.ms is not set."),
         Define("log.roll.jitter.ms", ConfigType.Long, "0", ConfigValidator.AtLeast(0), ConfigImportance.Low,
-            "Random amount subtracted from the roll time so partitions do not roll together.", new ConfigFallback("log.roll.jitter.hours", Hour)),
+            "Largest amount subtracted from log.roll.ms, different for each segment, so partitions do not roll together.", new ConfigFallback("log.roll.jitter.hours", Hour)),
         Define("log.roll.jitter.hours", ConfigType.Int, "0", ConfigValidator.AtLeast(0), ConfigImportance.Low,
             "log.roll.jitter.ms in hours; used when log.roll.jitter.ms is not set."),
         Define("log.index.interval.bytes", ConfigType.Int, "4096", ConfigValidator.AtLeast(0), ConfigImportance.Medium,
@@ -80,8 +74,6 @@ public static class ConfigCatalogue
             "Largest offset or time index file; a full index rolls the segment."),
         Define("log.segment.delete.delay.ms", ConfigType.Long, "60000", ConfigValidator.AtLeast(0), ConfigImportance.Low,
             "How long a deleted segment's files linger (renamed .deleted) before removal."),
-        Define("log.preallocate", ConfigType.Boolean, "false", null, ConfigImportance.Low,
-            "Preallocate a new segment file at its full size."),
         Define("log.cleanup.policy", ConfigType.List, "delete", ConfigValidator.ListOf("delete", "compact"), ConfigImportance.Medium,
             "What happens to old data: delete by retention, compact to the newest record per key, or both."),
         Define("log.cleaner.enable", ConfigType.Boolean, "true", null, ConfigImportance.Medium,
@@ -90,10 +82,6 @@ public static class ConfigCatalogue
             "How long compaction keeps tombstones so consumers can see deletes."),
         Define("log.cleaner.min.compaction.lag.ms", ConfigType.Long, "0", ConfigValidator.AtLeast(0), ConfigImportance.Medium,
             "A record stays uncompacted for at least this long."),
-        Define("log.cleaner.max.compaction.lag.ms", ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), ConfigImportance.Medium,
-            "A record becomes eligible for compaction after at most this long."),
-        Define("log.cleaner.min.cleanable.ratio", ConfigType.Double, "0.5", ConfigValidator.BetweenDouble(0, 1), ConfigImportance.Medium,
-            "Compact a log once this share of it is uncompacted."),
         Define("log.cleaner.backoff.ms", ConfigType.Long, "15000", ConfigValidator.AtLeast(0), ConfigImportance.Low,
             "Pause between compaction passes when there is nothing to clean."),
         Define("log.message.timestamp.type", ConfigType.String, "CreateTime", ConfigValidator.OneOf("CreateTime", "LogAppendTime"), ConfigImportance.Medium,
@@ -105,7 +93,7 @@ public static class ConfigCatalogue
         Define("message.max.bytes", ConfigType.Int, "1048588", ConfigValidator.AtLeast(0), ConfigImportance.High,
             "Largest record batch accepted, after compression."),
         Define("compression.type", ConfigType.String, "producer", ConfigValidator.OneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), ConfigImportance.High,
-            "Codec batches are stored with; 'producer' keeps whatever the producer used."),
+            "Codec batches are stored with: 'producer' keeps each batch as the producer sent it; a codec (or 'uncompressed') recompresses every other batch on append."),
 
         // Topics and replication.
         Define("num.partitions", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
@@ -118,10 +106,6 @@ public static class ConfigCatalogue
             "Allow DeleteTopics; false rejects every delete."),
         Define("min.insync.replicas", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.High,
             "With acks=all, a write needs at least this many in-sync replicas."),
-        Define("unclean.leader.election.enable", ConfigType.Boolean, "false", null, ConfigImportance.High,
-            "Allow a replica outside the ISR to become leader, at the cost of losing acknowledged writes."),
-        Define("replica.lag.time.max.ms", ConfigType.Long, "30000", ConfigValidator.AtLeast(0), ConfigImportance.High,
-            "A follower that has not caught up for this long leaves the ISR."),
 
         // Group coordinator.
         Define("offsets.topic.num.partitions", ConfigType.Int, "50", ConfigValidator.AtLeast(1), ConfigImportance.High,
@@ -166,52 +150,95 @@ public static class ConfigCatalogue
     private static readonly (string Topic, string Broker, string Documentation)[] TopicSynonyms =
     [
         ("cleanup.policy", "log.cleanup.policy", "delete by retention, compact to the newest record per key, or both"),
-        ("compression.type", "compression.type", "codec batches are stored with; 'producer' keeps the producer's"),
+        ("compression.type", "compression.type", "codec batches are stored with; 'producer' keeps the producer's, a codec recompresses on append"),
         ("delete.retention.ms", "log.cleaner.delete.retention.ms", "how long compaction keeps tombstones"),
         ("file.delete.delay.ms", "log.segment.delete.delay.ms", "how long a deleted segment's files linger before removal"),
-        ("flush.messages", "log.flush.interval.messages", "fsync after this many messages (interval flush mode)"),
-        ("flush.ms", "log.flush.interval.ms", "fsync at least this often (interval flush mode)"),
         ("index.interval.bytes", "log.index.interval.bytes", "bytes of log between two sparse index entries"),
-        ("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", "a record becomes eligible for compaction after at most this long"),
         ("max.message.bytes", "message.max.bytes", "largest record batch accepted, after compression"),
         ("message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms", "reject CreateTime timestamps further than this in the future"),
         ("message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms", "reject CreateTime timestamps further than this in the past"),
         ("message.timestamp.type", "log.message.timestamp.type", "keep the producer's timestamps or stamp the broker's time"),
-        ("min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio", "compact once this share of the log is uncompacted"),
         ("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", "a record stays uncompacted for at least this long"),
         ("min.insync.replicas", "min.insync.replicas", "with acks=all, a write needs this many in-sync replicas"),
-        ("preallocate", "log.preallocate", "preallocate segment files at full size"),
         ("retention.bytes", "log.retention.bytes", "delete the oldest segments while the partition is larger than this; -1 is unlimited"),
         ("retention.ms", "log.retention.ms", "delete segments whose newest record is older than this; -1 keeps forever"),
         ("segment.bytes", "log.segment.bytes", "roll to a new segment when the active one would grow past this"),
-        ("segment.index.bytes", "log.index.size.max.bytes", "largest index file of a segment"),
-        ("segment.jitter.ms", "log.roll.jitter.ms", "random amount subtracted from segment.ms"),
+        ("segment.index.bytes", "log.index.size.max.bytes", "largest index file of a segment; a full index rolls the segment"),
+        ("segment.jitter.ms", "log.roll.jitter.ms", "largest amount subtracted from segment.ms, different per segment"),
         ("segment.ms", "log.roll.ms", "roll once the active segment's first record is this old"),
-        ("unclean.leader.election.enable", "unclean.leader.election.enable", "allow a replica outside the ISR to become leader"),
     ];
 
-    /// <summary>Kafka broker keys we recognise but do not support yet: ignored with a warning.</summary>
-    private static readonly string[] UnsupportedList =
+    /// <summary>
+    /// Topic keys Kafka clients send that Wharf accepts, stores and describes but does not act on, each with why
+    /// (<see cref="ConfigDefinition.NoEffect"/>). Kafka 3.x clients and tools set them, so refusing them would break
+    /// topic creation for no benefit.
+    /// </summary>
+    private static readonly ConfigDefinition[] TopicWithoutEffectList =
     [
-        "zookeeper.connect", "zookeeper.connection.timeout.ms", "zookeeper.session.timeout.ms", "zookeeper.set.acl",
-        "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers", "controller.listener.names",
-        "inter.broker.listener.name", "listener.security.protocol.map", "security.inter.broker.protocol",
-        "num.network.threads", "num.io.threads", "num.replica.fetchers", "num.recovery.threads.per.data.dir",
-        "background.threads", "queued.max.requests", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
-        "socket.listen.backlog.size", "max.connections", "max.connections.per.ip", "max.connections.per.ip.overrides",
-        "authorizer.class.name", "super.users", "allow.everyone.if.no.acl.found", "principal.builder.class",
-        "metric.reporters", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.io.buffer.size",
-        "log.cleaner.io.buffer.load.factor", "log.cleaner.io.max.bytes.per.second", "log.flush.scheduler.interval.ms",
-        "log.flush.offset.checkpoint.interval.ms", "log.flush.start.offset.checkpoint.interval.ms",
-        "replica.fetch.max.bytes", "replica.fetch.min.bytes", "replica.fetch.wait.max.ms", "replica.fetch.backoff.ms",
-        "replica.fetch.response.max.bytes", "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes",
-        "replica.high.watermark.checkpoint.interval.ms", "replica.selector.class", "auto.leader.rebalance.enable",
-        "leader.imbalance.check.interval.seconds", "leader.imbalance.per.broker.percentage",
-        "group.coordinator.rebalance.protocols", "group.consumer.heartbeat.interval.ms", "group.consumer.session.timeout.ms",
-        "metadata.log.dir", "metadata.log.segment.bytes", "metadata.max.retention.ms", "metadata.max.retention.bytes",
-        "offsets.commit.timeout.ms", "offsets.load.buffer.size", "offsets.commit.required.acks",
-        "transaction.state.log.load.buffer.size", "quota.window.num", "quota.window.size.seconds",
-        "request.timeout.ms", "unstable.api.versions.enable", "log.message.format.version", "inter.broker.protocol.version",
+        NoEffectTopicKey("flush.messages", ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), null,
+            "Fsync after this many messages (interval flush mode).",
+            "log.flush.mode decides: 'ack' fsyncs every acknowledged write (stronger than flush.messages=1), 'interval' fsyncs every log.flush.interval.ms"),
+        NoEffectTopicKey("flush.ms", ConfigType.Long, "1000", ConfigValidator.AtLeast(1), "log.flush.interval.ms",
+            "Fsync at least this often (interval flush mode).",
+            "the broker-wide log.flush.interval.ms applies to every topic; a per-topic period is not built"),
+        NoEffectTopicKey("max.compaction.lag.ms", ConfigType.Long, long.MaxValue.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), null,
+            "A record becomes eligible for compaction after at most this long.",
+            "the cleaner compacts every closed segment on each pass (log.cleaner.backoff.ms); it does not roll the active segment for this bound"),
+        NoEffectTopicKey("message.format.version", ConfigType.String, "3.0-IV1", null, null,
+            "Deprecated in Kafka 3.0 (removed in 4.0): the on-disk record format version.",
+            "Wharf always stores record batches v2 (magic 2), which is what every version from 3.0 on means"),
+        NoEffectTopicKey("min.cleanable.dirty.ratio", ConfigType.Double, "0.5", ConfigValidator.BetweenDouble(0, 1), null,
+            "Compact once this share of the log is uncompacted.",
+            "the cleaner compacts every closed segment on each pass (log.cleaner.backoff.ms), as if the ratio were 0"),
+        NoEffectTopicKey("preallocate", ConfigType.Boolean, "false", null, null,
+            "Preallocate segment files at full size.",
+            "segment files grow as they are written; Kafka preallocates mainly for NTFS"),
+        NoEffectTopicKey("unclean.leader.election.enable", ConfigType.Boolean, "false", null, null,
+            "Allow a replica outside the ISR to become leader.",
+            "a single node has no other replica; replication across brokers (a later issue) will read it"),
+    ];
+
+    /// <summary>
+    /// Kafka broker keys we recognise but do not support yet, grouped by why: ignored with a warning that says so.
+    /// Keys of features that are planned name the capability that will read them.
+    /// </summary>
+    private static readonly (string Reason, string[] Keys)[] UnsupportedGroups =
+    [
+        ("the HTTP admin API, metrics and health endpoints (Wharf.Http) are not built yet; they will read it",
+            ["http.listeners"]),
+        ("multi-node clusters over etcd (Wharf.Metadata.Etcd) are not built yet; they will read it",
+            ["etcd.connect"]),
+        ("replication across brokers is not built yet (a single node is its own ISR); it will read it",
+            ["replica.lag.time.max.ms", "unclean.leader.election.enable", "num.replica.fetchers", "replica.fetch.max.bytes",
+             "replica.fetch.min.bytes", "replica.fetch.wait.max.ms", "replica.fetch.backoff.ms", "replica.fetch.response.max.bytes",
+             "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes", "replica.high.watermark.checkpoint.interval.ms",
+             "replica.selector.class", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
+             "leader.imbalance.per.broker.percentage", "inter.broker.listener.name", "security.inter.broker.protocol"]),
+        ("log.flush.mode decides: 'ack' fsyncs every acknowledged write, 'interval' every log.flush.interval.ms",
+            ["log.flush.interval.messages", "log.flush.scheduler.interval.ms"]),
+        ("segment files grow as they are written; Kafka preallocates mainly for NTFS",
+            ["log.preallocate"]),
+        ("the cleaner compacts every closed segment on each pass (log.cleaner.backoff.ms); it has no dirty-ratio or lag scheduling",
+            ["log.cleaner.min.cleanable.ratio", "log.cleaner.max.compaction.lag.ms", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size",
+             "log.cleaner.io.buffer.size", "log.cleaner.io.buffer.load.factor", "log.cleaner.io.max.bytes.per.second"]),
+        ("deprecated in Kafka 3.0 and removed in 4.0; Wharf always stores record batches v2",
+            ["log.message.format.version", "inter.broker.protocol.version"]),
+        ("ZooKeeper and KRaft settings: Wharf's metadata is its own embedded log",
+            ["zookeeper.connect", "zookeeper.connection.timeout.ms", "zookeeper.session.timeout.ms", "zookeeper.set.acl",
+             "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers", "controller.listener.names",
+             "metadata.log.dir", "metadata.log.segment.bytes", "metadata.max.retention.ms", "metadata.max.retention.bytes"]),
+        ("TLS, SASL and authorisation are not built yet",
+            ["listener.security.protocol.map", "authorizer.class.name", "super.users", "allow.everyone.if.no.acl.found", "principal.builder.class"]),
+        ("thread pools, socket buffers and connection quotas are managed by .NET and the operating system",
+            ["num.network.threads", "num.io.threads", "num.recovery.threads.per.data.dir", "background.threads", "queued.max.requests",
+             "socket.send.buffer.bytes", "socket.receive.buffer.bytes", "socket.listen.backlog.size", "max.connections",
+             "max.connections.per.ip", "max.connections.per.ip.overrides", "quota.window.num", "quota.window.size.seconds"]),
+        ("fixed internally (checkpoint periods, coordinator loading and commit settings)",
+            ["log.flush.offset.checkpoint.interval.ms", "log.flush.start.offset.checkpoint.interval.ms", "offsets.commit.timeout.ms",
+             "offsets.load.buffer.size", "offsets.commit.required.acks", "transaction.state.log.load.buffer.size", "request.timeout.ms"]),
+        ("KIP-848 consumer groups are not built yet (the classic group protocol is served)",
+            ["group.coordinator.rebalance.protocols", "group.consumer.heartbeat.interval.ms", "group.consumer.session.timeout.ms"]),
+        ("not applicable", ["metric.reporters", "unstable.api.versions.enable"]),
     ];
 
     private static readonly string[] UnsupportedPrefixes =
@@ -232,22 +259,32 @@ public static class ConfigCatalogue
             return new ConfigDefinition(t.Topic, broker.Type, ConfigDefinition.Format(broker.DefaultValue), broker.Validator,
                 broker.Importance, char.ToUpperInvariant(t.Documentation[0]) + t.Documentation[1..] + ".", ConfigScope.Topic, t.Broker);
         })
+        .Concat(TopicWithoutEffectList)
         .ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
 
     /// <summary>Broker keys in catalogue order (grouped by subject).</summary>
     public static IReadOnlyList<ConfigDefinition> BrokerKeys { get; } = BrokerList;
 
     /// <summary>Topic keys, alphabetical.</summary>
-    public static IReadOnlyList<ConfigDefinition> TopicKeys { get; } = TopicSynonyms.Select(t => Topic[t.Topic]).ToArray();
+    public static IReadOnlyList<ConfigDefinition> TopicKeys { get; } = Topic.Values.OrderBy(d => d.Name, StringComparer.Ordinal).ToArray();
 
-    /// <summary>Recognised Kafka keys we ignore (with a warning); keys under <see cref="UnsupportedKeyPrefixes"/> too.</summary>
-    public static FrozenSet<string> UnsupportedKeys { get; } = UnsupportedList.ToFrozenSet(StringComparer.Ordinal);
+    /// <summary>
+    /// Recognised Kafka broker keys we ignore (with a warning), each with why; keys under
+    /// <see cref="UnsupportedKeyPrefixes"/> too.
+    /// </summary>
+    public static FrozenDictionary<string, string> UnsupportedKeys { get; } = UnsupportedGroups
+        .SelectMany(g => g.Keys.Select(k => KeyValuePair.Create(k, g.Reason)))
+        .ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>The unsupported keys grouped by the reason they are ignored, for the docs.</summary>
+    public static IReadOnlyList<(string Reason, IReadOnlyList<string> Keys)> UnsupportedKeyGroups { get; } =
+        UnsupportedGroups.Select(g => (g.Reason, (IReadOnlyList<string>)g.Keys)).ToArray();
 
     public static IReadOnlyList<string> UnsupportedKeyPrefixes { get; } = UnsupportedPrefixes;
 
     /// <summary>True for a Kafka key that Wharf recognises but ignores.</summary>
     public static bool IsUnsupported(string key) =>
-        UnsupportedKeys.Contains(key) || UnsupportedPrefixes.Any(prefix => key.StartsWith(prefix, StringComparison.Ordinal));
+        UnsupportedKeys.ContainsKey(key) || UnsupportedPrefixes.Any(prefix => key.StartsWith(prefix, StringComparison.Ordinal));
 
     /// <summary>The broker key (and its fallbacks, in precedence order) that give a topic key its default.</summary>
     public static IEnumerable<string> BrokerSynonymsOf(ConfigDefinition topicKey)
@@ -267,6 +304,14 @@ public static class ConfigCatalogue
     private static ConfigDefinition Define(string name, ConfigType type, string? defaultValue, ConfigValidator? validator,
         ConfigImportance importance, string documentation, params ConfigFallback[] fallbacks) =>
         new(name, type, defaultValue, validator, importance, documentation, ConfigScope.Broker, null, fallbacks);
+
+    /// <summary>Why an unsupported key is ignored, for the start-up warning.</summary>
+    public static string UnsupportedReason(string key) =>
+        UnsupportedKeys.TryGetValue(key, out var reason) ? reason : "this family of Kafka settings is not supported";
+
+    private static ConfigDefinition NoEffectTopicKey(string name, ConfigType type, string defaultValue, ConfigValidator? validator,
+        string? brokerSynonym, string documentation, string noEffect) =>
+        new(name, type, defaultValue, validator, ConfigImportance.Low, documentation, ConfigScope.Topic, brokerSynonym, noEffect: noEffect);
 
     private static ConfigValidator NonEmptyList() =>
         ConfigValidator.Custom("a non-empty list", value => ((IReadOnlyList<string>)value).Count == 0 ? "must not be empty" : null);

@@ -27,8 +27,10 @@ public sealed class ConfigDefinition
         string documentation,
         ConfigScope scope = ConfigScope.Broker,
         string? brokerSynonym = null,
-        IReadOnlyList<ConfigFallback>? fallbacks = null)
+        IReadOnlyList<ConfigFallback>? fallbacks = null,
+        string? noEffect = null)
     {
+        NoEffect = noEffect;
         Name = name;
         Type = type;
         Validator = validator;
@@ -72,6 +74,12 @@ public sealed class ConfigDefinition
     public IReadOnlyList<ConfigFallback> Fallbacks { get; }
 
     public bool IsSensitive => Type == ConfigType.Password;
+
+    /// <summary>
+    /// For a key Wharf accepts but does not act on, why (documented, and checked: nothing may read it); null for a
+    /// key that takes effect.
+    /// </summary>
+    public string? NoEffect { get; }
 
     /// <summary>Parses <paramref name="raw"/> (trimmed) without range checks.</summary>
     /// <exception cref="ConfigException">the text is not a value of <see cref="Type"/>.</exception>

@@ -23,19 +23,28 @@ public static class ConfigDocumentation
             Row(text, d, meaning);
         }
 
-        text.Append("\n### Topic keys\n\nA topic key without an override takes the value of its broker key.\n\n");
+        text.Append("\n### Topic keys\n\nA topic key without an override takes the value of its broker key. Keys marked ");
+        text.Append("**no effect** are accepted, stored and described (Kafka clients and tools set them) but Wharf does not act on them; ");
+        text.Append("the row says why.\n\n");
         text.Append("| key | broker key | type | default | allowed | meaning |\n| --- | --- | --- | --- | --- | --- |\n");
         foreach (var d in ConfigCatalogue.TopicKeys)
         {
+            var meaning = d.NoEffect is { } why ? $"**No effect**: {why}. {d.Documentation}" : d.Documentation;
+            var broker = d.BrokerSynonym is { } synonym ? $"`{synonym}`" : "";
             text.Append(CultureInfo.InvariantCulture,
-                $"| `{d.Name}` | `{d.BrokerSynonym}` | {d.Type.ToString().ToLowerInvariant()} | {DefaultText(d)} | {Escape(d.Validator?.Description ?? "")} | {Escape(d.Documentation)} |\n");
+                $"| `{d.Name}` | {broker} | {d.Type.ToString().ToLowerInvariant()} | {DefaultText(d)} | {Escape(d.Validator?.Description ?? "")} | {Escape(meaning)} |\n");
         }
 
-        text.Append("\n### Kafka keys ignored with a warning\n\n");
-        text.Append(string.Join(", ", ConfigCatalogue.UnsupportedKeys.Order(StringComparer.Ordinal).Select(k => $"`{k}`")));
-        text.Append("; and every key starting with ");
-        text.Append(string.Join(", ", ConfigCatalogue.UnsupportedKeyPrefixes.Select(k => $"`{k}`")));
-        text.Append(".\n");
+        text.Append("\n### Kafka broker keys ignored with a warning\n\n");
+        text.Append("Setting one of these starts the broker with a warning that names the key and the reason.\n\n");
+        text.Append("| keys | why they are ignored |\n| --- | --- |\n");
+        foreach (var (reason, keys) in ConfigCatalogue.UnsupportedKeyGroups)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"| {string.Join(", ", keys.Select(k => $"`{k}`"))} | {Escape(reason)} |\n");
+        }
+
+        text.Append(CultureInfo.InvariantCulture,
+            $"| every key starting with {string.Join(", ", ConfigCatalogue.UnsupportedKeyPrefixes.Select(k => $"`{k}`"))} | {Escape(ConfigCatalogue.UnsupportedReason(""))} |\n");
         return text.ToString();
     }
 

@@ -51,7 +51,7 @@ public sealed class TopicConfigResolver(BrokerConfig broker)
             sources[definition.Name] = source;
         }
 
-        return new TopicConfig(values.ToFrozenDictionary(StringComparer.Ordinal), sources.ToFrozenDictionary(StringComparer.Ordinal));
+        return new TopicConfig(values.ToFrozenDictionary(StringComparer.Ordinal), sources.ToFrozenDictionary(StringComparer.Ordinal), Broker.Usage);
     }
 
     /// <summary>
@@ -75,9 +75,9 @@ public sealed class TopicConfigResolver(BrokerConfig broker)
             }
         }
 
-        long Number(string key) => parsed.TryGetValue(key, out var v)
-            ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture)
-            : Broker.GetLong(ConfigCatalogue.Topic[key].BrokerSynonym!);
+        long Number(string key) => Convert.ToInt64(
+            parsed.TryGetValue(key, out var v) ? v : Effective(new Dictionary<string, string>(), ConfigCatalogue.Topic[key]).Value,
+            System.Globalization.CultureInfo.InvariantCulture);
 
         return Number("min.compaction.lag.ms") > Number("max.compaction.lag.ms")
             ? ConfigValidationResult.Invalid("'min.compaction.lag.ms' must not be larger than 'max.compaction.lag.ms'.")
@@ -138,7 +138,7 @@ public sealed class TopicConfigResolver(BrokerConfig broker)
 
         if (definition.BrokerSynonym is { } brokerKey)
         {
-            return (Broker.Get(brokerKey), Broker.Source(brokerKey) == ConfigSource.Default
+            return (Broker.Peek(brokerKey), Broker.Source(brokerKey) == ConfigSource.Default
                 ? KafkaConfigSource.DefaultConfig
                 : KafkaConfigSource.StaticBrokerConfig);
         }
@@ -168,18 +168,21 @@ public sealed class TopicConfigResolver(BrokerConfig broker)
 }
 
 /// <summary>
-/// A topic's effective config: every topic key's typed value and its source. The storage layer builds its
-/// <c>LogConfig</c> from <see cref="ToStrings"/>. Thread-safety: immutable.
+/// A topic's effective config: every topic key's typed value and its source. The server builds the storage's
+/// <c>LogConfig</c> from it, key by key; every <see cref="Get"/> counts as a read of that topic key in the broker's
+/// <see cref="ConfigUsage"/>. Thread-safety: immutable (the usage record is thread-safe).
 /// </summary>
 public sealed class TopicConfig
 {
     private readonly FrozenDictionary<string, object?> _values;
     private readonly FrozenDictionary<string, KafkaConfigSource> _sources;
+    private readonly ConfigUsage _usage;
 
-    internal TopicConfig(FrozenDictionary<string, object?> values, FrozenDictionary<string, KafkaConfigSource> sources)
+    internal TopicConfig(FrozenDictionary<string, object?> values, FrozenDictionary<string, KafkaConfigSource> sources, ConfigUsage usage)
     {
         _values = values;
         _sources = sources;
+        _usage = usage;
     }
 
     public long RetentionMs => GetLong("retention.ms");
@@ -202,10 +205,14 @@ public sealed class TopicConfig
 
     public int MinInsyncReplicas => GetInt("min.insync.replicas");
 
-    public bool UncleanLeaderElectionEnable => GetBoolean("unclean.leader.election.enable");
-
-    public object? Get(string key) =>
-        _values.TryGetValue(key, out var value) ? value : throw new ArgumentException($"'{key}' is not a topic config key.", nameof(key));
+    /// <summary>The effective value of a topic key; counts as a read of it (<see cref="ConfigUsage"/>).</summary>
+    /// <exception cref="ArgumentException">not a topic key.</exception>
+    public object? Get(string key)
+    {
+        var value = _values.TryGetValue(key, out var v) ? v : throw new ArgumentException($"'{key}' is not a topic config key.", nameof(key));
+        _usage.MarkTopicKey(key);
+        return value;
+    }
 
     public int GetInt(string key) => Convert.ToInt32(Get(key), System.Globalization.CultureInfo.InvariantCulture);
 
@@ -220,8 +227,4 @@ public sealed class TopicConfig
     public IReadOnlyList<string> GetList(string key) => (IReadOnlyList<string>?)Get(key) ?? ImmutableArray<string>.Empty;
 
     public KafkaConfigSource Source(string key) => _sources[key];
-
-    /// <summary>Every topic key with its canonical text value (lists comma-joined).</summary>
-    public IReadOnlyDictionary<string, string> ToStrings() =>
-        _values.Where(v => v.Value is not null).ToDictionary(v => v.Key, v => ConfigDefinition.Format(v.Value)!, StringComparer.Ordinal);
 }

@@ -15,18 +15,30 @@ namespace Wharf.Network;
 /// next frame at once, so several appends from one connection share one group-commit fsync. The channel between the
 /// loops is bounded by <see cref="NetworkOptions.MaxInFlightRequests"/>, and a client that stops reading stalls the
 /// writer, then the reader: backpressure. A bad frame or a processor's <see cref="CloseConnectionException"/> closes
-/// only this connection, with a log line saying why.
-/// Thread-safety: the two loops share only the channel; <see cref="Close"/> may be called from any thread.
+/// only this connection, with a log line saying why. A connection idle for <see cref="NetworkOptions.ConnectionsMaxIdle"/>
+/// is closed (<see cref="IdleConnectionTimer"/>).
+/// Thread-safety: the two loops share only the channel and the idle timer's counters; <see cref="Close"/> may be
+/// called from any thread.
 /// </summary>
 public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequestProcessor processor, NetworkOptions options, ILogger logger) : IDisposable
 {
     private readonly CancellationTokenSource _closing = new();
+    private IdleConnectionTimer? _idle;
 
     /// <summary>Serves the connection until the peer closes it, it fails, or <see cref="Close"/> is called.</summary>
     public async Task RunAsync()
     {
         try
         {
+            if (options.ConnectionsMaxIdle is { } maxIdle)
+            {
+                _idle = new IdleConnectionTimer(maxIdle, options.Time, () =>
+                {
+                    logger.LogDebug("Closing connection {Connection} from {Remote}: idle for connections.max.idle.ms ({MaxIdle})", info.Id, info.RemoteEndPoint, maxIdle);
+                    Close();
+                });
+            }
+
             await ServeAsync(_closing.Token).ConfigureAwait(false);
         }
         catch (CloseConnectionException e)
@@ -45,6 +57,7 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
         }
         finally
         {
+            _idle?.Dispose();
             Close();
         }
     }
@@ -106,6 +119,7 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
         using var receiver = new FrameReceiver(socket, options.MaxRequestBytes);
         while (await receiver.ReceiveAsync(cancellation).ConfigureAwait(false) is { } frame)
         {
+            _idle?.RequestStarted();
             var pipelined = PeekApiKey(frame) is { } key && options.PipelinedApis.Contains(key);
             var request = ProcessAsync(frame, cancellation);
             await started.WriteAsync(request, cancellation).ConfigureAwait(false);
@@ -134,7 +148,17 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
             {
                 while (started.TryRead(out var request))
                 {
-                    if (await request.ConfigureAwait(false) is { } response)
+                    OutgoingResponse? response;
+                    try
+                    {
+                        response = await request.ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _idle?.RequestCompleted();
+                    }
+
+                    if (response is not null)
                     {
                         output.Add(response);
                     }
@@ -179,6 +203,7 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
             }
 
             await SendGatheredAsync(cancellation).ConfigureAwait(false);
+            _idle?.Active();
         }
         catch
         {

@@ -8,6 +8,15 @@ public sealed record NetworkOptions
     /// <summary><c>socket.request.max.bytes</c>: a larger frame closes the connection before it is buffered.</summary>
     public int MaxRequestBytes { get; init; } = 100 * 1024 * 1024;
 
+    /// <summary>
+    /// <c>connections.max.idle.ms</c>: a connection with no request in progress and nothing received or sent for this
+    /// long is closed, as Kafka's socket server does (clients reconnect when they need to). Null never closes one.
+    /// </summary>
+    public TimeSpan? ConnectionsMaxIdle { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The clock of the idle check (tests drive it with a fake).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>Name of the listener, as in <c>listeners</c> (e.g. PLAINTEXT).</summary>
     public string ListenerName { get; init; } = "PLAINTEXT";
 

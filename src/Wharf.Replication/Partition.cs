@@ -50,12 +50,24 @@ public sealed class Partition
         }
     }
 
+    /// <summary>The replicas in sync with this leader: on a single node, the leader alone.</summary>
+    public int InSyncReplicaCount => 1;
+
     /// <summary>Appends as leader; completes when the batches are durable and visible below the high watermark.</summary>
     /// <param name="records">Record batches as received; see <see cref="Log.AppendAsLeader"/>.</param>
     /// <param name="origin"><see cref="AppendOrigin.Coordinator"/> for transaction markers and coordinator batches.</param>
     /// <param name="crcVerified">See <see cref="Log.AppendAsLeader"/>.</param>
-    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, AppendOrigin origin = AppendOrigin.Client, bool crcVerified = false)
+    /// <param name="requiredAcks">The producer's acks: with -1 (all), fewer in-sync replicas than the topic's
+    /// <c>min.insync.replicas</c> refuse the write with NOT_ENOUGH_REPLICAS before anything is appended, as Kafka does.</param>
+    /// <exception cref="LogException">NOT_ENOUGH_REPLICAS, or any error of <see cref="Log.AppendAsLeader"/>.</exception>
+    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, AppendOrigin origin = AppendOrigin.Client, bool crcVerified = false, short requiredAcks = 1)
     {
+        if (requiredAcks == -1 && InSyncReplicaCount < Log.Config.MinInsyncReplicas)
+        {
+            throw new LogException(ErrorCode.NotEnoughReplicas,
+                $"{TopicPartition} has {InSyncReplicaCount} in-sync replica(s); min.insync.replicas is {Log.Config.MinInsyncReplicas}.");
+        }
+
         var info = Log.AppendAsLeader(records, LeaderEpoch, origin, crcVerified);
         await info.Durable.ConfigureAwait(false);
         AdvanceHighWatermark(info.LastOffset + 1);

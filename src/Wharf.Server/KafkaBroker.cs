@@ -28,8 +28,9 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly LogManager _logs;
     private readonly ILogger _logger;
 
-    private KafkaBroker(KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, Listener advertised, ILogger logger)
+    private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, Listener advertised, ILogger logger)
     {
+        Config = config;
         Groups = groups;
         Transactions = transactions;
         _listener = listener;
@@ -39,6 +40,9 @@ public sealed class KafkaBroker : IAsyncDisposable
         Advertised = advertised;
         _logger = logger;
     }
+
+    /// <summary>The configuration it runs with; <see cref="BrokerConfig.Usage"/> records which keys it has read.</summary>
+    public BrokerConfig Config { get; }
 
     public Controller Controller { get; }
 
@@ -77,16 +81,10 @@ public sealed class KafkaBroker : IAsyncDisposable
         KafkaListener? network = null;
         try
         {
-            logs = LogManager.Open(new LogManagerOptions
+            logs = LogManager.Open(LogManagerSetup.Options(config, controller.TopicConfigs, topic => controller.Current.GetTopicConfigs(topic)) with
             {
-                DataDirectory = config.DataDir,
-                DefaultConfig = LogConfigs.For(controller.TopicConfigs, new Dictionary<string, string>()),
-                TopicConfig = topic => LogConfigs.For(controller.TopicConfigs, controller.Current.GetTopicConfigs(topic)),
                 Time = time,
                 LoggerFactory = loggerFactory,
-                RetentionCheckInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs),
-                FlushInterval = config.LogFlushMode == "interval" ? TimeSpan.FromMilliseconds(config.LogFlushIntervalMs) : null,
-                ProducerIdExpiration = TimeSpan.FromMilliseconds(config.ProducerIdExpirationMs),
                 Disk = disk,
             });
             var replicas = new ReplicaManager(logs, time);
@@ -103,7 +101,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .Add<MetadataHandler, MetadataRequest, MetadataResponse>(new MetadataHandler(controller, replicas))
                 .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>(), transactions))
                 .Add<InitProducerIdHandler, InitProducerIdRequest, InitProducerIdResponse>(new InitProducerIdHandler(producerIds, loggerFactory.CreateLogger<InitProducerIdHandler>(), transactions))
-                .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas))
+                .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas, config.FetchMaxBytes))
                 .Add<ListOffsetsHandler, ListOffsetsRequest, ListOffsetsResponse>(new ListOffsetsHandler(replicas))
                 .Add<CreateTopicsHandler, CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(controller))
                 .Add<DeleteTopicsHandler, DeleteTopicsRequest, DeleteTopicsResponse>(new DeleteTopicsHandler(controller))
@@ -122,7 +120,13 @@ public sealed class KafkaBroker : IAsyncDisposable
             network = KafkaListener.Start(
                 new IPEndPoint(ResolveAddress(listener.Host), listener.Port),
                 new RequestProcessor(registry, loggerFactory.CreateLogger<RequestProcessor>()),
-                new NetworkOptions { MaxRequestBytes = config.SocketRequestMaxBytes, ListenerName = listener.Name },
+                new NetworkOptions
+                {
+                    MaxRequestBytes = config.SocketRequestMaxBytes,
+                    ListenerName = listener.Name,
+                    ConnectionsMaxIdle = TimeSpan.FromMilliseconds(config.ConnectionsMaxIdleMs),
+                    Time = time,
+                },
                 loggerFactory);
             var boundPort = network.LocalEndPoint.Port;
             var advertised = config.AdvertisedListeners[0];
@@ -132,7 +136,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await controller.RegisterBrokerAsync([advertised], config.Rack, cancellationToken).ConfigureAwait(false);
             }
 
-            return new KafkaBroker(network, logs, controller, replicas, groups, transactions, advertised, logger);
+            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, advertised, logger);
         }
         catch
         {

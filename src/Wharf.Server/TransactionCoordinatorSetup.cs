@@ -42,6 +42,7 @@ public static class TransactionCoordinatorSetup
         {
             StateTopicPartitions = topic.PartitionCount,
             MaxTransactionTimeout = TimeSpan.FromMilliseconds(config.TransactionMaxTimeoutMs),
+            TransactionalIdExpiration = TimeSpan.FromMilliseconds(config.TransactionalIdExpirationMs),
             AbortTimedOutTransactionsInterval = TimeSpan.FromMilliseconds(config.GetInt("transaction.abort.timed.out.transaction.cleanup.interval.ms")),
             CoordinatorEpoch = partition => replicas.GetPartition(new TopicPartition(TransactionCoordinator.StateTopic, partition))?.LeaderEpoch ?? 0,
         };

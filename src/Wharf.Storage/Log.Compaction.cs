@@ -50,7 +50,7 @@ public sealed partial class Log
             var segments = (LogSegment[])snapshot.Segments.Clone();
             segments[index] = fresh;
             _snapshot = snapshot with { Segments = segments };
-            _retired.Add((old, _environment.NowMs + (long)_environment.FileDeleteDelay.TotalMilliseconds));
+            _retired.Add((old, _environment.NowMs + _config.FileDeleteDelayMs));
             DeleteRetiredLocked(force: false);
             _environment.Logger.LogInformation("{Partition}: compacted segment {BaseOffset}: {Before} -> {After} bytes", TopicPartition, old.BaseOffset, old.Size, fresh.Size);
             return true;

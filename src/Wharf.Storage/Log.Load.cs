@@ -22,7 +22,6 @@ public sealed partial class Log
     /// </summary>
     public static Log Open(string directory, TopicPartition topicPartition, LogConfig config, LogEnvironment environment, LogLoadOptions? options = null)
     {
-        config.Validate();
         options ??= new LogLoadOptions();
         var logger = environment.Logger;
         System.IO.Directory.CreateDirectory(directory);

@@ -11,7 +11,7 @@ public sealed partial class Log
     /// whose newest timestamp has expired is rolled first, so it can go too. Segments reaching
     /// <paramref name="maxOffsetExclusive"/> (the high watermark) are kept. The log start offset moves to the
     /// first remaining segment. Files are renamed to <c>.deleted</c> (a crash from here on just finishes the
-    /// deletion at the next start) and removed after <see cref="LogEnvironment.FileDeleteDelay"/>.
+    /// deletion at the next start) and removed after <see cref="LogConfig.FileDeleteDelayMs"/> (<c>file.delete.delay.ms</c>).
     /// Returns the number of segments deleted.
     /// </summary>
     public int DeleteOldSegments(long maxOffsetExclusive = long.MaxValue)
@@ -204,7 +204,7 @@ public sealed partial class Log
         }
 
         Interlocked.Exchange(ref _directoryDirty, 1);
-        _retired.Add((segment, _environment.NowMs + (long)_environment.FileDeleteDelay.TotalMilliseconds));
+        _retired.Add((segment, _environment.NowMs + _config.FileDeleteDelayMs));
         DeleteRetiredLocked(force: false);
     }
 

@@ -64,11 +64,7 @@ public sealed partial class Log : IDisposable
     public LogConfig Config
     {
         get => _config;
-        set
-        {
-            value.Validate();
-            _config = value;
-        }
+        set => _config = value;
     }
 
     public long LogStartOffset => _snapshot.StartOffset;
@@ -119,7 +115,13 @@ public sealed partial class Log : IDisposable
     /// <exception cref="ProducerStateException">a sequence or epoch check failed; nothing was written.</exception>
     /// <exception cref="InvalidRecordBatchException">a batch is malformed; nothing was written.</exception>
     /// <exception cref="RecordTooLargeException">a batch exceeds <c>max.message.bytes</c>; nothing was written.</exception>
+    /// <exception cref="LogException">INVALID_TIMESTAMP: a record is outside <c>message.timestamp.before/after.max.ms</c> (<see cref="TimestampBounds"/>).</exception>
     /// <exception cref="LogStorageException">an I/O error (e.g. disk full); nothing was published.</exception>
+    /// <remarks>
+    /// With <c>compression.type</c> set to a codec (<see cref="LogConfig.Compression"/>), a client's batch in another
+    /// codec is first rebuilt in that codec (<see cref="BatchRecompression"/>) and the rebuilt copy is stamped and
+    /// written; with <c>producer</c> (the default) the bytes are written as sent.
+    /// </remarks>
     /// <param name="records">One or more record batches as the producer sent them; offsets and epoch are stamped in place.</param>
     /// <param name="leaderEpoch">This replica's leader epoch, written into every batch.</param>
     /// <param name="origin"><see cref="AppendOrigin.Coordinator"/> for a coordinator's own batches (transaction markers,
@@ -129,7 +131,16 @@ public sealed partial class Log : IDisposable
     public LogAppendInfo AppendAsLeader(Memory<byte> records, int leaderEpoch, AppendOrigin origin = AppendOrigin.Client, bool crcVerified = false)
     {
         var config = _config;
+        if (config.Compression is { } target && origin == AppendOrigin.Client)
+        {
+            records = BatchRecompression.Recompress(records, target, MaxDecompressedBytes(config));
+        }
         var batchCount = ValidateBatches(records.Span, config, verifyCrc: !crcVerified);
+        if (origin == AppendOrigin.Client && TimestampBounds.Apply(config))
+        {
+            TimestampBounds.Check(records.Span, config, _environment.NowMs, MaxDecompressedBytes(config));
+        }
+
         long firstOffset, lastOffset, maxTimestamp = -1, appendTime = -1, startOffset;
         lock (_writeLock)
         {
@@ -405,12 +416,43 @@ public sealed partial class Log : IDisposable
         }
 
         if (snapshot.ActiveSize + bytes > config.SegmentBytes
-            || (active.RollStartTimeMs >= 0 && now - active.RollStartTimeMs >= config.SegmentMs)
+            || (active.RollStartTimeMs >= 0 && now - active.RollStartTimeMs >= config.SegmentMs - RollJitterMs(config, active.BaseOffset))
+            || IsIndexFull(active, config)
             || lastOffset - active.BaseOffset > int.MaxValue)
         {
             RollLocked(firstOffset);
         }
     }
+
+    /// <summary>
+    /// How much earlier than <c>segment.ms</c> the segment starting at <paramref name="baseOffset"/> rolls: a value in
+    /// [0, min(<c>segment.jitter.ms</c>, <c>segment.ms</c>)) that differs between partitions and segments. Kafka draws
+    /// it at random when the segment is created; a hash of the partition and base offset spreads rolls the same way,
+    /// stays the same across restarts and needs no random source.
+    /// </summary>
+    internal long RollJitterMs(LogConfig config, long baseOffset)
+    {
+        var bound = Math.Min(config.SegmentJitterMs, config.SegmentMs);
+        if (bound <= 0)
+        {
+            return 0;
+        }
+
+        var hash = 14695981039346656037UL; // FNV-1a over the topic, the partition and the base offset
+        foreach (var c in TopicPartition.Topic)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        hash = (hash ^ (ulong)TopicPartition.Partition) * 1099511628211UL;
+        hash = (hash ^ (ulong)baseOffset) * 1099511628211UL;
+        return (long)(hash % (ulong)bound);
+    }
+
+    /// <summary>An index of the active segment holds <c>segment.index.bytes</c> worth of entries: roll, as Kafka does.</summary>
+    private static bool IsIndexFull(LogSegment active, LogConfig config) =>
+        active.OffsetIndex.Count >= config.SegmentIndexBytes / OffsetIndex.EntrySize
+        || active.TimeIndex.Count >= config.SegmentIndexBytes / TimeIndex.EntrySize;
 
     /// <summary>
     /// Roll steps, each crash-safe: (0) the old segment's <c>.txnindex</c> is written, then the producer state is

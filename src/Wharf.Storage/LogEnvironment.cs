@@ -35,13 +35,6 @@ public sealed partial class LogEnvironment
     /// <summary>Called after every successful fsync with the path synced (tests count group commits with it).</summary>
     public Action<string>? FsyncObserver { get; }
 
-    /// <summary>
-    /// How long a segment removed from a log (retention, compaction, truncation) keeps its file handle open,
-    /// renamed to <c>.deleted</c>, before it is closed and deleted, so in-flight reads of it finish. Kafka's
-    /// <c>file.delete.delay.ms</c>, 60 s.
-    /// </summary>
-    public TimeSpan FileDeleteDelay { get; init; } = TimeSpan.FromSeconds(60);
-
     /// <summary>The group-commit flusher for <see cref="LogFlushMode.Ack"/>; one per environment.</summary>
     public LogFlusher Flusher => _flusher ?? InitFlusher();
 

@@ -7,7 +7,7 @@ namespace Wharf.Storage;
 /// A byte range of whole record batches in one segment file, as returned by <see cref="Log.Read"/>: the
 /// network layer copies it straight into a Fetch response (pread into its pipe buffer, or sendfile) without
 /// decoding. The bytes were published (and immutable) when the slice was made.
-/// Thread-safety: an immutable value. The file stays open at least <see cref="LogEnvironment.FileDeleteDelay"/>
+/// Thread-safety: an immutable value. The file stays open at least <see cref="LogConfig.FileDeleteDelayMs"/> (<c>file.delete.delay.ms</c>)
 /// after its segment is removed by retention, compaction or truncation; a copy attempted later, or racing with a
 /// <see cref="Log.TruncateTo"/>, may return fewer bytes than <see cref="Length"/> or throw
 /// <see cref="ObjectDisposedException"/>, and the caller should then answer as for an offset out of range.

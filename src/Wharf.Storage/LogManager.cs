@@ -39,14 +39,14 @@ public sealed record LogManagerOptions
     /// <summary>Period of the background fsync for <see cref="LogFlushMode.Interval"/> logs; null → <see cref="LogConfig.FlushIntervalMs"/> of the defaults.</summary>
     public TimeSpan? FlushInterval { get; init; }
 
+    /// <summary>Run compaction for compacted topics (<c>log.cleaner.enable</c>); false leaves them growing, as in Kafka.</summary>
+    public bool CleanerEnable { get; init; } = true;
+
     /// <summary>Pause between cleaner passes (<c>log.cleaner.backoff.ms</c>, 15 s).</summary>
     public TimeSpan CleanerBackoff { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary><c>log.cleaner.io.max.bytes.per.second</c>; unlimited by default as in Kafka.</summary>
     public double CleanerMaxBytesPerSecond { get; init; } = double.MaxValue;
-
-    /// <summary><c>file.delete.delay.ms</c>, 60 s.</summary>
-    public TimeSpan FileDeleteDelay { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Idempotent producers with no append for this long are forgotten (<c>producer.id.expiration.ms</c>, 1 day).</summary>
     public TimeSpan ProducerIdExpiration { get; init; } = TimeSpan.FromDays(1);
@@ -97,7 +97,7 @@ public sealed class LogManager : IDisposable
     {
         _options = options;
         _logger = options.LoggerFactory.CreateLogger("Wharf.Storage");
-        _environment = new LogEnvironment(options.Time, _logger, options.FsyncObserver, options.Disk) { FileDeleteDelay = options.FileDeleteDelay };
+        _environment = new LogEnvironment(options.Time, _logger, options.FsyncObserver, options.Disk);
         _cleaner = new LogCleaner(_environment, options.CleanerMaxBytesPerSecond);
     }
 
@@ -251,7 +251,6 @@ public sealed class LogManager : IDisposable
     /// <summary>Applies a topic config change to the topic's open logs and to logs created later.</summary>
     public void UpdateTopicConfig(string topic, LogConfig config)
     {
-        config.Validate();
         lock (_topicConfigs)
         {
             _topicConfigs[topic] = config;
@@ -362,10 +361,15 @@ public sealed class LogManager : IDisposable
         return removed;
     }
 
-    /// <summary>One compaction pass over every compacted log.</summary>
+    /// <summary>One compaction pass over every compacted log; none when <see cref="LogManagerOptions.CleanerEnable"/> is false.</summary>
     public int RunCleaner()
     {
         var cleaned = 0;
+        if (!_options.CleanerEnable)
+        {
+            return cleaned;
+        }
+
         foreach (var (partition, log) in _logs)
         {
             if (!log.Config.IsCompacted || log.IsOffline)

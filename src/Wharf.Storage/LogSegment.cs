@@ -15,7 +15,7 @@ namespace Wharf.Storage;
 /// Thread-safety: a single writer (the owning <see cref="Log"/>'s write lock) appends, truncates and renames;
 /// readers use positional reads (<c>pread</c>) bounded by a size published by the log, so they never block
 /// the writer and never see unpublished bytes. The file handle stays open after the segment is removed from
-/// its log until <see cref="Dispose"/>, which the log delays (<see cref="LogEnvironment.FileDeleteDelay"/>).
+/// its log until <see cref="Dispose"/>, which the log delays (<see cref="LogConfig.FileDeleteDelayMs"/> (<c>file.delete.delay.ms</c>)).
 /// <see cref="FlushTo"/> and <see cref="StartWriteback"/> run under the log's flush lock.
 /// </summary>
 internal sealed class LogSegment : IDisposable

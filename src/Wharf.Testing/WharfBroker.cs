@@ -36,6 +36,9 @@ public sealed class WharfBroker : IAsyncDisposable
 
     public string DataDirectory => _settings["log.dirs"];
 
+    /// <summary>The broker's configuration, as loaded from the settings.</summary>
+    public BrokerConfig Config => _broker.Config;
+
     /// <summary>The broker's metadata controller: topics, configs, the current metadata image.</summary>
     public Controller Controller => _broker.Controller;
 

@@ -16,7 +16,6 @@ public sealed class BrokerConfigLoaderTests : IDisposable
         Assert.Equal(1, config.NodeId);
         Assert.Equal([new Listener("PLAINTEXT", "127.0.0.1", 9092)], config.Listeners);
         Assert.Equal(config.Listeners, config.AdvertisedListeners);
-        Assert.Equal([new Listener("HTTP", "127.0.0.1", 9644)], config.HttpListeners);
         Assert.Equal(["./wharf-data"], config.LogDirs);
         Assert.Equal(1, config.NumPartitions);
         Assert.Equal(1, config.DefaultReplicationFactor);
@@ -34,7 +33,6 @@ public sealed class BrokerConfigLoaderTests : IDisposable
         Assert.Equal(50, config.OffsetsTopicNumPartitions);
         Assert.Equal(10080, config.OffsetsRetentionMinutes);
         Assert.Equal(0, config.GroupInitialRebalanceDelayMs);
-        Assert.Equal("", config.EtcdConnect);
         Assert.Null(config.ClusterId);
         Assert.True(config.LogCleanerEnable);
         Assert.Equal(ConfigSource.Default, config.Source("log.retention.ms"));
@@ -118,6 +116,22 @@ public sealed class BrokerConfigLoaderTests : IDisposable
 
         Assert.Equal(3, config.Warnings.Count);
         Assert.Contains(config.Warnings, w => w.Contains("'ssl.keystore.location'", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("http.listeners", "http://127.0.0.1:9644", "Wharf.Http")]
+    [InlineData("etcd.connect", "127.0.0.1:2379", "etcd")]
+    [InlineData("replica.lag.time.max.ms", "30000", "replication")]
+    [InlineData("unclean.leader.election.enable", "true", "replication")]
+    [InlineData("log.message.format.version", "2.8", "deprecated")]
+    public void Load_WithAKeyOfAFeatureNotBuiltYet_WarnsWhichCapabilityWillReadIt(string key, string value, string capability)
+    {
+        var config = Load((key, value));
+
+        var warning = Assert.Single(config.Warnings);
+        Assert.Contains($"'{key}'", warning, StringComparison.Ordinal);
+        Assert.Contains(capability, warning, StringComparison.Ordinal);
+        Assert.DoesNotContain(config.Describe(), e => e.Name == key);
     }
 
     [Fact]

@@ -69,7 +69,7 @@ public class TopicConfigResolverTests
         Assert.Equal(["compact", "delete"], config.CleanupPolicy);
         Assert.Equal(-1L, config.RetentionMs);
         Assert.Equal(0.25, config.GetDouble("min.cleanable.dirty.ratio"));
-        Assert.Equal("compact,delete", config.ToStrings()["cleanup.policy"]);
+        Assert.Equal(["compact", "delete"], config.GetList("cleanup.policy"));
     }
 
     [Fact]
@@ -139,12 +139,47 @@ public class TopicConfigResolverTests
     }
 
     [Fact]
-    public void EveryTopicKey_HasABrokerSynonymOfTheSameType()
+    public void EveryTopicKey_HasABrokerSynonymOfTheSameType_UnlessItIsWithoutEffect()
     {
         foreach (var key in ConfigCatalogue.TopicKeys)
         {
-            var broker = ConfigCatalogue.Broker[key.BrokerSynonym!];
+            if (key.BrokerSynonym is null)
+            {
+                Assert.NotNull(key.NoEffect);
+                continue;
+            }
+
+            var broker = ConfigCatalogue.Broker[key.BrokerSynonym];
             Assert.Equal(broker.Type, key.Type);
         }
+    }
+
+    [Theory]
+    [InlineData("message.format.version", "2.8")]
+    [InlineData("unclean.leader.election.enable", "true")]
+    [InlineData("preallocate", "true")]
+    public void Validate_AKeyKafkaClientsStillSend_IsAcceptedAndDescribedAsWithoutEffect(string key, string value)
+    {
+        var resolver = new TopicConfigResolver(BrokerConfig.Default);
+
+        Assert.True(resolver.Validate([new(key, value)]).IsValid);
+        var entry = Assert.Single(resolver.Describe(new Dictionary<string, string> { [key] = value }, [key]));
+        Assert.Equal(value, entry.Value);
+        Assert.NotNull(ConfigCatalogue.Topic[key].NoEffect);
+    }
+
+    [Fact]
+    public void Describe_DoesNotCountAsAReadOfTheKey()
+    {
+        var broker = BrokerConfigLoader.Load(new BrokerConfigSources());
+        var resolver = new TopicConfigResolver(broker);
+
+        resolver.Describe(new Dictionary<string, string> { ["retention.ms"] = "1" });
+        var config = resolver.Resolve(new Dictionary<string, string>());
+
+        Assert.Empty(broker.Usage.TopicKeysRead);
+        Assert.Empty(broker.Usage.BrokerKeysRead);
+        _ = config.RetentionMs;
+        Assert.Equal(["retention.ms"], broker.Usage.TopicKeysRead);
     }
 }

@@ -19,7 +19,7 @@ public sealed class TransactionCoordinatorTests : IDisposable
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly InMemoryPartitionWriter _log = new();
     private readonly RecordingMarkerWriter _markers = new();
-    private readonly TransactionCoordinatorOptions _options = new() { StateTopicPartitions = 3, MaxTransactionTimeout = TimeSpan.FromMinutes(1), AbortTimedOutTransactionsInterval = TimeSpan.FromSeconds(1) };
+    private readonly TransactionCoordinatorOptions _options = new() { StateTopicPartitions = 3, MaxTransactionTimeout = TimeSpan.FromMinutes(1), AbortTimedOutTransactionsInterval = TimeSpan.FromSeconds(1), TransactionalIdExpiration = TimeSpan.FromHours(1) };
     private long _nextProducerId = 1000;
     private TransactionCoordinator _coordinator;
 
@@ -165,6 +165,31 @@ public sealed class TransactionCoordinatorTests : IDisposable
         Assert.Equal("app", Assert.Single(_coordinator.ListTransactions()).TransactionalId);
     }
 
+    [Fact]
+    public async Task TransactionalIdExpiration_ForgetsAnIdUnusedThatLong_AlsoAfterAReplay()
+    {
+        var (_, idle, _) = await _coordinator.InitProducerIdAsync("idle", 30_000).WaitAsync(Wait);
+        _time.Advance(TimeSpan.FromMinutes(30));
+        var (_, used, usedEpoch) = await _coordinator.InitProducerIdAsync("used", 30_000).WaitAsync(Wait);
+        await _coordinator.AddPartitionsAsync("used", used, usedEpoch, [Orders0]).WaitAsync(Wait);
+        Assert.Equal(ErrorCode.None, await _coordinator.EndTransactionAsync("used", used, usedEpoch, commit: true).WaitAsync(Wait));
+        await WaitForStateAsync("used", TransactionState.CompleteCommit);
+
+        _time.Advance(TimeSpan.FromMinutes(29));
+        Assert.Equal(TransactionState.Empty, State("idle"));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        await WaitForStateAsync("idle", null);
+        Assert.Equal(TransactionState.CompleteCommit, State("used")); // changed 31 minutes ago
+
+        _coordinator.Dispose();
+        _coordinator = Start();
+        Assert.Null(State("idle"));
+        Assert.Equal(TransactionState.CompleteCommit, State("used"));
+        var (_, again, epoch) = await _coordinator.InitProducerIdAsync("idle", 30_000).WaitAsync(Wait);
+        Assert.NotEqual(idle, again); // a forgotten id starts over with a new producer id
+        Assert.Equal(0, epoch);
+    }
+
     private TransactionCoordinator Start()
     {
         var coordinator = new TransactionCoordinator(_log, _markers, _ => Task.FromResult((ErrorCode.None, Interlocked.Increment(ref _nextProducerId) - 1)), _options, _time);
@@ -175,7 +200,7 @@ public sealed class TransactionCoordinatorTests : IDisposable
     private TransactionState? State(string transactionalId) => _coordinator.DescribeTransaction(transactionalId).Description?.Snapshot.State;
 
     /// <summary>Completion runs in the background after the Prepare state is durable: wait for its state with a timeout.</summary>
-    private async Task WaitForStateAsync(string transactionalId, TransactionState state)
+    private async Task WaitForStateAsync(string transactionalId, TransactionState? state)
     {
         var deadline = DateTime.UtcNow + Wait;
         while (State(transactionalId) != state)

@@ -22,12 +22,11 @@ public sealed class DiskFaultTests : IDisposable
     private LogManager Open(IDisk disk) => LogManager.Open(new LogManagerOptions
     {
         DataDirectory = _temp.Path,
-        DefaultConfig = new LogConfig { FlushMode = LogFlushMode.Ack },
+        DefaultConfig = new LogConfig { FlushMode = LogFlushMode.Ack, FileDeleteDelayMs = 0 },
         Time = _time,
         LoggerFactory = _logs,
         Disk = disk,
         EnableBackgroundTasks = false,
-        FileDeleteDelay = TimeSpan.Zero,
     });
 
     private byte[] FourRecords() => Batches.Values(4, 100, 1, _random);

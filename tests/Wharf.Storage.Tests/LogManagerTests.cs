@@ -19,11 +19,10 @@ public sealed class LogManagerTests : IDisposable
         CheckpointInterval = slowTimers ? TimeSpan.FromDays(1) : TimeSpan.FromSeconds(60),
         CleanerBackoff = slowTimers ? TimeSpan.FromDays(1) : TimeSpan.FromSeconds(15),
         DataDirectory = directory ?? _temp.Path,
-        DefaultConfig = config ?? LogConfig.Default,
+        DefaultConfig = (config ?? LogConfig.Default) with { FileDeleteDelayMs = 0 },
         Time = _time,
         FsyncObserver = _ => Interlocked.Increment(ref _fsyncs),
         EnableBackgroundTasks = background,
-        FileDeleteDelay = TimeSpan.Zero,
     });
 
     [Fact]
@@ -265,4 +264,29 @@ public sealed class LogManagerTests : IDisposable
     }
 
     private static bool Run(string file, string arguments) => RequiresTmpfsFactAttribute.Run(file, arguments, out _);
+
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 0)]
+    public void RunCleaner_CompactsOnlyWhenLogCleanerEnableIsTrue(bool enabled, int expectedSegmentsCleaned)
+    {
+        using var manager = LogManager.Open(new LogManagerOptions
+        {
+            DataDirectory = _temp.Path,
+            DefaultConfig = new LogConfig { CleanupPolicy = CleanupPolicy.Compact, FlushMode = LogFlushMode.Interval, FileDeleteDelayMs = 0 },
+            Time = _time,
+            EnableBackgroundTasks = false,
+            CleanerEnable = enabled,
+        });
+        var log = manager.GetOrCreateLog(new TopicPartition("compacted", 0));
+        for (var i = 0; i < 4; i++)
+        {
+            log.AppendAsLeader(Batches.Keyed("same", $"v{i}", _time.GetUtcNow().ToUnixTimeMilliseconds()), 0);
+        }
+
+        log.Roll();
+
+        Assert.Equal(expectedSegmentsCleaned, manager.RunCleaner());
+        Assert.Equal(enabled ? 1 : 4, LogHarness.ReadAll(log).SelectMany(b => Batches.Records(b.Bytes)).Count());
+    }
 }

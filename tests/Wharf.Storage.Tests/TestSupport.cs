@@ -158,8 +158,9 @@ internal sealed class LogHarness : IDisposable
     public LogHarness(LogConfig? config = null)
     {
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        Config = config ?? new LogConfig { FlushMode = LogFlushMode.Interval };
-        Environment = new LogEnvironment(Time, null, _ => Interlocked.Increment(ref _fsyncs)) { FileDeleteDelay = TimeSpan.Zero };
+        // Removed segments are deleted at once unless a test asks for file.delete.delay.ms itself.
+        Config = (config ?? new LogConfig { FlushMode = LogFlushMode.Interval }) with { FileDeleteDelayMs = 0 };
+        Environment = new LogEnvironment(Time, null, _ => Interlocked.Increment(ref _fsyncs));
         Directory = Temp.Combine(Partition.ToString());
     }
 

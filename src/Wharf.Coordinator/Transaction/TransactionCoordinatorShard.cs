@@ -553,8 +553,58 @@ internal sealed class TransactionCoordinatorShard : IDisposable
                 {
                     StartCompletionLocked(entry);
                 }
+                else if (current.State is TransactionState.Empty or TransactionState.CompleteCommit or TransactionState.CompleteAbort
+                    && now - current.LastUpdateTimestampMs >= (long)_options.TransactionalIdExpiration.TotalMilliseconds)
+                {
+                    ExpireLocked(entry);
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// Forgets an id unused for <see cref="TransactionCoordinatorOptions.TransactionalIdExpiration"/>: writes its
+    /// tombstone, and once that is durable drops the entry (a request meanwhile meets it pending and retries).
+    /// </summary>
+    private void ExpireLocked(Entry entry)
+    {
+        entry.Pending = true;
+        var generation = _generation;
+        var builder = new RecordBatchBuilder();
+        builder.Append(NowMs, TransactionLogRecords.Key(entry.TransactionalId), (byte[]?)null);
+        Task durable;
+        try
+        {
+            durable = _writer.AppendAsync(Partition, builder.ToArray());
+        }
+#pragma warning disable CA1031 // A failed tombstone leaves the id in place; the next timer tick tries again.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            durable = Task.FromException(e);
+        }
+
+        durable.ContinueWith(
+            t =>
+            {
+                lock (_lock)
+                {
+                    if (generation != _generation)
+                    {
+                        return;
+                    }
+
+                    entry.Pending = false;
+                    if (t.IsCompletedSuccessfully && _entries.GetValueOrDefault(entry.TransactionalId) == entry)
+                    {
+                        _entries.Remove(entry.TransactionalId);
+                        _logger.LogInformation("Expired transactional id {TransactionalId} of __transaction_state-{Partition}: unused for {Expiration}", entry.TransactionalId, Partition, _options.TransactionalIdExpiration);
+                    }
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
     }
 
     private ErrorCode StatusLocked() => _state switch

@@ -15,9 +15,13 @@ namespace Wharf.Server.Handlers;
 /// are file bytes copied once into a pooled buffer and once into the socket pipe, never decoded) and long
 /// polls: while fewer than <c>min_bytes</c> are ready it waits for an append to any requested partition or for
 /// <c>max_wait_ms</c>. Fetch sessions are never created (session id 0), so clients send full fetches.
+/// A response carries at most the request's <c>max_bytes</c> and at most the broker's <c>fetch.max.bytes</c>
+/// (<paramref name="maxResponseBytes"/>), whichever is smaller — except that its first batch is always whole (KIP-74).
 /// Thread-safety: stateless; one instance serves all connections.
 /// </summary>
-public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<FetchRequest, FetchResponse>
+/// <param name="replicas">The partitions this broker leads.</param>
+/// <param name="maxResponseBytes">The broker's <c>fetch.max.bytes</c>.</param>
+public sealed class FetchHandler(ReplicaManager replicas, int maxResponseBytes = int.MaxValue) : IRequestHandler<FetchRequest, FetchResponse>
 {
     public static ApiVersionRange Versions => new(4, 12);
 
@@ -53,7 +57,7 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
         var response = new FetchResponse();
         long total = 0;
         var failed = false;
-        var budget = request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes;
+        var budget = Math.Min(request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes, maxResponseBytes);
         foreach (var topic in request.Topics)
         {
             var topicResponse = new FetchResponse.FetchableTopicResponse { Topic = topic.Topic };

@@ -39,7 +39,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
                 var partitionResponse = new ProduceResponse.PartitionProduceResponse { Index = data.Index, BaseOffset = -1 };
                 topicResponse.PartitionResponses.Add(partitionResponse);
                 var outcome = validAcks
-                    ? AppendAsync(new TopicPartition(topic.Name, data.Index), data.Records, request.TransactionalId)
+                    ? AppendAsync(new TopicPartition(topic.Name, data.Index), data.Records, request.TransactionalId, request.Acks)
                     : Task.FromResult(PartitionOutcome.Failed(ErrorCode.InvalidRequiredAcks, $"acks must be 0, 1 or -1, not {request.Acks}"));
                 pending.Add((partitionResponse, outcome));
             }
@@ -58,7 +58,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
         return request.Acks == 0 ? null : response;
     }
 
-    private async Task<PartitionOutcome> AppendAsync(TopicPartition topicPartition, ReadOnlySequence<byte>? records, string? transactionalId)
+    private async Task<PartitionOutcome> AppendAsync(TopicPartition topicPartition, ReadOnlySequence<byte>? records, string? transactionalId, short acks)
     {
         if (replicas.GetPartition(topicPartition) is not { } partition)
         {
@@ -106,7 +106,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
             }
 
             // ProduceValidation checked the CRC of these bytes; the log checks sizes and magic again.
-            var info = await partition.AppendAsLeaderAsync(batch, crcVerified: true).ConfigureAwait(false);
+            var info = await partition.AppendAsLeaderAsync(batch, crcVerified: true, requiredAcks: acks).ConfigureAwait(false);
             return new PartitionOutcome(ErrorCode.None, null, info.FirstOffset, info.LogAppendTime, info.LogStartOffset);
         }
         catch (ProducerStateException e)
