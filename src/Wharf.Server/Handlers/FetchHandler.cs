@@ -132,6 +132,14 @@ public sealed class FetchHandler(ReplicaManager replicas) : IRequestHandler<Fetc
         {
             return ErrorCode.OffsetOutOfRange;
         }
+        catch (ObjectDisposedException)
+        {
+            // The segment file closed under this read (retention or deletion won the race; see LogFileSlice): its
+            // offsets are gone, which is what OFFSET_OUT_OF_RANGE tells the client, and nothing is wrong with the connection.
+            data.Records = default;
+            data.AbortedTransactions = readCommitted ? [] : null;
+            return ErrorCode.OffsetOutOfRange;
+        }
     }
 
     /// <summary>
