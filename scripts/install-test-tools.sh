@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the outside tools the compat tests drive: kcat, kafka-python and confluent-kafka-python (Debian packages) and KafkaJS
-# (npm, into tests/compat/node). Required under CI=true; best effort otherwise.
+# Installs the outside tools the compat tests drive: kcat, kafka-python, confluent-kafka-python and Go's sarama 1.22 with
+# the Go toolchain and a C compiler for its cgo zstd binding (Debian packages) and KafkaJS (npm, into tests/compat/node).
+# Required under CI=true; best effort otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,9 @@ need_apt=()
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 /usr/bin/python3 -c 'import kafka' >/dev/null 2>&1 || need_apt+=(python3-kafka)
 /usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || need_apt+=(python3-confluent-kafka)
+command -v go >/dev/null 2>&1 || need_apt+=(golang-go)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+[ -d /usr/share/gocode/src/github.com/Shopify/sarama ] || need_apt+=(golang-github-shopify-sarama-dev)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -50,8 +50,8 @@ public sealed class GroupCoordinator : IDisposable
 
     public int PartitionFor(string groupId) => PartitionFor(groupId, _shards.Length);
 
-    /// <summary>Replays <paramref name="partition"/> and starts serving its groups.</summary>
-    public Task LoadAsync(int partition, CancellationToken cancellationToken = default) => _shards[partition].LoadAsync(cancellationToken);
+    /// <summary>Replays <paramref name="partition"/> and starts serving its groups; returns how many it loaded.</summary>
+    public Task<int> LoadAsync(int partition, CancellationToken cancellationToken = default) => _shards[partition].LoadAsync(cancellationToken);
 
     public Task LoadAllAsync(CancellationToken cancellationToken = default) => Task.WhenAll(_shards.Select(s => s.LoadAsync(cancellationToken)));
 

@@ -147,6 +147,14 @@ public sealed partial class Controller
                     continue;
                 }
 
+                if (TopicNames.IsCoordinatorStateTopic(topic.Name))
+                {
+                    // Kafka's broker deletes these if asked (only its command-line tool refuses); losing every group's
+                    // offsets or every open transaction to a stray wildcard delete is never what anyone wants.
+                    results[i] = new DeleteTopicResult(topic.Name, topic.TopicId, ErrorCode.InvalidRequest, $"Topic '{topic.Name}' is an internal topic of the coordinators and cannot be deleted.");
+                    continue;
+                }
+
                 if (!deleted.Add(topic.TopicId))
                 {
                     results[i] = new DeleteTopicResult(topic.Name, topic.TopicId, ErrorCode.InvalidRequest, $"Topic '{topic.Name}' appears more than once in the request.");

@@ -5,6 +5,18 @@ public static class TopicNames
 {
     public const int MaxLength = 249;
 
+    /// <summary>The group coordinator's state topic (committed offsets, group metadata).</summary>
+    public const string ConsumerOffsets = "__consumer_offsets";
+
+    /// <summary>The transaction coordinator's state topic.</summary>
+    public const string TransactionState = "__transaction_state";
+
+    /// <summary>
+    /// True for the coordinators' state topics, which the broker creates and needs: deleting one would drop every
+    /// group's offsets or every open transaction, so DeleteTopics refuses them.
+    /// </summary>
+    public static bool IsCoordinatorStateTopic(string? name) => name is ConsumerOffsets or TransactionState;
+
     /// <summary>Null when <paramref name="name"/> is a legal topic name, else why not.</summary>
     public static string? Validate(string? name)
     {

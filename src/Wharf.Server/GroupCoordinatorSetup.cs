@@ -48,8 +48,10 @@ public static class GroupCoordinatorSetup
         var coordinator = new GroupCoordinator(new InternalTopicWriter(replicas, GroupCoordinator.OffsetsTopic), options, time, loggerFactory);
         try
         {
-            var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).Select(p => p.Partition);
-            await Task.WhenAll(led.Select(p => coordinator.LoadAsync(p, cancellationToken))).ConfigureAwait(false);
+            var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).Select(p => p.Partition).ToList();
+            var loaded = await Task.WhenAll(led.Select(p => coordinator.LoadAsync(p, cancellationToken))).ConfigureAwait(false);
+            // One line for the whole topic; each partition's own line is at Debug (50 of them would bury the banner).
+            loggerFactory.CreateLogger(typeof(GroupCoordinatorSetup)).LogInformation("Loaded {Count} groups from {Partitions} {Topic} partitions", loaded.Sum(), led.Count, GroupCoordinator.OffsetsTopic);
         }
         catch
         {

@@ -51,8 +51,10 @@ public static class TransactionCoordinatorSetup
             new InternalTopicWriter(replicas, TransactionCoordinator.StateTopic), markers, producerIds.GenerateProducerIdAsync, options, time, loggerFactory);
         try
         {
-            var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).Select(p => p.Partition);
-            await Task.WhenAll(led.Select(p => coordinator.LoadAsync(p, cancellationToken))).ConfigureAwait(false);
+            var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).Select(p => p.Partition).ToList();
+            var loaded = await Task.WhenAll(led.Select(p => coordinator.LoadAsync(p, cancellationToken))).ConfigureAwait(false);
+            // One line for the whole topic; each partition's own line is at Debug (50 of them would bury the banner).
+            loggerFactory.CreateLogger(typeof(TransactionCoordinatorSetup)).LogInformation("Loaded {Count} transactional ids from {Partitions} {Topic} partitions", loaded.Sum(), led.Count, TransactionCoordinator.StateTopic);
         }
         catch
         {

@@ -165,6 +165,33 @@ public class OffsetTests
     }
 
     [Fact]
+    public async Task SimpleCommit_WithAV1CommitTimestamp_ExpiresCountingFromThatTimestamp_AndMinusOneMeansNow()
+    {
+        using var h = new GroupHarness(new GroupCoordinatorOptions { OffsetsRetention = TimeSpan.FromHours(1), OffsetsRetentionCheckInterval = TimeSpan.FromMinutes(10) });
+        var response = await h.Coordinator.CommitOffsetsAsync(new OffsetCommitRequest
+        {
+            GroupId = Group,
+            Topics =
+            [
+                new()
+                {
+                    Name = "topic",
+                    Partitions =
+                    [
+                        new() { PartitionIndex = 0, CommittedOffset = 5, CommitTimestamp = h.Time.GetUtcNow().AddMinutes(-50).ToUnixTimeMilliseconds() },
+                        new() { PartitionIndex = 1, CommittedOffset = 6, CommitTimestamp = -1 },
+                    ],
+                },
+            ],
+        });
+        Assert.All(response.Topics[0].Partitions, p => Assert.Equal(0, p.ErrorCode));
+
+        h.Time.Advance(TimeSpan.FromMinutes(20));
+        await WaitUntilAsync(() => h.Fetch(Group, "topic", 0).CommittedOffset == -1);
+        Assert.Equal(6, h.Fetch(Group, "topic", 1).CommittedOffset);
+    }
+
+    [Fact]
     public async Task DeleteGroups_RefusesANonEmptyGroup_AndDeletesAnEmptyOneWithItsOffsets()
     {
         using var h = new GroupHarness();

@@ -10,13 +10,17 @@ internal sealed class BrokerProcess : IDisposable
     private static readonly Lock LogLock = new();
     private readonly Process _process;
 
-    private BrokerProcess(Process process, int port)
+    private BrokerProcess(Process process, int port, IReadOnlyList<string> startupLines)
     {
         _process = process;
         Port = port;
+        StartupLines = startupLines;
     }
 
     public int Port { get; }
+
+    /// <summary>What the broker printed (stdout and stderr) up to and including its ready line.</summary>
+    public IReadOnlyList<string> StartupLines { get; }
 
     public string BootstrapServers => $"127.0.0.1:{Port}";
 
@@ -37,6 +41,18 @@ internal sealed class BrokerProcess : IDisposable
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start wharf");
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var startup = new List<string>();
+        void Remember(string? line)
+        {
+            lock (startup)
+            {
+                if (line is not null && !ready.Task.IsCompleted)
+                {
+                    startup.Add(line);
+                }
+            }
+        }
+
         var logFile = Environment.GetEnvironmentVariable("BROKER_PROCESS_LOG"); // set to keep the broker's output for diagnosis
         process.OutputDataReceived += (_, e) =>
         {
@@ -48,18 +64,25 @@ internal sealed class BrokerProcess : IDisposable
                 }
             }
 
+            Remember(e.Data);
             if (e.Data?.Contains("ready in", StringComparison.Ordinal) == true)
             {
-                ready.TrySetResult();
+                lock (startup)
+                {
+                    ready.TrySetResult();
+                }
             }
         };
-        process.ErrorDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => Remember(e.Data);
         process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"wharf exited with {process.ExitCode}"));
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        return new BrokerProcess(process, port.Value);
+        lock (startup)
+        {
+            return new BrokerProcess(process, port.Value, [.. startup]);
+        }
     }
 
     /// <summary>kill -9: no clean stop, no flush, no checkpoints.</summary>

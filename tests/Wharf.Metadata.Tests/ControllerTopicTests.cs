@@ -243,6 +243,20 @@ public class ControllerTopicTests
     }
 
     [Fact]
+    public async Task DeleteTopics_OfTheCoordinatorsStateTopics_IsInvalidRequestAndKeepsThem_WhileOthersInTheRequestGo()
+    {
+        var controller = NewController();
+        var created = await controller.CreateTopicsAsync([new CreateTopicRequest("__consumer_offsets"), new CreateTopicRequest("__transaction_state"), new CreateTopicRequest("__mine")], false, default);
+
+        var results = await controller.DeleteTopicsAsync([TopicReference.ByName("__consumer_offsets"), TopicReference.ById(created[1].TopicId), TopicReference.ByName("__mine")], default);
+
+        Assert.Equal([ErrorCode.InvalidRequest, ErrorCode.InvalidRequest, ErrorCode.None], results.Select(r => r.Error));
+        Assert.Contains("internal topic", results[0].ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal("__transaction_state", results[1].Name);
+        Assert.Equal(["__consumer_offsets", "__transaction_state"], controller.Current.TopicsByName.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task DeleteTopics_WhenDeletionIsDisabled_IsTopicDeletionDisabled()
     {
         var controller = NewController(("delete.topic.enable", "false"));

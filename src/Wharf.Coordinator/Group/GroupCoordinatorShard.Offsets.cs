@@ -56,7 +56,7 @@ internal sealed partial class GroupCoordinatorShard
                     }
                     else
                     {
-                        toWrite.Add((result, new TopicPartition(topic.Name, partition.PartitionIndex), new CommittedOffset(partition.CommittedOffset, partition.CommittedLeaderEpoch, partition.CommittedMetadata ?? "", now)));
+                        toWrite.Add((result, new TopicPartition(topic.Name, partition.PartitionIndex), new CommittedOffset(partition.CommittedOffset, partition.CommittedLeaderEpoch, partition.CommittedMetadata ?? "", partition.CommitTimestamp >= 0 ? partition.CommitTimestamp : now)));
                     }
                 }
             }

@@ -65,14 +65,17 @@ internal sealed partial class GroupCoordinatorShard : IDisposable
 
     private DateTimeOffset Now => _time.GetUtcNow();
 
-    /// <summary>Replays the partition from its start and becomes active. Requests meanwhile get COORDINATOR_LOAD_IN_PROGRESS.</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Replays the partition from its start and becomes active; returns the number of groups it then holds (0 when it
+    /// was already loaded or loading). Requests meanwhile get COORDINATOR_LOAD_IN_PROGRESS.
+    /// </summary>
+    public async Task<int> LoadAsync(CancellationToken cancellationToken)
     {
         lock (_lock)
         {
             if (_state != ShardState.Unloaded)
             {
-                return;
+                return 0;
             }
 
             _state = ShardState.Loading;
@@ -122,7 +125,8 @@ internal sealed partial class GroupCoordinatorShard : IDisposable
             RestorePendingTransactionalOffsets(replay);
             _state = ShardState.Active;
             _expiryTimer = _time.CreateTimer(static s => ((GroupCoordinatorShard)s!).ExpireOffsets(), this, _options.OffsetsRetentionCheckInterval, _options.OffsetsRetentionCheckInterval);
-            _logger.LogInformation("Loaded {Count} groups from __consumer_offsets-{Partition}", _groups.Count, Partition);
+            _logger.LogDebug("Loaded {Count} groups from __consumer_offsets-{Partition}", _groups.Count, Partition);
+            return _groups.Count;
         }
     }
 

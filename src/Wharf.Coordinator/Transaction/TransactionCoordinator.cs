@@ -43,7 +43,8 @@ public sealed class TransactionCoordinator : IDisposable
 
     public int PartitionFor(string transactionalId) => PartitionFor(transactionalId, _shards.Length);
 
-    public Task LoadAsync(int partition, CancellationToken cancellationToken = default) => _shards[partition].LoadAsync(cancellationToken);
+    /// <summary>Replays <paramref name="partition"/> and starts serving its transactional ids; returns how many it loaded.</summary>
+    public Task<int> LoadAsync(int partition, CancellationToken cancellationToken = default) => _shards[partition].LoadAsync(cancellationToken);
 
     public Task LoadAllAsync(CancellationToken cancellationToken = default) => Task.WhenAll(_shards.Select(s => s.LoadAsync(cancellationToken)));
 

@@ -72,13 +72,17 @@ internal sealed class TransactionCoordinatorShard : IDisposable
 
     // ---- Lifecycle ----------------------------------------------------------------------------------------------
 
-    public async Task LoadAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Replays the partition and becomes active, resuming prepared transactions; returns the number of transactional
+    /// ids it then holds (0 when it was already loaded or loading).
+    /// </summary>
+    public async Task<int> LoadAsync(CancellationToken cancellationToken)
     {
         lock (_lock)
         {
             if (_state != State.Unloaded)
             {
-                return;
+                return 0;
             }
 
             _state = State.Loading;
@@ -123,7 +127,8 @@ internal sealed class TransactionCoordinatorShard : IDisposable
                 resumed++;
             }
 
-            _logger.LogInformation("Loaded {Count} transactional ids from __transaction_state-{Partition}; completing {Resumed} prepared transaction(s)", _entries.Count, Partition, resumed);
+            _logger.LogDebug("Loaded {Count} transactional ids from __transaction_state-{Partition}; completing {Resumed} prepared transaction(s)", _entries.Count, Partition, resumed);
+            return _entries.Count;
         }
     }
 

@@ -4,12 +4,13 @@ using Wharf.Protocol.Messages;
 namespace Wharf.Server.Handlers;
 
 /// <summary>
-/// CreateTopics (API 19), v2–4. Creates topics through the controller (name, partitions, replication factor or
-/// explicit assignments, configs; -1 means the broker default) or only validates them. Thread-safety: stateless.
+/// CreateTopics (API 19), v0–4. Creates topics through the controller (name, partitions, replication factor or
+/// explicit assignments, configs; -1 means the broker default) or only validates them (v1+; v0 always creates).
+/// Thread-safety: stateless.
 /// </summary>
 public sealed class CreateTopicsHandler(Controller controller) : IRequestHandler<CreateTopicsRequest, CreateTopicsResponse>
 {
-    public static ApiVersionRange Versions => new(2, 4);
+    public static ApiVersionRange Versions => new(0, 4);
 
     public async ValueTask<CreateTopicsResponse?> HandleAsync(RequestContext context, CreateTopicsRequest request, CancellationToken cancellationToken)
     {

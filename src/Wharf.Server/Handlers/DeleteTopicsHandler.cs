@@ -3,10 +3,13 @@ using Wharf.Protocol.Messages;
 
 namespace Wharf.Server.Handlers;
 
-/// <summary>DeleteTopics (API 20), v1–4: deletes topics by name through the controller. Thread-safety: stateless.</summary>
+/// <summary>
+/// DeleteTopics (API 20), v0–5 (v5 adds error messages; we never throttle): deletes topics by name through the
+/// controller, which refuses the coordinators' internal topics. Thread-safety: stateless.
+/// </summary>
 public sealed class DeleteTopicsHandler(Controller controller) : IRequestHandler<DeleteTopicsRequest, DeleteTopicsResponse>
 {
-    public static ApiVersionRange Versions => new(1, 4);
+    public static ApiVersionRange Versions => new(0, 5);
 
     public async ValueTask<DeleteTopicsResponse?> HandleAsync(RequestContext context, DeleteTopicsRequest request, CancellationToken cancellationToken)
     {

@@ -6,13 +6,14 @@ using Wharf.Protocol.Messages;
 namespace Wharf.Server.Handlers;
 
 /// <summary>
-/// DescribeConfigs (API 32), v1–4. Topic resources list every topic config with its effective value, source and
+/// DescribeConfigs (API 32), v0–4. Topic resources list every topic config with its effective value, source and
 /// (on request) synonyms and documentation — admin tools expect the full list, defaults included; broker
-/// resources describe this broker's static config. Thread-safety: stateless.
+/// resources describe this broker's static config. v0 has no source: its <c>is_default</c> is true when the resource
+/// itself does not set the key (a topic without an override, a broker key left at its default). Thread-safety: stateless.
 /// </summary>
 public sealed class DescribeConfigsHandler(Controller controller) : IRequestHandler<DescribeConfigsRequest, DescribeConfigsResponse>
 {
-    public static ApiVersionRange Versions => new(1, 4);
+    public static ApiVersionRange Versions => new(0, 4);
 
     public ValueTask<DescribeConfigsResponse?> HandleAsync(RequestContext context, DescribeConfigsRequest request, CancellationToken cancellationToken)
     {
@@ -50,6 +51,7 @@ public sealed class DescribeConfigsHandler(Controller controller) : IRequestHand
                     Value = entry.IsSensitive ? null : entry.Value,
                     ReadOnly = entry.IsReadOnly,
                     ConfigSource = (sbyte)entry.Source,
+                    IsDefaultConfig = (ConfigResourceType)resource.ResourceType == ConfigResourceType.Topic ? entry.Source != KafkaConfigSource.DynamicTopicConfig : entry.Source == KafkaConfigSource.DefaultConfig,
                     IsSensitive = entry.IsSensitive,
                     ConfigType = (sbyte)entry.Type,
                     Documentation = request.IncludeDocumentation ? entry.Documentation : null,

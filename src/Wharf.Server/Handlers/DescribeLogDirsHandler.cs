@@ -4,10 +4,10 @@ using Wharf.Replication;
 
 namespace Wharf.Server.Handlers;
 
-/// <summary>DescribeLogDirs (API 35), v1–4: the data directory, its partitions' sizes, and its disk space. Thread-safety: stateless.</summary>
+/// <summary>DescribeLogDirs (API 35), v0–4 (v0 is v1 without throttling): the data directory, its partitions' sizes, and its disk space. Thread-safety: stateless.</summary>
 public sealed class DescribeLogDirsHandler(ReplicaManager replicas) : IRequestHandler<DescribeLogDirsRequest, DescribeLogDirsResponse>
 {
-    public static ApiVersionRange Versions => new(1, 4);
+    public static ApiVersionRange Versions => new(0, 4);
 
     public ValueTask<DescribeLogDirsResponse?> HandleAsync(RequestContext context, DescribeLogDirsRequest request, CancellationToken cancellationToken)
     {

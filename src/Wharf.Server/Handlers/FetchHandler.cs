@@ -141,6 +141,14 @@ public sealed class FetchHandler(ReplicaManager replicas, int maxResponseBytes =
             // The log is offline (a failed fsync) and this offset is at or above what it still serves.
             return ErrorCode.KafkaStorageError;
         }
+        catch (ObjectDisposedException)
+        {
+            // The segment file closed under this read (retention or deletion won the race; see LogFileSlice): its
+            // offsets are gone, which is what OFFSET_OUT_OF_RANGE tells the client, and nothing is wrong with the connection.
+            data.Records = default;
+            data.AbortedTransactions = readCommitted ? [] : null;
+            return ErrorCode.OffsetOutOfRange;
+        }
     }
 
     /// <summary>

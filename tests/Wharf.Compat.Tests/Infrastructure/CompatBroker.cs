@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Wharf.Metadata;
+using Wharf.Protocol;
 using Wharf.TestKit;
 using Wharf.Testing;
 using Xunit.Abstractions;
@@ -29,6 +31,10 @@ public sealed class CompatBroker : IAsyncDisposable
     public string BootstrapServers => $"127.0.0.1:{_proxy.Port}";
 
     public Controller Controller => _broker.Controller;
+
+    /// <summary>The API and version of every request the proxy has passed so far, in arrival order per connection.</summary>
+    public IReadOnlyList<(ApiKey Api, short Version)> RequestVersions =>
+        [.. _proxy.Requests.Where(f => f.Length >= 4).Select(f => ((ApiKey)BinaryPrimitives.ReadInt16BigEndian(f), BinaryPrimitives.ReadInt16BigEndian(f.AsSpan(2))))];
 
     public static async Task<CompatBroker> StartAsync(ITestOutputHelper output, IReadOnlyDictionary<string, string>? settings, Microsoft.Extensions.Logging.ILoggerFactory loggerFactory)
     {

@@ -14,6 +14,12 @@ public enum ExternalTool
 
     /// <summary>confluent-kafka-python (librdkafka), imported by Debian's <c>/usr/bin/python3</c> (package python3-confluent-kafka).</summary>
     ConfluentKafkaPython,
+
+    /// <summary>
+    /// Go's sarama 1.22 from Debian (package golang-github-shopify-sarama-dev, built in GOPATH mode with <c>go</c> from
+    /// golang-go): the old client that still sends ListOffsets v0 and OffsetCommit v1.
+    /// </summary>
+    Sarama,
 }
 
 /// <summary>
@@ -28,6 +34,7 @@ public static class ExternalTools
 
     private static readonly Lazy<string?> KcatPath = new(() => FindOnPath("kcat") ?? FindOnPath("kafkacat"));
     private static readonly Lazy<string?> NodePath = new(() => FindOnPath("node"));
+    private static readonly Lazy<string?> GoPath = new(() => FindOnPath("go"));
     private static readonly Lazy<string?> KafkaPythonMissing = new(() => ProbePythonModule("kafka", "python3-kafka"));
     private static readonly Lazy<string?> ConfluentKafkaPythonMissing = new(() => ProbePythonModule("confluent_kafka", "python3-confluent-kafka"));
 
@@ -43,6 +50,13 @@ public static class ExternalTools
 
     public static string Node => NodePath.Value ?? throw Missing(ExternalTool.KafkaJs);
 
+    /// <summary>Where Debian's Go packages keep their sources: the GOPATH the sarama program builds against.</summary>
+    public const string DebianGoPath = "/usr/share/gocode";
+
+    public static string GoPrograms => Path.Combine(RepositoryRoot, "tests", "compat", "go");
+
+    public static string Go => GoPath.Value ?? throw Missing(ExternalTool.Sarama);
+
     /// <summary>Why the tool can't be used, or null when it can.</summary>
     public static string? MissingReason(ExternalTool tool) => tool switch
     {
@@ -54,6 +68,11 @@ public static class ExternalTools
             : File.Exists(Path.Combine(NodeScripts, "node_modules", "kafkajs", "package.json"))
                 ? null
                 : "KafkaJS is not installed (cd tests/compat/node && npm ci)",
+        ExternalTool.Sarama => GoPath.Value is null
+            ? "go is not on PATH (apt-get install golang-go)"
+            : Directory.Exists(Path.Combine(DebianGoPath, "src", "github.com", "Shopify", "sarama"))
+                ? null
+                : $"sarama is not in {DebianGoPath} (apt-get install golang-github-shopify-sarama-dev)",
         _ => throw new ArgumentOutOfRangeException(nameof(tool)),
     };
 

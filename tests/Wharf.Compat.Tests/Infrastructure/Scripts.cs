@@ -32,6 +32,36 @@ public static class Scripts
             ExternalTools.NodeScripts);
     }
 
+    /// <summary>
+    /// Builds tests/compat/go/<paramref name="program"/> against Debian's Go packages (GOPATH mode, no module
+    /// download) and runs it. Each run builds into a fresh directory; Go's build cache keeps that to seconds.
+    /// </summary>
+    public static async Task<T> RunGoAsync<T>(string program, params string[] arguments)
+    {
+        ExternalTools.Require(ExternalTool.Sarama);
+        var output = Path.Combine(Path.GetTempPath(), "wharf-go-" + Guid.NewGuid().ToString("N"));
+        var environment = new Dictionary<string, string>
+        {
+            ["GO111MODULE"] = "off",
+            ["GOPATH"] = ExternalTools.DebianGoPath,
+            ["GOCACHE"] = Path.Combine(Path.GetTempPath(), "wharf-go-cache"),
+            ["CGO_CFLAGS"] = "-Wno-deprecated-declarations",
+        };
+        try
+        {
+            var binary = Path.Combine(output, program);
+            (await ChildProcess.RunAsync(ExternalTools.Go, ["build", "-o", binary, "."], timeout: TimeSpan.FromMinutes(3), environment: environment, workingDirectory: Path.Combine(ExternalTools.GoPrograms, program))).EnsureSuccess();
+            return await RunAsync<T>(binary, arguments, environment, output);
+        }
+        finally
+        {
+            if (Directory.Exists(output))
+            {
+                Directory.Delete(output, recursive: true);
+            }
+        }
+    }
+
     private static async Task<T> RunAsync<T>(string fileName, string[] arguments, Dictionary<string, string> environment, string workingDirectory)
     {
         var result = (await ChildProcess.RunAsync(fileName, arguments, environment: environment, workingDirectory: workingDirectory)).EnsureSuccess();
