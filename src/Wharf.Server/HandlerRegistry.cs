@@ -17,11 +17,20 @@ public sealed class HandlerRegistry
     /// <summary>Served APIs with their ranges, by key.</summary>
     public IEnumerable<RegisteredHandler> All => _handlers.Values.OrderBy(h => h.Key);
 
+    /// <summary>ApiVersions' list: every served API with its advertised range (both ApiVersions answers use it).</summary>
+    public List<Protocol.Messages.ApiVersionsResponse.ApiVersion> AdvertisedVersions() =>
+        [.. All.Select(h => new Protocol.Messages.ApiVersionsResponse.ApiVersion { ApiKey = (short)h.Key, MinVersion = h.Advertised.Min, MaxVersion = h.Advertised.Max })];
+
     public bool TryGet(ApiKey key, out RegisteredHandler handler) => _handlers.TryGetValue(key, out handler!);
 
+    /// <param name="Key">The API.</param>
+    /// <param name="Versions">The versions served; any other is refused.</param>
+    /// <param name="Advertised">What ApiVersions lists: <paramref name="Versions"/>, or wider below for old clients' sake.</param>
+    /// <param name="Handle">Runs the handler.</param>
     public sealed record RegisteredHandler(
         ApiKey Key,
         ApiVersionRange Versions,
+        ApiVersionRange Advertised,
         Func<RequestContext, IRequestMessage, CancellationToken, ValueTask<IResponseMessage?>> Handle);
 
     public sealed class Builder
@@ -43,6 +52,7 @@ public sealed class HandlerRegistry
             _handlers.Add(TRequest.Api, new RegisteredHandler(
                 TRequest.Api,
                 range,
+                THandler.AdvertisedMinVersion is { } advertisedMin ? new ApiVersionRange(advertisedMin, range.Max) : range,
                 async (context, request, cancellation) => await handler.HandleAsync(context, (TRequest)request, cancellation).ConfigureAwait(false)));
             return this;
         }

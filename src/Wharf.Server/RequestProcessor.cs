@@ -90,7 +90,7 @@ public sealed class RequestProcessor(HandlerRegistry registry, ILogger<RequestPr
     private ApiVersionsResponse UnsupportedApiVersions() => new()
     {
         ErrorCode = (short)ErrorCode.UnsupportedVersion,
-        ApiKeys = [.. registry.All.Select(h => new ApiVersionsResponse.ApiVersion { ApiKey = (short)h.Key, MinVersion = h.Versions.Min, MaxVersion = h.Versions.Max })],
+        ApiKeys = registry.AdvertisedVersions(),
     };
 
     private static void DisposeResources(RequestContext context)

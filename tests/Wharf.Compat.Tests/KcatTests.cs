@@ -50,6 +50,12 @@ public sealed class KcatTests(ITestOutputHelper output)
         await kcat.ProduceAsync(topic, records, codec, headers: headers);
         var consumed = await kcat.ConsumeAllAsync(topic);
 
+        // The client really compressed: librdkafka before 2.11.1 silently sends gzip and snappy uncompressed unless
+        // ApiVersions lists Produce v0 (see ProduceHandler.AdvertisedMinVersion).
+        var sent = broker.ProducedCodecs();
+        Assert.NotEmpty(sent);
+        Assert.All(sent, c => Assert.Equal(codec == "none" ? "None" : codec, c.ToString(), ignoreCase: true));
+
         Assert.Equal(RecordCount, consumed.Count);
         for (var i = 0; i < RecordCount; i++)
         {

@@ -25,6 +25,14 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
 {
     public static ApiVersionRange Versions => new(3, 10);
 
+    /// <summary>
+    /// ApiVersions lists Produce from v0 although v0–2 (message formats 0 and 1) are refused, as Kafka 4.0 does
+    /// (KAFKA-18659): librdkafka before 2.11.1 — Debian's kcat and python3-confluent-kafka among them — enables gzip
+    /// and snappy only when the broker's Produce range includes v0, and otherwise sends those batches uncompressed
+    /// without a word. Clients pick the highest version both sides support, so none sends v0–2 because of this.
+    /// </summary>
+    public static short? AdvertisedMinVersion => 0;
+
     public async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
     {
         var validAcks = request.Acks is 0 or 1 or -1;

@@ -1,8 +1,11 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Wharf.Metadata;
 using Wharf.Protocol;
+using Wharf.Protocol.Messages;
+using Wharf.Records;
 using Wharf.TestKit;
 using Wharf.Testing;
 using Xunit.Abstractions;
@@ -35,6 +38,15 @@ public sealed class CompatBroker : IAsyncDisposable
     /// <summary>The API and version of every request the proxy has passed so far, in arrival order per connection.</summary>
     public IReadOnlyList<(ApiKey Api, short Version)> RequestVersions =>
         [.. _proxy.Requests.Where(f => f.Length >= 4).Select(f => ((ApiKey)BinaryPrimitives.ReadInt16BigEndian(f), BinaryPrimitives.ReadInt16BigEndian(f.AsSpan(2))))];
+
+    /// <summary>The codec of every record batch the clients sent in Produce requests so far (as sent, before the broker).</summary>
+    public IReadOnlyList<CompressionType> ProducedCodecs() =>
+        [.. _proxy.Requests
+            .Where(f => f.Length >= 4 && (ApiKey)BinaryPrimitives.ReadInt16BigEndian(f) == ApiKey.Produce)
+            .Select(f => (ProduceRequest)RequestDecoder.Decode(new ReadOnlySequence<byte>(f)).Body)
+            .SelectMany(r => r.TopicData.SelectMany(t => t.PartitionData))
+            .Where(p => p.Records is { Length: >= RecordBatchLayout.HeaderSize })
+            .Select(p => RecordBatchHeader.Read(p.Records!.Value.ToArray()).Compression)];
 
     public static async Task<CompatBroker> StartAsync(ITestOutputHelper output, IReadOnlyDictionary<string, string>? settings, Microsoft.Extensions.Logging.ILoggerFactory loggerFactory)
     {
