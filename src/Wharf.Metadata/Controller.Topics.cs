@@ -309,7 +309,7 @@ public sealed partial class Controller
                     $"Replication factor {replicationFactor} cannot be reached: only {brokers.Length} broker(s) are registered.");
             }
 
-            placement = Place(brokers, 0, partitions, replicationFactor);
+            placement = Place(image, 0, partitions, replicationFactor);
         }
 
         var configs = request.Configs ?? [];
@@ -374,7 +374,7 @@ public sealed partial class Controller
                 return (ErrorCode.InvalidReplicationFactor, $"Replication factor {replicationFactor} cannot be reached: only {brokers.Length} broker(s) are registered.", []);
             }
 
-            placement = Place(brokers, current, request.Count - current, replicationFactor);
+            placement = Place(image, current, request.Count - current, replicationFactor);
         }
 
         return (ErrorCode.None, null, placement.Select((replicas, i) => (MetadataRecord)NewPartition(topic.TopicId, current + i, replicas)).ToList());
@@ -409,11 +409,11 @@ public sealed partial class Controller
         return null;
     }
 
-    /// <summary>Round-robin placement: partition p's replicas start at broker (p mod n), so leaders spread evenly.</summary>
-    private static List<ImmutableArray<int>> Place(ImmutableArray<int> brokers, int firstPartition, int count, int replicationFactor) =>
-        Enumerable.Range(firstPartition, count)
-            .Select(p => Enumerable.Range(0, replicationFactor).Select(r => brokers[(p + r) % brokers.Length]).ToImmutableArray())
-            .ToList();
+    /// <summary>Placement over the live brokers (<see cref="ReplicaPlacer"/>); before any registration, on this node.</summary>
+    private List<ImmutableArray<int>> Place(MetadataImage image, int firstPartition, int count, int replicationFactor) =>
+        image.LiveBrokers.ToList() is { Count: > 0 } live
+            ? ReplicaPlacer.Place(live, firstPartition, count, replicationFactor)
+            : [.. Enumerable.Range(firstPartition, count).Select(_ => ImmutableArray.Create(Config.NodeId))];
 
     private static PartitionRecord NewPartition(Guid topicId, int partition, ImmutableArray<int> replicas) =>
         new(topicId, partition, replicas, replicas, replicas[0], LeaderEpoch: 0, PartitionEpoch: 0);

@@ -213,8 +213,9 @@ public sealed partial class Controller : IAsyncDisposable
     }
 
     /// <summary>Registered broker ids in order; before this node registers, just this node.</summary>
+    /// <summary>The brokers new replicas may go to: the live (unfenced) ones; before any registration, this node.</summary>
     private ImmutableArray<int> BrokerIds(MetadataImage image) =>
-        image.Brokers.IsEmpty ? [Config.NodeId] : [.. image.Brokers.Keys.Order()];
+        image.Brokers.IsEmpty ? [Config.NodeId] : [.. image.LiveBrokers.Select(b => b.NodeId)];
 
     private Guid NewTopicId(MetadataImage image)
     {

@@ -27,13 +27,17 @@ public sealed record TopicImage(string Name, Guid TopicId, ImmutableSortedDictio
     public bool IsInternal => Name.StartsWith("__", StringComparison.Ordinal);
 }
 
-/// <summary>A registered broker and the endpoints it advertises to clients.</summary>
-public sealed record BrokerRegistration(int NodeId, Guid IncarnationId, ImmutableArray<Listener> Endpoints, string? Rack)
+/// <summary>
+/// A registered broker and the endpoints it advertises to clients. A <see cref="Fenced"/> broker lost its session: it
+/// leads nothing, is not offered to clients and gets no new replicas until it registers again.
+/// </summary>
+public sealed record BrokerRegistration(int NodeId, Guid IncarnationId, ImmutableArray<Listener> Endpoints, string? Rack, bool Fenced = false)
 {
     public bool Equals(BrokerRegistration? other) =>
-        other is not null && NodeId == other.NodeId && IncarnationId == other.IncarnationId && Endpoints.SequenceEqual(other.Endpoints) && Rack == other.Rack;
+        other is not null && NodeId == other.NodeId && IncarnationId == other.IncarnationId && Endpoints.SequenceEqual(other.Endpoints)
+        && Rack == other.Rack && Fenced == other.Fenced;
 
-    public override int GetHashCode() => HashCode.Combine(NodeId, IncarnationId, Rack);
+    public override int GetHashCode() => HashCode.Combine(NodeId, IncarnationId, Rack, Fenced);
 }
 
 /// <summary>
@@ -99,6 +103,9 @@ public sealed class MetadataImage
     /// <summary>This node's registration, once it has registered.</summary>
     public BrokerRegistration? LocalBroker => Brokers.GetValueOrDefault(NodeId);
 
+    /// <summary>Registered brokers that are not fenced, by node id: the ones that may lead and get new replicas.</summary>
+    public IEnumerable<BrokerRegistration> LiveBrokers => Brokers.Values.Where(b => !b.Fenced).OrderBy(b => b.NodeId);
+
     /// <summary>An image before any record.</summary>
     public static MetadataImage Empty(string clusterId, int nodeId, int controllerId) => new(
         clusterId, nodeId, controllerId, -1,
@@ -145,6 +152,9 @@ public sealed class MetadataImage
         RemoveTopicRecord r => ApplyRemoveTopic(r),
         ProducerIdsRecord r => With(nextProducerId: Math.Max(NextProducerId, r.NextProducerId)),
         RegisterBrokerRecord r => With(brokers: Brokers.SetItem(r.BrokerId, new BrokerRegistration(r.BrokerId, r.IncarnationId, r.Endpoints, r.Rack))),
+        BrokerRegistrationChangeRecord r => Brokers.TryGetValue(r.BrokerId, out var broker) && broker.IncarnationId == r.IncarnationId
+            ? With(brokers: Brokers.SetItem(r.BrokerId, broker with { Fenced = r.Fenced }))
+            : this,
         _ => throw new InvalidDataException($"Unknown metadata record {record.GetType().Name}."),
     };
 
@@ -154,7 +164,15 @@ public sealed class MetadataImage
     public IReadOnlyList<MetadataRecord> ToRecords()
     {
         var records = new List<MetadataRecord>();
-        records.AddRange(Brokers.Values.OrderBy(b => b.NodeId).Select(b => new RegisterBrokerRecord(b.NodeId, b.IncarnationId, b.Endpoints, b.Rack)));
+        foreach (var broker in Brokers.Values.OrderBy(b => b.NodeId))
+        {
+            records.Add(new RegisterBrokerRecord(broker.NodeId, broker.IncarnationId, broker.Endpoints, broker.Rack));
+            if (broker.Fenced)
+            {
+                records.Add(new BrokerRegistrationChangeRecord(broker.NodeId, broker.IncarnationId, Fenced: true));
+            }
+        }
+
         foreach (var topic in TopicsByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             records.Add(new TopicRecord(topic.Name, topic.TopicId));

@@ -20,6 +20,7 @@ namespace Wharf.Metadata;
 /// type 4 RemoveTopicRecord    topicId:uuid
 /// type 5 ProducerIdsRecord    brokerId:i32 brokerEpoch:i64 nextProducerId:i64
 /// type 6 RegisterBrokerRecord brokerId:i32 incarnationId:uuid endpoints:count:i32 (name:string host:string port:i32)* rack:string(nullable)
+/// type 7 BrokerRegistrationChangeRecord brokerId:i32 incarnationId:uuid fenced:u8 (0 or 1)
 /// </code>
 /// A new field means a new version of that type; readers reject versions they do not know rather than guess.
 /// Thread-safety: stateless.
@@ -36,6 +37,7 @@ public static class MetadataRecordSerializer
         RemoveTopic = 4,
         ProducerIds = 5,
         RegisterBroker = 6,
+        BrokerRegistrationChange = 7,
     }
 
     /// <summary>Appends the encoding of <paramref name="record"/> to <paramref name="output"/>.</summary>
@@ -90,6 +92,12 @@ public static class MetadataRecordSerializer
 
                 writer.String(r.Rack);
                 break;
+            case BrokerRegistrationChangeRecord r:
+                writer.Header(RecordType.BrokerRegistrationChange);
+                writer.Int32(r.BrokerId);
+                writer.Uuid(r.IncarnationId);
+                writer.Byte(r.Fenced ? (byte)1 : (byte)0);
+                break;
             default:
                 throw new ArgumentException($"Unknown metadata record {record.GetType().Name}.", nameof(record));
         }
@@ -123,6 +131,12 @@ public static class MetadataRecordSerializer
             RecordType.RemoveTopic => new RemoveTopicRecord(reader.Uuid()),
             RecordType.ProducerIds => new ProducerIdsRecord(reader.Int32(), reader.Int64(), reader.Int64()),
             RecordType.RegisterBroker => new RegisterBrokerRecord(reader.Int32(), reader.Uuid(), reader.Endpoints(), reader.String()),
+            RecordType.BrokerRegistrationChange => new BrokerRegistrationChangeRecord(reader.Int32(), reader.Uuid(), reader.Byte() switch
+            {
+                0 => false,
+                1 => true,
+                var other => throw new InvalidDataException($"BrokerRegistrationChangeRecord fenced flag {other} is neither 0 nor 1."),
+            }),
             _ => throw new InvalidDataException($"Unknown metadata record type {(byte)type}."),
         };
         if (!reader.AtEnd)

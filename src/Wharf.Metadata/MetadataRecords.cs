@@ -56,6 +56,14 @@ public sealed record RegisterBrokerRecord(int BrokerId, Guid IncarnationId, Immu
     public override int GetHashCode() => HashCode.Combine(BrokerId, IncarnationId, Rack);
 }
 
+/// <summary>
+/// A registered broker was fenced (its session lease expired: it may be dead or cut off, and must not lead anything)
+/// or unfenced (KRaft <c>BrokerRegistrationChangeRecord</c>). The controller writes it together with the leader
+/// changes it implies. Applies only to the registration with <see cref="IncarnationId"/>; a newer registration of the
+/// same node id is not affected.
+/// </summary>
+public sealed record BrokerRegistrationChangeRecord(int BrokerId, Guid IncarnationId, bool Fenced) : MetadataRecord;
+
 /// <summary>Kafka's config resource types (<c>ConfigResource.Type</c>), wire values.</summary>
 public enum ConfigResourceType : sbyte
 {

@@ -16,6 +16,8 @@ public class MetadataRecordSerializerTests
         new ProducerIdsRecord(1, -1, 5000),
         new RegisterBrokerRecord(1, Guid.NewGuid(), [new Listener("PLAINTEXT", "127.0.0.1", 9092), new Listener("INTERNAL", "::1", 0)], "rack-a"),
         new RegisterBrokerRecord(2, Guid.NewGuid(), [], null),
+        new BrokerRegistrationChangeRecord(3, Guid.NewGuid(), Fenced: true),
+        new BrokerRegistrationChangeRecord(3, Guid.NewGuid(), Fenced: false),
     ];
 
     [Theory]
