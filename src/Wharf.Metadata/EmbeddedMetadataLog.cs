@@ -38,7 +38,11 @@ namespace Wharf.Metadata;
 /// entries the snapshot covers (again temp + rename), and older snapshots are deleted. A crash between the two
 /// steps leaves entries the snapshot already covers; replay skips them.
 /// </para>
-/// Thread-safety: a semaphore serialises appends, reads and snapshots.
+/// Leadership: this node is always the controller at epoch 1; <see cref="CampaignAsync"/> returns at once,
+/// <see cref="ResignAsync"/> does nothing (there is nobody to hand over to) and <see cref="LeadershipChanged"/> is never
+/// raised.
+/// Thread-safety: a semaphore serialises appends, reads and snapshots; followers wait on a signal completed after
+/// each append and snapshot, outside the semaphore.
 /// </summary>
 public sealed class EmbeddedMetadataLog : IMetadataLog
 {
@@ -60,6 +64,7 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
     private long _committed;
     private MetadataSnapshot? _snapshot;
     private Exception? _failure;
+    private TaskCompletionSource _changed = NewSignal();
 
     private EmbeddedMetadataLog(string directory, int nodeId, ILogger logger, IDisk disk)
     {
@@ -76,6 +81,13 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
     public long CommittedOffset => Volatile.Read(ref _committed);
 
     public MetadataSnapshot? LatestSnapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>Never raised: a single node's leadership never changes.</summary>
+    public event Action<MetadataLeadership>? LeadershipChanged
+    {
+        add { }
+        remove { }
+    }
 
     /// <summary>Bytes cut from the end of the log when it was opened (a torn tail); 0 after a clean stop.</summary>
     public long TruncatedBytes { get; private set; }
@@ -126,6 +138,7 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
 
             Volatile.Write(ref _fileLength, _fileLength + entry.Length);
             Volatile.Write(ref _committed, _committed + records.Count);
+            Signal();
             return _committed;
         }
         finally
@@ -186,6 +199,7 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
             _handle = File.OpenHandle(_logPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
             Volatile.Write(ref _fileLength, rest.WrittenCount);
             Volatile.Write(ref _snapshot, snapshot);
+            Signal();
             foreach (var old in SnapshotFiles().Where(s => s.Offset < snapshot.Offset))
             {
                 File.Delete(old.Path);
@@ -200,11 +214,77 @@ public sealed class EmbeddedMetadataLog : IMetadataLog
         }
     }
 
+    /// <summary>
+    /// Follows the log: reads the file after <paramref name="afterOffset"/>, then waits for the next append or snapshot
+    /// and reads again. Each wake-up rereads the file; the single-node log is kept small by snapshots.
+    /// </summary>
+    public async IAsyncEnumerable<MetadataBatch> FollowAsync(long afterOffset, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var after = afterOffset;
+        while (true)
+        {
+            Task changed;
+            List<MetadataBatch> batches = [];
+            await _lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                changed = _changed.Task;
+                var snapshotOffset = _snapshot?.Offset ?? -1;
+                if (after < snapshotOffset)
+                {
+                    throw new MetadataSnapshotRequiredException(after, snapshotOffset);
+                }
+
+                if (_committed > after)
+                {
+                    var bytes = new byte[_fileLength];
+                    RandomAccess.Read(_handle, bytes, 0);
+                    batches = ReadEntries(bytes, out _).Where(b => b.LastOffset > after).ToList();
+                }
+            }
+            finally
+            {
+                _lock.Release();
+            }
+
+            foreach (var batch in batches)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return batch;
+                after = batch.LastOffset;
+            }
+
+            if (batches.Count == 0)
+            {
+                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public ValueTask<MetadataSnapshot?> ReadLatestSnapshotAsync(CancellationToken cancellationToken) => ValueTask.FromResult(LatestSnapshot);
+
+    /// <summary>Returns at once: this node is always the controller.</summary>
+    public ValueTask<MetadataLeadership> CampaignAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Leadership);
+
+    /// <summary>Does nothing: a single node has nobody to hand the controller over to.</summary>
+    public ValueTask ResignAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
     public ValueTask DisposeAsync()
     {
+        _changed.TrySetException(new ObjectDisposedException(nameof(EmbeddedMetadataLog)));
         _handle.Dispose();
         _lock.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Wakes every follower; the caller holds the lock.</summary>
+    private void Signal()
+    {
+        var changed = _changed;
+        _changed = NewSignal();
+        changed.TrySetResult();
     }
 
     private void Recover()
