@@ -25,15 +25,19 @@ public sealed record ControllerOptions
 /// <summary>
 /// The controller (design §6): validates admin requests against the current <see cref="MetadataImage"/>, turns
 /// accepted changes into metadata records, appends them to the <see cref="IMetadataLog"/> and applies them. On a
-/// single node this node is always the controller (epoch 1); with a log whose leadership names another node,
-/// every change answers NOT_CONTROLLER. Every operation returns a Kafka error code and message per item; a failed
+/// single node this node is always the controller (epoch 1). In a cluster every node has one: it follows the log
+/// (<see cref="ApplyCommitted"/>, driven by <see cref="ControllerService"/>), and only the node that won the election
+/// and was <see cref="Activate"/>d writes; elsewhere every change answers NOT_CONTROLLER (the broker forwards admin
+/// requests to the active controller). Every operation returns a Kafka error code and message per item; a failed
 /// append fails every item of that request and leaves the image unchanged.
 /// <para>
 /// Thread-safety: changes are serialised by one semaphore (a single writer); each validates against the image
 /// left by the previous one, so of two concurrent creates of one topic exactly one wins. Readers call
 /// <see cref="Current"/> from any thread without locking: it is a volatile reference to an immutable image that
-/// only ever moves forward. <see cref="ImageChanged"/> is raised after each commit, in commit order, while the
-/// writer lock is held: handlers must be quick and must not wait for another controller operation.
+/// only ever moves forward. Images are published under a publish lock, by offset and once each (a batch this node
+/// committed and then sees again through the follow loop is not applied twice); <see cref="ImageChanged"/> is raised
+/// for each, in offset order, under that lock: handlers must be quick and must not wait for a controller operation.
+/// Lock order: writer semaphore, then publish lock.
 /// </para>
 /// Lifecycle: built by <see cref="MetadataLoader"/> (or directly over a replayed image in tests); owns the log
 /// and disposes it in <see cref="DisposeAsync"/>.
@@ -44,7 +48,8 @@ public sealed partial class Controller : IAsyncDisposable
     private readonly ControllerOptions _options;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _writer = new(1, 1);
-    private readonly int _epoch;
+    private readonly Lock _publishLock = new();
+    private int _epoch;
     private readonly Guid _incarnationId = Guid.NewGuid();
     private MetadataImage _current;
     private long _lastSnapshotOffset;
@@ -72,8 +77,53 @@ public sealed partial class Controller : IAsyncDisposable
     /// <summary>Effective topic configs for DescribeConfigs and for building partition logs.</summary>
     public TopicConfigResolver TopicConfigs { get; }
 
-    /// <summary>True while the log names this node as the controller at the epoch this controller started with.</summary>
-    public bool IsActive => _log.Leadership.ControllerId == Config.NodeId && _log.Leadership.Epoch == _epoch;
+    /// <summary>True while the log names this node as the controller at the epoch this controller was activated with.</summary>
+    public bool IsActive => _log.Leadership.ControllerId == Config.NodeId && _log.Leadership.Epoch == Volatile.Read(ref _epoch);
+
+    /// <summary>The active controller as this node knows it (the log's view).</summary>
+    public MetadataLeadership Leadership => _log.Leadership;
+
+    /// <summary>
+    /// Makes this node's controller write at <paramref name="leadership"/>'s epoch, after it won an election and
+    /// replayed the log to the commit point (<see cref="ControllerService"/> does both). From then on
+    /// <see cref="IsActive"/> holds until another controller is elected.
+    /// </summary>
+    public void Activate(MetadataLeadership leadership)
+    {
+        if (leadership.ControllerId != Config.NodeId)
+        {
+            throw new ArgumentException($"Leadership names node {leadership.ControllerId}, not this node ({Config.NodeId}).", nameof(leadership));
+        }
+
+        Volatile.Write(ref _epoch, leadership.Epoch);
+        _logger.LogInformation("Node {Node} is the active controller at epoch {Epoch} (metadata offset {Offset})", Config.NodeId, leadership.Epoch, Current.Offset);
+    }
+
+    /// <summary>
+    /// Applies a batch committed by whichever controller wrote it (the follow loop of <see cref="ControllerService"/>);
+    /// a batch this image already holds (this node's own commit) is skipped. Returns the image after it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">the batch does not fit the image.</exception>
+    public MetadataImage ApplyCommitted(MetadataBatch batch)
+    {
+        lock (_publishLock)
+        {
+            var current = Current;
+            return batch.LastOffset <= current.Offset ? current : PublishLocked(current, current.Apply(batch));
+        }
+    }
+
+    /// <summary>Replaces the image with one rebuilt from a snapshot newer than it (a follower that fell behind a compaction).</summary>
+    public void ResetTo(MetadataImage image)
+    {
+        lock (_publishLock)
+        {
+            if (image.Offset > Current.Offset)
+            {
+                PublishLocked(Current, image);
+            }
+        }
+    }
 
     /// <summary>
     /// Records this node's endpoints in the metadata (a RegisterBrokerRecord) unless they are already there. The
@@ -165,7 +215,7 @@ public sealed partial class Controller : IAsyncDisposable
         long offset;
         try
         {
-            offset = await _log.AppendAsync(records, _epoch, CancellationToken.None).ConfigureAwait(false);
+            offset = await _log.AppendAsync(records, Volatile.Read(ref _epoch), CancellationToken.None).ConfigureAwait(false);
         }
         catch (NotControllerException e)
         {
@@ -178,6 +228,22 @@ public sealed partial class Controller : IAsyncDisposable
         }
 
         after = after.WithOffset(offset);
+        lock (_publishLock)
+        {
+            // The follow loop may have published this very batch first; publishing is by offset, once.
+            if (offset > Current.Offset)
+            {
+                PublishLocked(Current, after);
+            }
+        }
+
+        await MaybeSnapshotAsync(after).ConfigureAwait(false);
+        return (ErrorCode.None, null);
+    }
+
+    /// <summary>Publishes <paramref name="after"/> and raises <see cref="ImageChanged"/>; the caller holds the publish lock.</summary>
+    private MetadataImage PublishLocked(MetadataImage before, MetadataImage after)
+    {
         Volatile.Write(ref _current, after);
         try
         {
@@ -187,11 +253,10 @@ public sealed partial class Controller : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            _logger.LogError(e, "An ImageChanged handler failed at metadata offset {Offset}", offset);
+            _logger.LogError(e, "An ImageChanged handler failed at metadata offset {Offset}", after.Offset);
         }
 
-        await MaybeSnapshotAsync(after).ConfigureAwait(false);
-        return (ErrorCode.None, null);
+        return after;
     }
 
     private async Task MaybeSnapshotAsync(MetadataImage image)
@@ -212,7 +277,6 @@ public sealed partial class Controller : IAsyncDisposable
         }
     }
 
-    /// <summary>Registered broker ids in order; before this node registers, just this node.</summary>
     /// <summary>The brokers new replicas may go to: the live (unfenced) ones; before any registration, this node.</summary>
     private ImmutableArray<int> BrokerIds(MetadataImage image) =>
         image.Brokers.IsEmpty ? [Config.NodeId] : [.. image.LiveBrokers.Select(b => b.NodeId)];

@@ -21,12 +21,7 @@ public static class MetadataLoader
         var after = -1L;
         if (log.LatestSnapshot is { } snapshot)
         {
-            foreach (var record in snapshot.Records)
-            {
-                image = image.Apply(record);
-            }
-
-            image = image.WithOffset(snapshot.Offset);
+            image = ImageOf(snapshot, image);
             after = snapshot.Offset;
         }
 
@@ -37,6 +32,13 @@ public static class MetadataLoader
 
         return image;
     }
+
+    /// <summary>The image a snapshot rebuilds, for the cluster and node of <paramref name="template"/>.</summary>
+    /// <exception cref="InvalidDataException">a record does not fit the image (corrupt snapshot).</exception>
+    public static MetadataImage ImageOf(MetadataSnapshot snapshot, MetadataImage template) =>
+        snapshot.Records
+            .Aggregate(MetadataImage.Empty(template.ClusterId, template.NodeId, template.ControllerId), (image, record) => image.Apply(record))
+            .WithOffset(snapshot.Offset);
 
     /// <summary>
     /// Opens the single-node metadata under <see cref="BrokerConfig.DataDir"/> and returns its controller, with
