@@ -113,6 +113,33 @@ public sealed partial class Controller : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Completes once <see cref="Current"/> satisfies <paramref name="condition"/> (at once if it does now); waits on
+    /// <see cref="ImageChanged"/>, never polls. Cancel it to give up.
+    /// </summary>
+    public async Task<MetadataImage> WaitForImageAsync(Func<MetadataImage, bool> condition, CancellationToken cancellationToken)
+    {
+        var reached = new TaskCompletionSource<MetadataImage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Check(MetadataImage before, MetadataImage after)
+        {
+            if (condition(after))
+            {
+                reached.TrySetResult(after);
+            }
+        }
+
+        ImageChanged += Check;
+        try
+        {
+            var current = Current;
+            return condition(current) ? current : await reached.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ImageChanged -= Check;
+        }
+    }
+
     /// <summary>Replaces the image with one rebuilt from a snapshot newer than it (a follower that fell behind a compaction).</summary>
     public void ResetTo(MetadataImage image)
     {

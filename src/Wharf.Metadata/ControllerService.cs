@@ -53,36 +53,9 @@ public sealed class ControllerService : IAsyncDisposable
         _campaign = Task.Run(() => CampaignAsync(_stopping.Token));
     }
 
-    /// <summary>Completes once this node's image holds offset <paramref name="offset"/> (or the service stops).</summary>
-    public async Task WaitForOffsetAsync(long offset, CancellationToken cancellationToken)
-    {
-        while (_controller.Current.Offset < offset)
-        {
-            var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            void Handler(MetadataImage before, MetadataImage after)
-            {
-                if (after.Offset >= offset)
-                {
-                    applied.TrySetResult();
-                }
-            }
-
-            _controller.ImageChanged += Handler;
-            try
-            {
-                if (_controller.Current.Offset >= offset)
-                {
-                    return;
-                }
-
-                await applied.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                _controller.ImageChanged -= Handler;
-            }
-        }
-    }
+    /// <summary>Completes once this node's image holds offset <paramref name="offset"/>.</summary>
+    public Task WaitForOffsetAsync(long offset, CancellationToken cancellationToken) =>
+        _controller.WaitForImageAsync(image => image.Offset >= offset, cancellationToken);
 
     private async Task FollowAsync(CancellationToken cancellationToken)
     {

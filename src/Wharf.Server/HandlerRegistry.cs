@@ -57,6 +57,26 @@ public sealed class HandlerRegistry
             return this;
         }
 
+        /// <summary>
+        /// Registers an admin handler whose requests go to the active controller when this broker is not it
+        /// (<see cref="Forwarding.ControllerForwarder"/>); answered here otherwise.
+        /// </summary>
+        public Builder AddForwarded<THandler, TRequest, TResponse>(THandler handler, Forwarding.ControllerForwarder forwarder)
+            where THandler : IRequestHandler<TRequest, TResponse>
+            where TRequest : IRequestMessage, IApiMessage<TRequest>
+            where TResponse : class, IResponseMessage, IApiMessage<TResponse>
+        {
+            Add<THandler, TRequest, TResponse>(handler);
+            var local = _handlers[TRequest.Api];
+            _handlers[TRequest.Api] = local with
+            {
+                Handle = async (context, request, cancellation) => forwarder.ShouldForward
+                    ? await forwarder.ForwardAsync<TRequest, TResponse>((TRequest)request, context.ApiVersion, cancellation).ConfigureAwait(false)
+                    : await local.Handle(context, request, cancellation).ConfigureAwait(false),
+            };
+            return this;
+        }
+
         public HandlerRegistry Build() => new(_handlers);
     }
 }

@@ -8,6 +8,7 @@ using Wharf.Metadata;
 using Wharf.Network;
 using Wharf.Protocol.Messages;
 using Wharf.Replication;
+using Wharf.Server.Forwarding;
 using Wharf.Server.Handlers;
 using Wharf.Storage;
 using CreatePartitionsRequest = Wharf.Protocol.Messages.CreatePartitionsRequest;
@@ -28,8 +29,11 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly LogManager _logs;
     private readonly ILogger _logger;
 
-    private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, Listener advertised, ILogger logger)
+    private readonly ControllerForwarder _forwarder;
+
+    private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, Listener advertised, ILogger logger)
     {
+        _forwarder = forwarder;
         Config = config;
         Groups = groups;
         Transactions = transactions;
@@ -79,6 +83,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         GroupCoordinator? groups = null;
         TransactionCoordinator? transactions = null;
         KafkaListener? network = null;
+        ControllerForwarder? forwarder = null;
         try
         {
             logs = LogManager.Open(LogManagerSetup.Options(config, controller.TopicConfigs, topic => controller.Current.GetTopicConfigs(topic)) with
@@ -92,7 +97,8 @@ public sealed class KafkaBroker : IAsyncDisposable
             controller.ImageChanged += sync.Apply;
             sync.Apply(MetadataImage.Empty(controller.Current.ClusterId, config.NodeId, config.NodeId), controller.Current);
             groups = await GroupCoordinatorSetup.StartAsync(config, controller, replicas, time, loggerFactory, cancellationToken).ConfigureAwait(false);
-            var producerIds = new ProducerIdManager(controller, config.NodeId, loggerFactory.CreateLogger<ProducerIdManager>());
+            forwarder = new ControllerForwarder(controller, config.Listeners[0].Name, loggerFactory.CreateLogger<ControllerForwarder>());
+            var producerIds = new ProducerIdManager(controller, config.NodeId, loggerFactory.CreateLogger<ProducerIdManager>(), forwarder);
             transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, time, loggerFactory, cancellationToken).ConfigureAwait(false);
 
             var registry = (HandlerRegistry?)null;
@@ -103,13 +109,14 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .Add<InitProducerIdHandler, InitProducerIdRequest, InitProducerIdResponse>(new InitProducerIdHandler(producerIds, loggerFactory.CreateLogger<InitProducerIdHandler>(), transactions))
                 .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas, config.FetchMaxBytes))
                 .Add<ListOffsetsHandler, ListOffsetsRequest, ListOffsetsResponse>(new ListOffsetsHandler(replicas))
-                .Add<CreateTopicsHandler, CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(controller))
-                .Add<DeleteTopicsHandler, DeleteTopicsRequest, DeleteTopicsResponse>(new DeleteTopicsHandler(controller))
-                .Add<CreatePartitionsHandler, CreatePartitionsRequest, CreatePartitionsResponse>(new CreatePartitionsHandler(controller))
+                .AddForwarded<CreateTopicsHandler, CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(controller), forwarder)
+                .AddForwarded<DeleteTopicsHandler, DeleteTopicsRequest, DeleteTopicsResponse>(new DeleteTopicsHandler(controller), forwarder)
+                .AddForwarded<CreatePartitionsHandler, CreatePartitionsRequest, CreatePartitionsResponse>(new CreatePartitionsHandler(controller), forwarder)
+                .Add<AllocateProducerIdsHandler, AllocateProducerIdsRequest, AllocateProducerIdsResponse>(new AllocateProducerIdsHandler(controller))
                 .Add<DeleteRecordsHandler, DeleteRecordsRequest, DeleteRecordsResponse>(new DeleteRecordsHandler(replicas))
                 .Add<DescribeConfigsHandler, DescribeConfigsRequest, DescribeConfigsResponse>(new DescribeConfigsHandler(controller))
-                .Add<AlterConfigsHandler, AlterConfigsRequest, AlterConfigsResponse>(new AlterConfigsHandler(controller))
-                .Add<IncrementalAlterConfigsHandler, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(new IncrementalAlterConfigsHandler(controller))
+                .AddForwarded<AlterConfigsHandler, AlterConfigsRequest, AlterConfigsResponse>(new AlterConfigsHandler(controller), forwarder)
+                .AddForwarded<IncrementalAlterConfigsHandler, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(new IncrementalAlterConfigsHandler(controller), forwarder)
                 .Add<DescribeClusterHandler, DescribeClusterRequest, DescribeClusterResponse>(new DescribeClusterHandler(controller))
                 .Add<DescribeLogDirsHandler, DescribeLogDirsRequest, DescribeLogDirsResponse>(new DescribeLogDirsHandler(replicas))
                 .AddGroupHandlers(groups, controller, transactions)
@@ -136,7 +143,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await controller.RegisterBrokerAsync([advertised], config.Rack, cancellationToken).ConfigureAwait(false);
             }
 
-            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, advertised, logger);
+            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, advertised, logger);
         }
         catch
         {
@@ -148,6 +155,11 @@ public sealed class KafkaBroker : IAsyncDisposable
             transactions?.Dispose();
             groups?.Dispose();
             logs?.Dispose();
+            if (forwarder is not null)
+            {
+                await forwarder.DisposeAsync().ConfigureAwait(false);
+            }
+
             await controller.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -164,6 +176,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             Transactions.Dispose();
             Groups.Dispose();
             _logs.Dispose();
+            await _forwarder.DisposeAsync().ConfigureAwait(false);
             await Controller.DisposeAsync().ConfigureAwait(false);
             _logger.LogInformation("Broker stopped cleanly; data in {DataDirectory}", _logs.DataDirectory);
         }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Wharf.Common;
 using Wharf.Metadata;
+using Wharf.Protocol.Messages;
 
 namespace Wharf.Server;
 
@@ -11,7 +12,9 @@ namespace Wharf.Server;
 /// only when the current one is used up (one controller round trip per 1000 producers).
 /// Thread-safety: safe from any thread; allocation is serialised by a semaphore.
 /// </summary>
-public sealed class ProducerIdManager(Controller controller, int brokerId, ILogger<ProducerIdManager> logger)
+/// In a cluster a broker that is not the controller asks the controller with AllocateProducerIds (through
+/// <paramref name="forwarder"/>), so blocks are unique cluster-wide.
+public sealed class ProducerIdManager(Controller controller, int brokerId, ILogger<ProducerIdManager> logger, Forwarding.ControllerForwarder? forwarder = null)
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
     private long _next;
@@ -25,7 +28,9 @@ public sealed class ProducerIdManager(Controller controller, int brokerId, ILogg
         {
             if (_next >= _end)
             {
-                var result = await controller.AllocateProducerIdBlockAsync(brokerId, -1, cancellationToken).ConfigureAwait(false);
+                var result = forwarder is { ShouldForward: true }
+                    ? await AllocateRemotelyAsync(forwarder, cancellationToken).ConfigureAwait(false)
+                    : await controller.AllocateProducerIdBlockAsync(brokerId, -1, cancellationToken).ConfigureAwait(false);
                 if (result.Error != ErrorCode.None)
                 {
                     logger.LogWarning("Could not allocate a producer id block: {Error} {Message}", result.Error, result.ErrorMessage);
@@ -42,6 +47,23 @@ public sealed class ProducerIdManager(Controller controller, int brokerId, ILogg
         finally
         {
             _lock.Release();
+        }
+    }
+
+    private async Task<AllocateProducerIdsResult> AllocateRemotelyAsync(Forwarding.ControllerForwarder to, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await to.ForwardAsync<AllocateProducerIdsRequest, AllocateProducerIdsResponse>(
+                new AllocateProducerIdsRequest { BrokerId = brokerId, BrokerEpoch = -1 }, 0, cancellationToken).ConfigureAwait(false);
+            var error = (ErrorCode)response.ErrorCode;
+            return error == ErrorCode.None
+                ? new AllocateProducerIdsResult(error, null, new ProducerIdBlock(brokerId, response.ProducerIdStart, response.ProducerIdLen))
+                : new AllocateProducerIdsResult(error, "the controller refused the producer id block", default);
+        }
+        catch (IOException e)
+        {
+            return new AllocateProducerIdsResult(ErrorCode.CoordinatorNotAvailable, $"the controller could not be reached: {e.Message}", default);
         }
     }
 }

@@ -52,30 +52,8 @@ public sealed class ControllerServiceTests : IAsyncLifetime
     private Task EveryImageAsync(Func<MetadataImage, bool> condition) =>
         Task.WhenAll(_nodes.Select(n => ImageAsync(n.Controller, condition)));
 
-    private static async Task ImageAsync(Controller controller, Func<MetadataImage, bool> condition)
-    {
-        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void Check(MetadataImage before, MetadataImage after)
-        {
-            if (condition(after))
-            {
-                reached.TrySetResult();
-            }
-        }
-
-        controller.ImageChanged += Check;
-        try
-        {
-            if (!condition(controller.Current))
-            {
-                await reached.Task.WaitAsync(Patience);
-            }
-        }
-        finally
-        {
-            controller.ImageChanged -= Check;
-        }
-    }
+    private static Task ImageAsync(Controller controller, Func<MetadataImage, bool> condition) =>
+        controller.WaitForImageAsync(condition, new CancellationTokenSource(Patience).Token);
 
     private async Task<(ErrorCode Error, string? Message)> CreateAsync(Controller controller, string topic, int partitions)
     {
