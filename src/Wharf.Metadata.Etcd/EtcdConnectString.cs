@@ -44,6 +44,12 @@ public sealed record EtcdConnectString(ImmutableArray<EtcdEndpoint> Endpoints, s
         }
 
         text = text.Trim();
+        if (text.Contains("://", StringComparison.Ordinal))
+        {
+            error = $"'{text}' has a scheme; write host:port[,host:port…][/prefix]";
+            return false;
+        }
+
         var slash = FindPrefixStart(text);
         var hosts = slash < 0 ? text : text[..slash];
         var prefix = slash < 0 ? DefaultPrefix : text[slash..].TrimEnd('/');
@@ -100,12 +106,6 @@ public sealed record EtcdConnectString(ImmutableArray<EtcdEndpoint> Endpoints, s
     private static bool TryParseEndpoint(string text, out EtcdEndpoint endpoint, [NotNullWhen(false)] out string? error)
     {
         endpoint = default;
-        if (text.Contains("://", StringComparison.Ordinal))
-        {
-            error = $"'{text}' has a scheme; write host:port";
-            return false;
-        }
-
         string host;
         string port;
         if (text.StartsWith('['))

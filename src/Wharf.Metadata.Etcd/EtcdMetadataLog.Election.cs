@@ -126,8 +126,19 @@ public sealed partial class EtcdMetadataLog
         return writer;
     }
 
+    /// <summary>
+    /// Tests only: this node ignores news of its own deposition (as if it had not heard yet), so that a test can show
+    /// that etcd itself refuses the stale controller's append.
+    /// </summary>
+    internal bool FreezeLocalViewForTests { get; set; }
+
     private void Depose(Writer writer, string reason)
     {
+        if (FreezeLocalViewForTests)
+        {
+            return;
+        }
+
         if (Interlocked.CompareExchange(ref _writer, null, writer) == writer)
         {
             _logger.LogWarning("Node {Node} lost the controller role at epoch {Epoch}: {Reason}", NodeId, writer.Epoch, reason);

@@ -62,6 +62,9 @@ public sealed partial class EtcdMetadataLog : IMetadataLog
     /// <summary>This node's id: the one it campaigns as.</summary>
     public int NodeId { get; }
 
+    /// <summary>Appends etcd refused because this node's election key was gone (diagnostics and tests).</summary>
+    public int FencedAppends { get; private set; }
+
     public long CommittedOffset => Interlocked.Read(ref _committed);
 
     public MetadataSnapshot? LatestSnapshot => Volatile.Read(ref _snapshot);
@@ -130,6 +133,7 @@ public sealed partial class EtcdMetadataLog : IMetadataLog
                     if (leader.Count == 0 || leader[0].CreateRevision != writer.Leader.Rev)
                     {
                         Depose(writer, "its election key is gone");
+                        FencedAppends++;
                         throw new NotControllerException($"Node {NodeId} is no longer the controller at epoch {controllerEpoch}: its election key is gone.");
                     }
 

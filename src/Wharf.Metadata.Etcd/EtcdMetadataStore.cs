@@ -40,6 +40,13 @@ public sealed class EtcdMetadataStore : IAsyncDisposable
     /// <summary>How often the supervisor restarted the session's keep-alive stream (diagnostics and tests).</summary>
     public int KeepAliveRestarts => _session.KeepAliveRestarts;
 
+    /// <summary>Tests only: cuts this node's lease traffic off (or restores it), as a network partition from etcd would.</summary>
+    internal bool CutOffForTests
+    {
+        get => _session.CutOffForTests;
+        set => _session.CutOffForTests = value;
+    }
+
     /// <summary>Connects to etcd and loads the current state.</summary>
     /// <exception cref="TimeoutException">etcd could not be reached within <see cref="EtcdMetadataOptions.OperationTimeout"/>.</exception>
     public static async Task<EtcdMetadataStore> ConnectAsync(EtcdMetadataOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Etcdserverpb;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -29,7 +30,7 @@ internal sealed class EtcdSession : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly object _lock = new();
     private long _leaseId;
-    private long _lastRenewalSentTicks;
+    private long _lastRenewalSentTicks; // Stopwatch timestamp
     private TaskCompletionSource _lostSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _supervisor = Task.CompletedTask;
     private Task _watchdog = Task.CompletedTask;
@@ -52,6 +53,12 @@ internal sealed class EtcdSession : IAsyncDisposable
 
     /// <summary>Raised with the new lease id when a session is established (first, and after each loss).</summary>
     public event Action<long>? Established;
+
+    /// <summary>
+    /// Tests only: while set, this node sends no lease traffic at all (no keep-alive, no grant, no revoke), as if cut
+    /// off from etcd; its lease then expires in etcd and the watchdog declares the session lost.
+    /// </summary>
+    internal volatile bool CutOffForTests;
 
     private TimeSpan Ttl => TimeSpan.FromSeconds(_etcd.Options.SessionTtlSeconds);
 
@@ -103,7 +110,7 @@ internal sealed class EtcdSession : IAsyncDisposable
 
     private async Task GrantAsync(CancellationToken cancellationToken)
     {
-        var sent = DateTime.UtcNow.Ticks;
+        var sent = Stopwatch.GetTimestamp();
         var response = await _etcd.CallAsync("lease grant",
             o => _etcd.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = _etcd.Options.SessionTtlSeconds }, o), cancellationToken).ConfigureAwait(false);
         lock (_lock)
@@ -125,6 +132,12 @@ internal sealed class EtcdSession : IAsyncDisposable
         {
             try
             {
+                if (CutOffForTests)
+                {
+                    await Task.Delay(_etcd.Options.HeartbeatInterval, stop).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (LeaseId == 0)
                 {
                     await GrantAsync(stop).ConfigureAwait(false);
@@ -162,9 +175,9 @@ internal sealed class EtcdSession : IAsyncDisposable
     {
         using var call = _etcd.Lease.LeaseKeepAlive(cancellationToken: stop);
         var timeout = _etcd.Options.RequestTimeout;
-        while (!stop.IsCancellationRequested && LeaseId == lease)
+        while (!stop.IsCancellationRequested && LeaseId == lease && !CutOffForTests)
         {
-            var sent = DateTime.UtcNow.Ticks;
+            var sent = Stopwatch.GetTimestamp();
             await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, stop).WaitAsync(timeout, stop).ConfigureAwait(false);
             if (!await call.ResponseStream.MoveNext(stop).WaitAsync(timeout, stop).ConfigureAwait(false))
             {
@@ -178,7 +191,7 @@ internal sealed class EtcdSession : IAsyncDisposable
             }
 
             Interlocked.Exchange(ref _lastRenewalSentTicks, sent);
-            var next = _etcd.Options.HeartbeatInterval - TimeSpan.FromTicks(DateTime.UtcNow.Ticks - sent);
+            var next = _etcd.Options.HeartbeatInterval - Stopwatch.GetElapsedTime(sent);
             if (next > TimeSpan.Zero)
             {
                 await Task.Delay(next, stop).ConfigureAwait(false);
@@ -186,17 +199,16 @@ internal sealed class EtcdSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Declares the session lost once a whole TTL has passed since the last successful renewal was sent.</summary>
+    /// <summary>Declares the session lost once 90% of the TTL has passed since the last successful renewal was sent.</summary>
     private async Task WatchdogAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
             var lease = LeaseId;
-            var expiresAt = new DateTime(Interlocked.Read(ref _lastRenewalSentTicks), DateTimeKind.Utc) + Ttl;
-            var wait = expiresAt - DateTime.UtcNow;
+            var wait = (Ttl * 0.9) - Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastRenewalSentTicks));
             if (lease != 0 && wait <= TimeSpan.Zero)
             {
-                MarkLost(lease, $"no renewal succeeded for {Ttl.TotalSeconds:0} s");
+                MarkLost(lease, $"no renewal succeeded for 90% of the {Ttl.TotalSeconds:0} s TTL");
                 continue;
             }
 
@@ -227,7 +239,10 @@ internal sealed class EtcdSession : IAsyncDisposable
         _logger.LogError("etcd session lost: lease {Lease:x} ({Reason}); this node gives up its registration and controller role until it has a new session", lease, reason);
         signal.TrySetResult();
         Lost?.Invoke(lease);
-        _ = RevokeAsync(lease);
+        if (!CutOffForTests)
+        {
+            _ = RevokeAsync(lease);
+        }
     }
 
     private async Task RevokeAsync(long lease)
