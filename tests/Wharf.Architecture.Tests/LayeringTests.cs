@@ -16,6 +16,7 @@ public class LayeringTests
         ["Wharf.Storage"] = ["Wharf.Records", "Wharf.Common"],
         ["Wharf.Configuration"] = ["Wharf.Common"],
         ["Wharf.Metadata"] = ["Wharf.Protocol", "Wharf.Configuration", "Wharf.Records", "Wharf.Common"],
+        ["Wharf.Metadata.Etcd"] = ["Wharf.Metadata", "Wharf.Configuration"],
         ["Wharf.Replication"] = ["Wharf.Storage", "Wharf.Metadata", "Wharf.Records", "Wharf.Common"],
         ["Wharf.Coordinator"] = ["Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
         ["Wharf.Network"] = ["Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
@@ -48,6 +49,18 @@ public class LayeringTests
             Assert.DoesNotContain("wharf", references);
             Assert.True(name == "Wharf.Testing" || !references.Contains("Wharf.Testing"), $"{name} references Wharf.Testing");
         }
+    }
+
+    [Fact]
+    public void OnlyMetadataEtcdReferencesTheEtcdClient()
+    {
+        foreach (var name in Allowed.Keys.Where(n => n != "Wharf.Metadata.Etcd"))
+        {
+            var references = Assembly.Load(name).GetReferencedAssemblies().Select(r => r.Name).ToList();
+            Assert.True(!references.Contains("dotnet-etcd"), $"{name} references dotnet-etcd; only Wharf.Metadata.Etcd may");
+        }
+
+        Assert.Contains("dotnet-etcd", Assembly.Load("Wharf.Metadata.Etcd").GetReferencedAssemblies().Select(r => r.Name));
     }
 
     [Fact]
