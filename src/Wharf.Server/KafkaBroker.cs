@@ -87,7 +87,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 LoggerFactory = loggerFactory,
                 Disk = disk,
             });
-            var replicas = new ReplicaManager(logs, time);
+            var replicas = new ReplicaManager(logs, time, loggerFactory.CreateLogger<ReplicaManager>());
             var sync = new PartitionSync(replicas, controller);
             controller.ImageChanged += sync.Apply;
             sync.Apply(MetadataImage.Empty(controller.Current.ClusterId, config.NodeId, config.NodeId), controller.Current);
@@ -163,6 +163,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         {
             Transactions.Dispose();
             Groups.Dispose();
+            Replicas.Dispose();
             _logs.Dispose();
             await Controller.DisposeAsync().ConfigureAwait(false);
             _logger.LogInformation("Broker stopped cleanly; data in {DataDirectory}", _logs.DataDirectory);

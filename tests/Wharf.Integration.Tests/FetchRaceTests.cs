@@ -26,7 +26,7 @@ public sealed class FetchRaceTests
         }
 
         // Closing the log closes its segment files exactly as a retired segment's are closed after the delete delay.
-        broker.Broker.Replicas.GetPartition(new Wharf.Common.TopicPartition("race", 0))!.Log.Dispose();
+        broker.Broker.Replicas.Logs.GetLog(new Wharf.Common.TopicPartition("race", 0))!.Dispose();
         await using var connection = await RawKafkaConnection.ConnectAsync(broker.BootstrapServers);
         await connection.SendAsync(Fetch("race", 0, 1), 12);
         var response = await connection.ReceiveAsync<FetchResponse>(12);
