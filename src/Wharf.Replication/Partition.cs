@@ -102,15 +102,17 @@ public sealed partial class Partition
     public long Size => _log.Size;
 
     /// <summary>
-    /// Kafka's check of a request against this partition (KIP-320), the one place it is made: an offline partition is
-    /// KAFKA_STORAGE_ERROR; a <paramref name="currentLeaderEpoch"/> below the partition's is FENCED_LEADER_EPOCH (the
+    /// Kafka's check of a request against this partition (KIP-320), the one place it is made: a partition whose
+    /// metadata could not be applied (<see cref="MarkOffline"/>) is KAFKA_STORAGE_ERROR; a <paramref name="currentLeaderEpoch"/> below the partition's is FENCED_LEADER_EPOCH (the
     /// client is behind), above it UNKNOWN_LEADER_EPOCH (this broker is behind), -1 is not checked; then, when
     /// <paramref name="requireLeader"/>, a partition that is not the leader is NOT_LEADER_OR_FOLLOWER.
     /// </summary>
     public ErrorCode CheckLeaderEpoch(int currentLeaderEpoch, bool requireLeader = true)
     {
+        // A log that failed an fsync is not checked here: it still serves what is below its recovery point and
+        // refuses the rest itself (KAFKA_STORAGE_ERROR), so consumers keep the data that is safe.
         var leadership = Leadership;
-        if (leadership.Role == PartitionRole.Offline || _log.IsOffline)
+        if (leadership.Role == PartitionRole.Offline)
         {
             return ErrorCode.KafkaStorageError;
         }
