@@ -1,38 +1,86 @@
+using System.Collections.Immutable;
 using Wharf.Common;
 using Wharf.Storage;
 
 namespace Wharf.Replication;
 
 /// <summary>
-/// A partition this broker leads. Single node for now: the replica set is this broker, the ISR is this
-/// broker, and the high watermark is the end of the log's <i>durable</i> data — an offset is exposed to
-/// consumers only once the append that wrote it has completed (fsync'd under <c>log.flush.mode=ack</c>), so a
-/// consumer never reads a record that a crash could take back.
-/// <para>Invariant: the high watermark never moves backwards and never passes the log end offset.</para>
+/// One partition hosted by this broker, and the only way into it (Kafka's <c>Partition</c>, Redpanda's
+/// <c>partition_proxy</c>): handlers read, append, look up offsets, delete records and describe through it and never
+/// touch its <see cref="Storage.Log"/>. Every operation checks the partition's role and the leader epoch the request
+/// names in one place (<see cref="CheckLeaderEpoch"/>), as Kafka's <c>Partition.getLocalLog</c> does.
 /// <para>
-/// Thread-safety: appends are serialised by the log's writer lock; the high watermark is advanced with a CAS loop;
-/// <see cref="WaitForAppendAsync"/> is safe from any thread (waiters are woken by swapping a completion source).
+/// Its role follows the metadata image: <see cref="ReplicaManager"/> calls <see cref="MakeLeader"/> when the image
+/// names this broker leader at a leader epoch and <see cref="MakeFollower"/> when it names another broker (or none);
+/// <see cref="MarkOffline"/> when the image could not be applied to it, <see cref="Stop"/> when it is removed. Only
+/// a leader serves clients; a follower holds its log and its state (replication fetches come with issue 15) and
+/// answers NOT_LEADER_OR_FOLLOWER; an offline partition answers KAFKA_STORAGE_ERROR.
+/// </para>
+/// <para>
+/// Replicas: until follower fetching exists, the high watermark is the end of the leader's <i>durable</i> data — an
+/// offset is exposed to consumers only once the append that wrote it has completed (fsync'd under
+/// <c>log.flush.mode=ack</c>), so a consumer never reads a record that a crash could take back. With replication
+/// (issue 15) it becomes the minimum over the ISR of the replicas' durable log ends.
+/// </para>
+/// <para>Invariants: the high watermark never moves backwards and never passes the log end offset; the leader epoch
+/// never moves backwards (an older epoch from a stale image is ignored); no batch is stamped with a leader epoch
+/// after the partition has left it.</para>
+/// <para>
+/// Thread-safety: every member is safe from any thread. <see cref="Leadership"/> is an immutable snapshot swapped
+/// under <c>_leadershipLock</c>; an append holds that lock across the log's synchronous append (so a transition
+/// waits for it, and no append stamps an old epoch after one), never across the fsync wait. Lock order:
+/// <c>Partition._leadershipLock</c> before <c>Log._writeLock</c> (docs/lock-ordering.md). The high watermark is
+/// advanced with a CAS loop; <see cref="WaitForAppendAsync"/> waiters are woken by swapping a completion source.
 /// </para>
 /// </summary>
-public sealed class Partition
+public sealed partial class Partition
 {
+    private readonly Lock _leadershipLock = new();
+    private readonly Log _log;
+    private PartitionLeadership _leadership;
     private long _highWatermark;
     private TaskCompletionSource _appended = NewSignal();
 
-    public Partition(TopicPartition topicPartition, Log log, int leaderEpoch)
+    /// <summary>A partition over its open log, not yet serving (<see cref="PartitionRole.None"/>) until a transition.</summary>
+    /// <param name="topicPartition">Which partition.</param>
+    /// <param name="log">Its log; owned by the <see cref="LogManager"/>, which closes or deletes it.</param>
+    /// <param name="localBrokerId">This broker's node id.</param>
+    public Partition(TopicPartition topicPartition, Log log, int localBrokerId)
     {
         TopicPartition = topicPartition;
-        Log = log;
-        LeaderEpoch = leaderEpoch;
+        LocalBrokerId = localBrokerId;
+        _log = log;
         _highWatermark = log.LogEndOffset;
-        log.AssignLeaderEpochAtEnd(leaderEpoch);
+        _leadership = PartitionLeadership.Initial;
     }
 
     public TopicPartition TopicPartition { get; }
 
-    public Log Log { get; }
+    /// <summary>This broker's node id.</summary>
+    public int LocalBrokerId { get; }
 
-    public int LeaderEpoch { get; }
+    /// <summary>The role, leader, epochs and replica sets as last set by a transition.</summary>
+    public PartitionLeadership Leadership => Volatile.Read(ref _leadership);
+
+    public PartitionRole Role => Leadership.Role;
+
+    public bool IsLeader => Role == PartitionRole.Leader;
+
+    /// <summary>The current leader epoch (-1 before the first transition).</summary>
+    public int LeaderEpoch => Leadership.LeaderEpoch;
+
+    /// <summary>The in-sync replicas as the metadata last named them.</summary>
+    public int InSyncReplicaCount => Leadership.Isr.Length;
+
+    /// <summary>True when the partition cannot serve: its log failed (a failed fsync) or the image could not be applied.</summary>
+    public bool IsOffline => Role == PartitionRole.Offline || _log.IsOffline;
+
+    /// <summary>The topic's log settings (<c>max.message.bytes</c>, timestamps, compaction, …).</summary>
+    public LogConfig Config => _log.Config;
+
+    public long LogStartOffset => _log.LogStartOffset;
+
+    public long LogEndOffset => _log.LogEndOffset;
 
     public long HighWatermark => Volatile.Read(ref _highWatermark);
 
@@ -46,39 +94,122 @@ public sealed class Partition
         get
         {
             var highWatermark = HighWatermark;
-            return Math.Min(highWatermark, Log.FirstUnstableOffset ?? long.MaxValue);
+            return Math.Min(highWatermark, _log.FirstUnstableOffset ?? long.MaxValue);
         }
     }
 
-    /// <summary>The replicas in sync with this leader: on a single node, the leader alone.</summary>
-    public int InSyncReplicaCount => 1;
+    /// <summary>Bytes on disk (DescribeLogDirs); served in every role.</summary>
+    public long Size => _log.Size;
 
-    /// <summary>Appends as leader; completes when the batches are durable and visible below the high watermark.</summary>
-    /// <param name="records">Record batches as received; see <see cref="Log.AppendAsLeader"/>.</param>
-    /// <param name="origin"><see cref="AppendOrigin.Coordinator"/> for transaction markers and coordinator batches.</param>
-    /// <param name="crcVerified">See <see cref="Log.AppendAsLeader"/>.</param>
-    /// <param name="requiredAcks">The producer's acks: with -1 (all), fewer in-sync replicas than the topic's
-    /// <c>min.insync.replicas</c> refuse the write with NOT_ENOUGH_REPLICAS before anything is appended, as Kafka does.</param>
-    /// <exception cref="LogException">NOT_ENOUGH_REPLICAS, or any error of <see cref="Log.AppendAsLeader"/>.</exception>
-    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, AppendOrigin origin = AppendOrigin.Client, bool crcVerified = false, short requiredAcks = 1)
+    /// <summary>
+    /// Kafka's check of a request against this partition (KIP-320), the one place it is made: a partition whose
+    /// metadata could not be applied (<see cref="MarkOffline"/>) is KAFKA_STORAGE_ERROR; a <paramref name="currentLeaderEpoch"/> below the partition's is FENCED_LEADER_EPOCH (the
+    /// client is behind), above it UNKNOWN_LEADER_EPOCH (this broker is behind), -1 is not checked; then, when
+    /// <paramref name="requireLeader"/>, a partition that is not the leader is NOT_LEADER_OR_FOLLOWER.
+    /// </summary>
+    public ErrorCode CheckLeaderEpoch(int currentLeaderEpoch, bool requireLeader = true)
     {
-        if (requiredAcks == -1 && InSyncReplicaCount < Log.Config.MinInsyncReplicas)
+        // A log that failed an fsync is not checked here: it still serves what is below its recovery point and
+        // refuses the rest itself (KAFKA_STORAGE_ERROR), so consumers keep the data that is safe.
+        var leadership = Leadership;
+        if (leadership.Role == PartitionRole.Offline)
         {
-            throw new LogException(ErrorCode.NotEnoughReplicas,
-                $"{TopicPartition} has {InSyncReplicaCount} in-sync replica(s); min.insync.replicas is {Log.Config.MinInsyncReplicas}.");
+            return ErrorCode.KafkaStorageError;
         }
 
-        var info = Log.AppendAsLeader(records, LeaderEpoch, origin, crcVerified);
-        await info.Durable.ConfigureAwait(false);
-        AdvanceHighWatermark(info.LastOffset + 1);
-        return info;
+        if (currentLeaderEpoch >= 0 && currentLeaderEpoch != leadership.LeaderEpoch)
+        {
+            return currentLeaderEpoch < leadership.LeaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch;
+        }
+
+        return requireLeader && leadership.Role != PartitionRole.Leader ? ErrorCode.NotLeaderOrFollower : ErrorCode.None;
     }
 
-    /// <summary>A task that completes at the next high watermark advance (or when the partition is closed).</summary>
+    /// <summary>
+    /// Becomes (or stays) leader at <paramref name="leaderEpoch"/> (Kafka's <c>makeLeader</c>): the epoch is recorded
+    /// at the log end (so every later batch carries it and the epoch cache knows where it starts) and appends are
+    /// accepted from then on. Returns true when this starts a new leadership term (from another role or at a newer
+    /// epoch) — when coordinators must load — and false for an update of the replica sets at the same epoch or a stale
+    /// epoch, which is ignored.
+    /// </summary>
+    /// <exception cref="LogStorageException">the epoch could not be recorded; the role is unchanged.</exception>
+    public bool MakeLeader(int leaderEpoch, int partitionEpoch, ImmutableArray<int> replicas, ImmutableArray<int> isr)
+    {
+        lock (_leadershipLock)
+        {
+            var current = _leadership;
+            if (leaderEpoch < current.LeaderEpoch)
+            {
+                return false;
+            }
+
+            var newTerm = current.Role != PartitionRole.Leader || leaderEpoch > current.LeaderEpoch;
+            if (newTerm)
+            {
+                _log.AssignLeaderEpochAtEnd(leaderEpoch);
+
+                // Single replica: what the log holds at the start of a term was appended (and made durable) by an
+                // earlier term or recovered from disk, so it is all exposed. Issue 15 replaces this with the ISR rule.
+                AdvanceHighWatermark(_log.LogEndOffset);
+            }
+
+            Volatile.Write(ref _leadership, new PartitionLeadership(PartitionRole.Leader, LocalBrokerId, leaderEpoch, partitionEpoch, replicas, isr));
+            return newTerm;
+        }
+    }
+
+    /// <summary>
+    /// Becomes (or stays) a follower of <paramref name="leader"/> (-1: none) at <paramref name="leaderEpoch"/>
+    /// (Kafka's <c>makeFollower</c>): appends are refused from then on and parked fetches are woken so they answer
+    /// NOT_LEADER_OR_FOLLOWER. Returns true when this ended a leadership of this broker (coordinators must unload);
+    /// a stale epoch is ignored.
+    /// </summary>
+    public bool MakeFollower(int leaderEpoch, int partitionEpoch, int leader, ImmutableArray<int> replicas, ImmutableArray<int> isr)
+    {
+        bool resigned;
+        lock (_leadershipLock)
+        {
+            var current = _leadership;
+            if (leaderEpoch < current.LeaderEpoch)
+            {
+                return false;
+            }
+
+            resigned = current.Role == PartitionRole.Leader;
+            Volatile.Write(ref _leadership, new PartitionLeadership(PartitionRole.Follower, leader, leaderEpoch, partitionEpoch, replicas, isr));
+        }
+
+        WakeWaiters();
+        return resigned;
+    }
+
+    /// <summary>
+    /// Stops serving because the metadata could not be applied to it: every request answers KAFKA_STORAGE_ERROR until a
+    /// later transition succeeds. Returns true when this ended a leadership.
+    /// </summary>
+    public bool MarkOffline() => Leave(PartitionRole.Offline);
+
+    /// <summary>Stops serving for good (the partition was removed from this broker; its log is deleted next). Returns true when this ended a leadership.</summary>
+    public bool Stop() => Leave(PartitionRole.Stopped);
+
+    /// <summary>A task that completes at the next high watermark advance or role change.</summary>
     public Task WaitForAppendAsync() => Volatile.Read(ref _appended).Task;
 
-    /// <summary>Wakes all waiters, e.g. when the partition is deleted.</summary>
-    public void WakeWaiters() => Interlocked.Exchange(ref _appended, NewSignal()).TrySetResult();
+    private bool Leave(PartitionRole role)
+    {
+        bool resigned;
+        lock (_leadershipLock)
+        {
+            var current = _leadership;
+            resigned = current.Role == PartitionRole.Leader;
+            Volatile.Write(ref _leadership, current with { Role = role });
+        }
+
+        WakeWaiters();
+        return resigned;
+    }
+
+    private void WakeWaiters() => Interlocked.Exchange(ref _appended, NewSignal()).TrySetResult();
 
     private void AdvanceHighWatermark(long offset)
     {

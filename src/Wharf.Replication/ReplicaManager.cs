@@ -1,45 +1,94 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Wharf.Common;
+using Wharf.Metadata;
 using Wharf.Storage;
 
 namespace Wharf.Replication;
 
+/// <summary>Retry pacing of <see cref="ReplicaManager"/> for partitions whose metadata could not be applied.</summary>
+public sealed record ReplicaManagerOptions
+{
+    /// <summary>The wait before the first retry; it doubles with every failed attempt.</summary>
+    public TimeSpan InitialRetryBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest wait between retries.</summary>
+    public TimeSpan MaxRetryBackoff { get; init; } = TimeSpan.FromSeconds(10);
+}
+
 /// <summary>
-/// The partitions this broker hosts, keyed by topic-partition, over the <see cref="LogManager"/>'s logs.
-/// Handlers append and read through it; the broker adds and removes partitions as topics come and go.
-/// Thread-safety: all members are safe from any thread.
+/// The partitions this broker hosts (Kafka's <c>ReplicaManager</c>), kept in step with the metadata image by
+/// <see cref="ApplyDelta"/>: each partition is leader, follower or removed exactly as the image says for this node.
+/// Handlers find partitions with <see cref="GetPartitionOrError"/>, which answers as Kafka does for a partition that is
+/// not served here; coordinators follow leaderships with <see cref="WatchLeadership"/>.
+/// <para>
+/// Thread-safety: lookups are safe from any thread (a concurrent dictionary and a volatile image). Applying a delta,
+/// retries and leadership notifications are serialised by <c>_applyLock</c>, so every watcher sees one partition's
+/// changes in order and never two notifications at once. Lock order: <c>ReplicaManager._applyLock</c> before
+/// <c>Partition._leadershipLock</c> before <c>Log._writeLock</c>.
+/// </para>
+/// Lifecycle: built over an open <see cref="LogManager"/>; <see cref="Dispose"/> stops retries (the logs are the
+/// log manager's to close).
 /// </summary>
-public sealed class ReplicaManager(LogManager logs, TimeProvider time)
+public sealed partial class ReplicaManager : IDisposable
 {
     private readonly ConcurrentDictionary<TopicPartition, Partition> _partitions = new();
+    private readonly LogManager _logs;
+    private readonly ILogger _logger;
+    private readonly ReplicaManagerOptions _options;
+    private MetadataImage? _image;
 
-    public LogManager Logs => logs;
+    public ReplicaManager(LogManager logs, TimeProvider time, ILogger<ReplicaManager>? logger = null, ReplicaManagerOptions? options = null)
+    {
+        _logs = logs;
+        Time = time;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _options = options ?? new ReplicaManagerOptions();
+    }
 
-    public TimeProvider Time => time;
+    /// <summary>The partition logs; for composition and tests — handlers go through <see cref="Partition"/>.</summary>
+    public LogManager Logs => _logs;
 
-    public Partition? GetPartition(TopicPartition topicPartition) => _partitions.GetValueOrDefault(topicPartition);
+    public TimeProvider Time { get; }
 
+    /// <summary>The directory holding the partition logs.</summary>
+    public string DataDirectory => _logs.DataDirectory;
+
+    /// <summary>The metadata image last applied (null before the first <see cref="ApplyDelta"/>).</summary>
+    public MetadataImage? Image => Volatile.Read(ref _image);
+
+    /// <summary>Every hosted partition, whatever its role.</summary>
     public IEnumerable<Partition> Partitions => _partitions.Values;
 
-    /// <summary>Hosts a partition as leader at <paramref name="leaderEpoch"/>, opening or creating its log.</summary>
-    public Partition BecomeLeader(TopicPartition topicPartition, int leaderEpoch, LogConfig? config = null) =>
-        _partitions.GetOrAdd(topicPartition, tp => new Partition(tp, logs.GetOrCreateLog(tp, config), leaderEpoch));
+    /// <summary>A hosted partition in any role, or null.</summary>
+    public Partition? GetPartition(TopicPartition topicPartition) => _partitions.GetValueOrDefault(topicPartition);
 
-    /// <summary>Stops hosting a partition and deletes its log.</summary>
-    public void DeletePartition(TopicPartition topicPartition)
+    /// <summary>
+    /// A hosted partition (whose operations then check role and leader epoch), or the error Kafka's
+    /// <c>getPartitionOrError</c> gives: KAFKA_STORAGE_ERROR when the image names this broker but the partition could
+    /// not be opened (see <see cref="ApplyDelta"/>), NOT_LEADER_OR_FOLLOWER when the partition exists but is not hosted
+    /// here, UNKNOWN_TOPIC_OR_PARTITION when the image does not know it.
+    /// </summary>
+    public (Partition? Partition, ErrorCode Error) GetPartitionOrError(TopicPartition topicPartition)
     {
-        if (_partitions.TryRemove(topicPartition, out var partition))
+        if (_partitions.TryGetValue(topicPartition, out var partition))
         {
-            partition.WakeWaiters();
+            return (partition, ErrorCode.None);
         }
 
-        logs.DeleteLog(topicPartition);
+        if (Image is not { } image || !image.TryGetPartition(topicPartition, out _))
+        {
+            return (null, ErrorCode.UnknownTopicOrPartition);
+        }
+
+        return (null, _failures.ContainsKey(topicPartition) ? ErrorCode.KafkaStorageError : ErrorCode.NotLeaderOrFollower);
     }
 
     /// <summary>
-    /// Signals that complete at the next high watermark advance of each hosted partition in the list. Take them
-    /// <b>before</b> reading, then wait on them with <see cref="WaitForAnyAsync"/>, so an append between the read
-    /// and the wait is never missed.
+    /// Signals that complete at the next high watermark advance or role change of each hosted partition in the list.
+    /// Take them <b>before</b> reading, then wait on them with <see cref="WaitForAnyAsync"/>, so an append between the
+    /// read and the wait is never missed.
     /// </summary>
     public List<Task> AppendSignals(IEnumerable<TopicPartition> partitions)
     {
@@ -64,10 +113,20 @@ public sealed class ReplicaManager(LogManager logs, TimeProvider time)
         }
 
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var delay = Task.Delay(timeout, time, timer.Token);
+        var delay = Task.Delay(timeout, Time, timer.Token);
         signals.Add(delay);
         await Task.WhenAny(signals).ConfigureAwait(false);
         await timer.CancelAsync().ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    public void Dispose()
+    {
+        lock (_applyLock)
+        {
+            _disposed = true;
+            _retryTimer?.Dispose();
+            _retryTimer = null;
+        }
     }
 }

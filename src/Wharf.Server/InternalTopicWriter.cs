@@ -36,30 +36,33 @@ public sealed class InternalTopicWriter(ReplicaManager replicas, string topic) :
         }
 
         var end = leader.HighWatermark;
-        var offset = leader.Log.LogStartOffset;
+        var offset = leader.LogStartOffset;
         while (offset < end)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            LogReadResult read;
-            try
+            var read = leader.Read(new PartitionFetch(offset, ReadChunkBytes, MaxOffset: end));
+            if (read.Error == ErrorCode.OffsetOutOfRange && offset < read.LogStartOffset)
             {
-                read = leader.Log.Read(offset, ReadChunkBytes, end);
-            }
-            catch (OffsetOutOfRangeException) when (offset < leader.Log.LogStartOffset)
-            {
-                offset = leader.Log.LogStartOffset;
+                // Retention or DeleteRecords moved the log start past this offset meanwhile.
+                offset = read.LogStartOffset;
                 continue;
             }
 
-            if (read.Slice.IsEmpty)
+            if (read.Error != ErrorCode.None)
+            {
+                throw new PartitionWriteException(read.Error == ErrorCode.NotLeaderOrFollower ? ErrorCode.NotCoordinator : ErrorCode.CoordinatorNotAvailable,
+                    $"{topic}-{partition} cannot be read for replay: {read.Error}.");
+            }
+
+            if (read.Records.IsEmpty)
             {
                 yield break;
             }
 
-            var bytes = new byte[read.Slice.Length];
-            var copied = await read.Slice.CopyToAsync(bytes, cancellationToken).ConfigureAwait(false);
+            var bytes = new byte[read.Records.Length];
+            var copied = await read.Records.CopyToAsync(bytes, cancellationToken).ConfigureAwait(false);
             yield return bytes.AsMemory(0, copied);
-            offset = read.Slice.NextOffset;
+            offset = read.Records.NextOffset;
         }
     }
 
@@ -90,6 +93,10 @@ public sealed class InternalTopicWriter(ReplicaManager replicas, string topic) :
         catch (ProducerStateException e)
         {
             throw new PartitionWriteException(e.ErrorCode, e.Message, e);
+        }
+        catch (LogException e) when (e.ErrorCode == ErrorCode.NotLeaderOrFollower)
+        {
+            throw new PartitionWriteException(ErrorCode.NotCoordinator, e.Message, e);
         }
         catch (LogException e)
         {

@@ -92,7 +92,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 LoggerFactory = loggerFactory,
                 Disk = disk,
             });
-            var replicas = new ReplicaManager(logs, time);
+            var replicas = new ReplicaManager(logs, time, loggerFactory.CreateLogger<ReplicaManager>());
             var sync = new PartitionSync(replicas, controller);
             controller.ImageChanged += sync.Apply;
             sync.Apply(MetadataImage.Empty(controller.Current.ClusterId, config.NodeId, config.NodeId), controller.Current);
@@ -175,6 +175,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         {
             Transactions.Dispose();
             Groups.Dispose();
+            Replicas.Dispose();
             _logs.Dispose();
             await _forwarder.DisposeAsync().ConfigureAwait(false);
             await Controller.DisposeAsync().ConfigureAwait(false);

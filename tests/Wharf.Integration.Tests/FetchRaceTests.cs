@@ -26,14 +26,14 @@ public sealed class FetchRaceTests
         }
 
         // Closing the log closes its segment files exactly as a retired segment's are closed after the delete delay.
-        broker.Broker.Replicas.GetPartition(new Wharf.Common.TopicPartition("race", 0))!.Log.Dispose();
+        broker.Broker.Replicas.Logs.GetLog(new Wharf.Common.TopicPartition("race", 0))!.Dispose();
         await using var connection = await RawKafkaConnection.ConnectAsync(broker.BootstrapServers);
         await connection.SendAsync(Fetch("race", 0, 1), 12);
         var response = await connection.ReceiveAsync<FetchResponse>(12);
 
         var partitions = response.Responses.Single().Partitions.ToDictionary(p => p.PartitionIndex);
         Assert.Equal((short)ErrorCode.OffsetOutOfRange, partitions[0].ErrorCode);
-        Assert.Null(partitions[0].Records);
+        Assert.True(partitions[0].Records is null or { Length: 0 }, "records came from a closed log");
         Assert.Equal((short)ErrorCode.None, partitions[1].ErrorCode);
         Assert.True(partitions[1].Records is { Length: > 0 }, "the healthy partition's records are missing");
         await connection.SendAsync(Fetch("race", 1), 12);

@@ -133,7 +133,7 @@ public sealed class LegacyAdminTests : IAsyncLifetime
         await _connection.SendRawAsync(body.Frame(apiKey, version, ++_correlationId));
 
         Assert.True(await _connection.IsClosedByBrokerAsync(TimeSpan.FromSeconds(30)), $"API {apiKey} v{version} was not refused");
-        Assert.Equal(0, _broker.Broker.Replicas.GetPartition(new TopicPartition("legacy-formats", 0))!.Log.LogEndOffset);
+        Assert.Equal(0, _broker.Broker.Replicas.GetPartition(new TopicPartition("legacy-formats", 0))!.LogEndOffset);
         await using var other = await RawKafkaConnection.ConnectAsync(_broker.BootstrapServers);
         await other.SendAsync(new ApiVersionsRequest(), 3);
         Assert.Equal(0, (await other.ReceiveAsync<ApiVersionsResponse>(3)).ErrorCode);

@@ -84,7 +84,7 @@ public sealed class LegacyOffsetsTests : IAsyncLifetime
             }
         }
 
-        var bases = _broker.Broker.Replicas.GetPartition(new Wharf.Common.TopicPartition("legacy-list", 0))!.Log.SegmentBaseOffsets;
+        var bases = _broker.Broker.Replicas.Logs.GetLog(new Wharf.Common.TopicPartition("legacy-list", 0))!.SegmentBaseOffsets;
         Assert.True(bases.Count >= 3, $"expected several segments, got {bases.Count}");
         long[] segmentsNewestFirst = [.. bases.Where(b => b < 30).OrderDescending()];
 

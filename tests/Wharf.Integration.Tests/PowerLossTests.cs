@@ -304,12 +304,11 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
     private static Dictionary<long, string> ReadValues(KafkaBroker broker, TopicPartition partition)
     {
         var values = new Dictionary<long, string>();
-        if (broker.Replicas.GetPartition(partition) is not { } leader)
+        if (broker.Replicas.Logs.GetLog(partition) is not { } log)
         {
             return values;
         }
 
-        var log = leader.Log;
         var offset = log.LogStartOffset;
         while (offset < log.LogEndOffset)
         {

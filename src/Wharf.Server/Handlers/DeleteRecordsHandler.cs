@@ -1,13 +1,14 @@
 using Wharf.Common;
 using Wharf.Protocol.Messages;
 using Wharf.Replication;
-using Wharf.Storage;
 
 namespace Wharf.Server.Handlers;
 
 /// <summary>
 /// DeleteRecords (API 21), v0–2: moves each partition's log start offset forward to the given offset (-1 = the
-/// high watermark); it never moves back. Answers the new low watermark. Thread-safety: stateless.
+/// high watermark); it never moves back. Answers the new low watermark. Only the leader deletes
+/// (<see cref="Partition.DeleteRecordsOnLeader"/>): elsewhere NOT_LEADER_OR_FOLLOWER, or UNKNOWN_TOPIC_OR_PARTITION when the
+/// metadata does not know the partition. Thread-safety: stateless.
 /// </summary>
 public sealed class DeleteRecordsHandler(ReplicaManager replicas) : IRequestHandler<DeleteRecordsRequest, DeleteRecordsResponse>
 {
@@ -24,28 +25,9 @@ public sealed class DeleteRecordsHandler(ReplicaManager replicas) : IRequestHand
             {
                 var result = new DeleteRecordsResponse.DeleteRecordsPartitionResult { PartitionIndex = target.PartitionIndex, LowWatermark = -1 };
                 topicResult.Partitions.Add(result);
-                if (replicas.GetPartition(new TopicPartition(topic.Name, target.PartitionIndex)) is not { } partition)
-                {
-                    result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
-                    continue;
-                }
-
-                var offset = target.Offset == -1 ? partition.HighWatermark : target.Offset;
-                if (offset < 0 || offset > partition.HighWatermark)
-                {
-                    result.ErrorCode = (short)ErrorCode.OffsetOutOfRange;
-                    continue;
-                }
-
-                try
-                {
-                    partition.Log.IncrementLogStartOffset(offset);
-                    result.LowWatermark = partition.Log.LogStartOffset;
-                }
-                catch (LogException e)
-                {
-                    result.ErrorCode = (short)e.ErrorCode;
-                }
+                var (partition, unavailable) = replicas.GetPartitionOrError(new TopicPartition(topic.Name, target.PartitionIndex));
+                (var error, result.LowWatermark) = partition is null ? (unavailable, -1) : partition.DeleteRecordsOnLeader(target.Offset);
+                result.ErrorCode = (short)error;
             }
         }
 

@@ -11,7 +11,7 @@ public sealed class DescribeLogDirsHandler(ReplicaManager replicas) : IRequestHa
 
     public ValueTask<DescribeLogDirsResponse?> HandleAsync(RequestContext context, DescribeLogDirsRequest request, CancellationToken cancellationToken)
     {
-        var directory = Path.GetFullPath(replicas.Logs.DataDirectory);
+        var directory = Path.GetFullPath(replicas.DataDirectory);
         var drive = new DriveInfo(directory);
         var result = new DescribeLogDirsResponse.DescribeLogDirsResult { LogDir = directory, TotalBytes = drive.TotalSize, UsableBytes = drive.AvailableFreeSpace };
         var wanted = request.Topics?.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p))).ToHashSet();
@@ -20,7 +20,7 @@ public sealed class DescribeLogDirsHandler(ReplicaManager replicas) : IRequestHa
             result.Topics.Add(new()
             {
                 Name = group.Key,
-                Partitions = [.. group.OrderBy(p => p.TopicPartition.Partition).Select(p => new DescribeLogDirsResponse.DescribeLogDirsPartition { PartitionIndex = p.TopicPartition.Partition, PartitionSize = p.Log.Size, OffsetLag = 0 })],
+                Partitions = [.. group.OrderBy(p => p.TopicPartition.Partition).Select(p => new DescribeLogDirsResponse.DescribeLogDirsPartition { PartitionIndex = p.TopicPartition.Partition, PartitionSize = p.Size, OffsetLag = 0 })],
             });
         }
 

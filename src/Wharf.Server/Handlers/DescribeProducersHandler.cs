@@ -7,7 +7,8 @@ namespace Wharf.Server.Handlers;
 /// <summary>
 /// DescribeProducers (API 61), v0: the producers a partition leader knows — id, epoch, last sequence, last
 /// timestamp, coordinator epoch and the first offset of an open transaction (what blocks the last stable offset).
-/// Thread-safety: stateless.
+/// Only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere, UNKNOWN_TOPIC_OR_PARTITION for a partition the metadata
+/// does not know), as Kafka does. Thread-safety: stateless.
 /// </summary>
 public sealed class DescribeProducersHandler(ReplicaManager replicas) : IRequestHandler<DescribeProducersRequest, DescribeProducersResponse>
 {
@@ -24,13 +25,10 @@ public sealed class DescribeProducersHandler(ReplicaManager replicas) : IRequest
             {
                 var result = new DescribeProducersResponse.PartitionResponse { PartitionIndex = index };
                 topicResponse.Partitions.Add(result);
-                if (replicas.GetPartition(new TopicPartition(topic.Name, index)) is not { } partition)
-                {
-                    result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
-                    continue;
-                }
-
-                foreach (var producer in partition.Log.ActiveProducers().OrderBy(p => p.ProducerId))
+                var (partition, unavailable) = replicas.GetPartitionOrError(new TopicPartition(topic.Name, index));
+                var (error, producers) = partition is null ? (unavailable, []) : partition.ActiveProducers();
+                result.ErrorCode = (short)error;
+                foreach (var producer in producers)
                 {
                     result.ActiveProducers.Add(new()
                     {

@@ -17,6 +17,9 @@ namespace Wharf.Server.Handlers;
 /// <c>max_wait_ms</c>. Fetch sessions are never created (session id 0), so clients send full fetches.
 /// A response carries at most the request's <c>max_bytes</c> and at most the broker's <c>fetch.max.bytes</c>
 /// (<paramref name="maxResponseBytes"/>), whichever is smaller — except that its first batch is always whole (KIP-74).
+/// Each partition is read through <see cref="Partition.Read"/>, which checks the request's leader epoch; a partition this
+/// broker does not lead answers NOT_LEADER_OR_FOLLOWER (with KIP-951's current leader from v12, as for
+/// FENCED_LEADER_EPOCH), one the metadata does not know UNKNOWN_TOPIC_OR_PARTITION.
 /// Thread-safety: stateless; one instance serves all connections.
 /// </summary>
 /// <param name="replicas">The partitions this broker leads.</param>
@@ -39,7 +42,7 @@ public sealed class FetchHandler(ReplicaManager replicas, int maxResponseBytes =
         {
             var signals = replicas.AppendSignals(requested);
             var round = new List<IDisposable>();
-            var (response, bytes, failed) = Read(request, round);
+            var (response, bytes, failed) = Read(request, context.Connection.ListenerName, round);
             var remaining = deadline - time.GetUtcNow();
             if (bytes >= request.MinBytes || failed || remaining <= TimeSpan.Zero || signals.Count == 0)
             {
@@ -52,8 +55,9 @@ public sealed class FetchHandler(ReplicaManager replicas, int maxResponseBytes =
         }
     }
 
-    private (FetchResponse Response, long Bytes, bool Failed) Read(FetchRequest request, List<IDisposable> buffers)
+    private (FetchResponse Response, long Bytes, bool Failed) Read(FetchRequest request, string listenerName, List<IDisposable> buffers)
     {
+        LeaderHints? hints = null;
         var response = new FetchResponse();
         long total = 0;
         var failed = false;
@@ -66,8 +70,16 @@ public sealed class FetchHandler(ReplicaManager replicas, int maxResponseBytes =
             {
                 var data = new FetchResponse.PartitionData { PartitionIndex = fetch.Partition, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1, AbortedTransactions = null };
                 topicResponse.Partitions.Add(data);
-                var error = ReadPartition(new TopicPartition(topic.Topic, fetch.Partition), fetch, data, Math.Min(budget, fetch.PartitionMaxBytes), minOneBatch: total == 0, request.IsolationLevel == 1, buffers, out var read);
+                var topicPartition = new TopicPartition(topic.Topic, fetch.Partition);
+                var error = ReadPartition(topicPartition, fetch, data, Math.Min(budget, fetch.PartitionMaxBytes), minOneBatch: total == 0, request.IsolationLevel == 1, buffers, out var read);
                 data.ErrorCode = (short)error;
+                if (error is ErrorCode.NotLeaderOrFollower or ErrorCode.FencedLeaderEpoch)
+                {
+                    // KIP-951, written from v12 on (a tagged field); NodeEndpoints would need v16, which is not served.
+                    var (leaderId, leaderEpoch) = (hints ??= new LeaderHints(replicas.Image, listenerName)).CurrentLeader(topicPartition);
+                    data.CurrentLeader = new() { LeaderId = leaderId, LeaderEpoch = leaderEpoch };
+                }
+
                 failed |= error != ErrorCode.None;
                 total += read;
                 budget = (int)Math.Max(0, budget - read);
@@ -80,75 +92,28 @@ public sealed class FetchHandler(ReplicaManager replicas, int maxResponseBytes =
     private ErrorCode ReadPartition(TopicPartition topicPartition, FetchRequest.FetchPartition fetch, FetchResponse.PartitionData data, int maxBytes, bool minOneBatch, bool readCommitted, List<IDisposable> buffers, out int read)
     {
         read = 0;
-        if (replicas.GetPartition(topicPartition) is not { } partition)
+        var (partition, unavailable) = replicas.GetPartitionOrError(topicPartition);
+        if (partition is null)
         {
-            return ErrorCode.UnknownTopicOrPartition;
+            return unavailable;
         }
 
-        var epochError = LeaderEpochCheck.Validate(fetch.CurrentLeaderEpoch, partition.LeaderEpoch);
-        if (epochError != ErrorCode.None)
+        var isolation = readCommitted ? FetchIsolation.TransactionCommitted : FetchIsolation.HighWatermark;
+        var result = partition.Read(new PartitionFetch(fetch.FetchOffset, maxBytes, fetch.CurrentLeaderEpoch, minOneBatch, isolation));
+        data.HighWatermark = result.HighWatermark;
+        data.LastStableOffset = result.LastStableOffset;
+        data.LogStartOffset = result.LogStartOffset;
+        if (!result.Records.IsEmpty)
         {
-            return epochError;
+            data.Records = Records(result.Records, buffers, out read);
         }
 
-        // High watermark first, then the last stable offset (see Partition.LastStableOffset), then the data, then the
-        // aborted transactions: the log publishes in the opposite order, so aborted data never comes without its entry.
-        var highWatermark = partition.HighWatermark;
-        var lastStable = Math.Min(highWatermark, partition.LastStableOffset);
-        data.HighWatermark = highWatermark;
-        data.LastStableOffset = lastStable;
-        data.LogStartOffset = partition.Log.LogStartOffset;
-        if (readCommitted)
+        if (result.AbortedTransactions is { } aborted)
         {
-            data.AbortedTransactions = [];
+            data.AbortedTransactions = [.. aborted.Select(a => new FetchResponse.AbortedTransaction { ProducerId = a.ProducerId, FirstOffset = a.FirstOffset })];
         }
 
-        var bound = readCommitted ? lastStable : highWatermark;
-        if (fetch.FetchOffset == highWatermark || maxBytes <= 0 && !minOneBatch || readCommitted && fetch.FetchOffset >= bound && fetch.FetchOffset <= highWatermark)
-        {
-            return ErrorCode.None;
-        }
-
-        if (fetch.FetchOffset > highWatermark)
-        {
-            return ErrorCode.OffsetOutOfRange;
-        }
-
-        try
-        {
-            var result = partition.Log.Read(fetch.FetchOffset, Math.Max(maxBytes, 1), bound, minOneBatch);
-            data.LogStartOffset = result.LogStartOffset;
-            if (!result.Slice.IsEmpty)
-            {
-                data.Records = Records(result.Slice, buffers, out read);
-                if (readCommitted)
-                {
-                    foreach (var aborted in partition.Log.CollectAbortedTransactions(fetch.FetchOffset, result.Slice.NextOffset))
-                    {
-                        data.AbortedTransactions!.Add(new() { ProducerId = aborted.ProducerId, FirstOffset = aborted.FirstOffset });
-                    }
-                }
-            }
-
-            return ErrorCode.None;
-        }
-        catch (OffsetOutOfRangeException)
-        {
-            return ErrorCode.OffsetOutOfRange;
-        }
-        catch (LogStorageException)
-        {
-            // The log is offline (a failed fsync) and this offset is at or above what it still serves.
-            return ErrorCode.KafkaStorageError;
-        }
-        catch (ObjectDisposedException)
-        {
-            // The segment file closed under this read (retention or deletion won the race; see LogFileSlice): its
-            // offsets are gone, which is what OFFSET_OUT_OF_RANGE tells the client, and nothing is wrong with the connection.
-            data.Records = default;
-            data.AbortedTransactions = readCommitted ? [] : null;
-            return ErrorCode.OffsetOutOfRange;
-        }
+        return result.Error;
     }
 
     /// <summary>

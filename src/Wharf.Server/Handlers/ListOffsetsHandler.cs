@@ -1,7 +1,6 @@
 using Wharf.Common;
 using Wharf.Protocol.Messages;
 using Wharf.Replication;
-using Wharf.Storage;
 
 namespace Wharf.Server.Handlers;
 
@@ -14,7 +13,9 @@ namespace Wharf.Server.Handlers;
 /// way), for -2 the log start. For t ≥ 0 Kafka used segment file modification times; here it is the v1 answer (the
 /// first offset whose record timestamp is ≥ t), or the high watermark when no record is that new — the same "start
 /// here to read everything from t on", at record rather than segment precision. A negative <c>max_num_offsets</c> is
-/// INVALID_REQUEST. Thread-safety: stateless.
+/// INVALID_REQUEST. The lookups are <see cref="Partition"/>'s (leader and leader epoch checked there); a partition this
+/// broker does not lead is NOT_LEADER_OR_FOLLOWER, one the metadata does not know UNKNOWN_TOPIC_OR_PARTITION.
+/// Thread-safety: stateless.
 /// </summary>
 public sealed class ListOffsetsHandler(ReplicaManager replicas) : IRequestHandler<ListOffsetsRequest, ListOffsetsResponse>
 {
@@ -41,69 +42,40 @@ public sealed class ListOffsetsHandler(ReplicaManager replicas) : IRequestHandle
     private ListOffsetsResponse.ListOffsetsPartitionResponse LegacyLookup(TopicPartition topicPartition, ListOffsetsRequest.ListOffsetsPartition query)
     {
         var answer = new ListOffsetsResponse.ListOffsetsPartitionResponse { PartitionIndex = query.PartitionIndex };
-        if (query.MaxNumOffsets < 0 || query.Timestamp is < 0 and not (Log.LatestTimestamp or Log.EarliestTimestamp))
+        if (query.MaxNumOffsets < 0 || query.Timestamp is < 0 and not (ListOffsetsTimestamp.Latest or ListOffsetsTimestamp.Earliest))
         {
             answer.ErrorCode = (short)ErrorCode.InvalidRequest;
             return answer;
         }
 
-        if (replicas.GetPartition(topicPartition) is not { } partition)
+        var (partition, unavailable) = replicas.GetPartitionOrError(topicPartition);
+        if (partition is null)
         {
-            answer.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
+            answer.ErrorCode = (short)unavailable;
             return answer;
         }
 
-        var log = partition.Log;
-        var highWatermark = partition.HighWatermark;
-        IEnumerable<long> offsets = query.Timestamp switch
-        {
-            Log.LatestTimestamp => [highWatermark, .. log.SegmentBaseOffsets.Select(b => Math.Max(b, log.LogStartOffset)).Where(b => b < highWatermark).Distinct().OrderDescending()],
-            Log.EarliestTimestamp => [log.LogStartOffset],
-            _ => [log.FetchOffsetByTimestamp(query.Timestamp) is { } found && found.Offset < highWatermark ? found.Offset : highWatermark],
-        };
-
-        answer.OldStyleOffsets = [.. offsets.Take(query.MaxNumOffsets)];
+        var (error, offsets) = partition.LegacyOffsetsBefore(query.Timestamp, query.MaxNumOffsets);
+        answer.ErrorCode = (short)error;
+        answer.OldStyleOffsets = [.. offsets];
         return answer;
     }
 
     private ListOffsetsResponse.ListOffsetsPartitionResponse Lookup(TopicPartition topicPartition, ListOffsetsRequest.ListOffsetsPartition query, bool readCommitted)
     {
         var answer = new ListOffsetsResponse.ListOffsetsPartitionResponse { PartitionIndex = query.PartitionIndex };
-        if (replicas.GetPartition(topicPartition) is not { } partition)
+        var (partition, unavailable) = replicas.GetPartitionOrError(topicPartition);
+        if (partition is null)
         {
-            answer.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
+            answer.ErrorCode = (short)unavailable;
             return answer;
         }
 
-        var epochError = LeaderEpochCheck.Validate(query.CurrentLeaderEpoch, partition.LeaderEpoch);
-        if (epochError != ErrorCode.None)
+        var found = partition.FetchOffsetForTimestamp(query.Timestamp, query.CurrentLeaderEpoch, readCommitted);
+        answer.ErrorCode = (short)found.Error;
+        if (found.Error == ErrorCode.None)
         {
-            answer.ErrorCode = (short)epochError;
-            return answer;
-        }
-
-        var log = partition.Log;
-        answer.LeaderEpoch = partition.LeaderEpoch;
-        switch (query.Timestamp)
-        {
-            case Log.EarliestTimestamp:
-                answer.Offset = log.LogStartOffset;
-                break;
-            case Log.LatestTimestamp:
-                answer.Offset = readCommitted ? partition.LastStableOffset : partition.HighWatermark;
-                break;
-            case Log.MaxTimestampQuery or >= 0:
-                if (log.FetchOffsetByTimestamp(query.Timestamp) is { } found && found.Offset < partition.HighWatermark)
-                {
-                    answer.Timestamp = found.Timestamp;
-                    answer.Offset = found.Offset;
-                    answer.LeaderEpoch = found.LeaderEpoch;
-                }
-
-                break;
-            default:
-                answer.ErrorCode = (short)ErrorCode.InvalidRequest;
-                break;
+            (answer.Timestamp, answer.Offset, answer.LeaderEpoch) = (found.Timestamp, found.Offset, found.LeaderEpoch);
         }
 
         return answer;

@@ -19,6 +19,8 @@ namespace Wharf.Server.Handlers;
 /// (KIP-890 part 1): the producer's transaction must be Ongoing with this partition added, at its current epoch, else
 /// INVALID_TXN_STATE (INVALID_PRODUCER_EPOCH for an old epoch) — a late batch of a finished transaction cannot join
 /// the next one.
+/// A partition this broker does not lead answers NOT_LEADER_OR_FOLLOWER (with KIP-951's current leader and its
+/// endpoint from v10, so the client re-routes at once), one the metadata does not know UNKNOWN_TOPIC_OR_PARTITION.
 /// Thread-safety: stateless; one instance serves all connections.
 /// </summary>
 public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger, TransactionCoordinator? transactions = null) : IRequestHandler<ProduceRequest, ProduceResponse>
@@ -36,7 +38,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
     public async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
     {
         var validAcks = request.Acks is 0 or 1 or -1;
-        var pending = new List<(ProduceResponse.PartitionProduceResponse Response, Task<PartitionOutcome> Outcome)>();
+        var pending = new List<(TopicPartition Partition, ProduceResponse.PartitionProduceResponse Response, Task<PartitionOutcome> Outcome)>();
         var response = new ProduceResponse();
         foreach (var topic in request.TopicData)
         {
@@ -46,14 +48,16 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
             {
                 var partitionResponse = new ProduceResponse.PartitionProduceResponse { Index = data.Index, BaseOffset = -1 };
                 topicResponse.PartitionResponses.Add(partitionResponse);
+                var topicPartition = new TopicPartition(topic.Name, data.Index);
                 var outcome = validAcks
-                    ? AppendAsync(new TopicPartition(topic.Name, data.Index), data.Records, request.TransactionalId, request.Acks)
+                    ? AppendAsync(topicPartition, data.Records, request.TransactionalId, request.Acks)
                     : Task.FromResult(PartitionOutcome.Failed(ErrorCode.InvalidRequiredAcks, $"acks must be 0, 1 or -1, not {request.Acks}"));
-                pending.Add((partitionResponse, outcome));
+                pending.Add((topicPartition, partitionResponse, outcome));
             }
         }
 
-        foreach (var (partitionResponse, outcome) in pending)
+        LeaderHints? hints = null;
+        foreach (var (topicPartition, partitionResponse, outcome) in pending)
         {
             var result = await outcome.ConfigureAwait(false);
             partitionResponse.ErrorCode = (short)result.Error;
@@ -61,6 +65,18 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
             partitionResponse.BaseOffset = result.BaseOffset;
             partitionResponse.LogAppendTimeMs = result.LogAppendTime;
             partitionResponse.LogStartOffset = result.LogStartOffset;
+            if (result.Error == ErrorCode.NotLeaderOrFollower)
+            {
+                // Written from v10 on (tagged fields); older versions leave them out.
+                hints ??= new LeaderHints(replicas.Image, context.Connection.ListenerName);
+                var (leaderId, leaderEpoch) = hints.CurrentLeader(topicPartition);
+                partitionResponse.CurrentLeader = new() { LeaderId = leaderId, LeaderEpoch = leaderEpoch };
+            }
+        }
+
+        foreach (var (nodeId, host, port, rack) in hints?.Endpoints() ?? [])
+        {
+            response.NodeEndpoints.Add(new() { NodeId = nodeId, Host = host, Port = port, Rack = rack });
         }
 
         return request.Acks == 0 ? null : response;
@@ -68,9 +84,15 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
 
     private async Task<PartitionOutcome> AppendAsync(TopicPartition topicPartition, ReadOnlySequence<byte>? records, string? transactionalId, short acks)
     {
-        if (replicas.GetPartition(topicPartition) is not { } partition)
+        var (partition, unavailable) = replicas.GetPartitionOrError(topicPartition);
+        if (partition is null)
         {
-            return PartitionOutcome.Failed(ErrorCode.UnknownTopicOrPartition, $"{topicPartition} is not hosted here");
+            return PartitionOutcome.Failed(unavailable, unavailable switch
+            {
+                ErrorCode.UnknownTopicOrPartition => $"{topicPartition} does not exist",
+                ErrorCode.NotLeaderOrFollower => $"{topicPartition} is not led by this broker",
+                _ => $"{topicPartition} cannot be opened on this broker",
+            });
         }
 
         if (records is not { Length: > 0 } bytes)
@@ -97,7 +119,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
 
         try
         {
-            var (error, message) = ProduceValidation.Validate(batch.Span, partition.Log.Config);
+            var (error, message) = ProduceValidation.Validate(batch.Span, partition.Config);
             if (error != ErrorCode.None)
             {
                 logger.LogInformation("Rejected a batch for {Partition}: {Error}", topicPartition, message);
@@ -125,8 +147,9 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
         }
         catch (LogException e)
         {
-            // An offline log logged its failure once, loudly; each refused produce after that is routine.
-            logger.Log(partition.Log.IsOffline ? LogLevel.Debug : LogLevel.Warning, "Append to {Partition} failed: {Error}", topicPartition, e.Message);
+            // An offline log logged its failure once, loudly; each refused produce after that is routine, and so is a
+            // produce that reached a partition this broker no longer leads.
+            logger.Log(partition.IsOffline || e.ErrorCode == ErrorCode.NotLeaderOrFollower ? LogLevel.Debug : LogLevel.Warning, "Append to {Partition} failed: {Error}", topicPartition, e.Message);
             return PartitionOutcome.Failed(e.ErrorCode, e.Message);
         }
         finally
