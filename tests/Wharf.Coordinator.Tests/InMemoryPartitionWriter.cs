@@ -97,8 +97,24 @@ internal sealed class InMemoryPartitionWriter : IPartitionWriter
         }
     }
 
+    /// <summary>When set, a read waits for it before returning anything (tests observe a load in progress).</summary>
+    public Task? ReadGate { get; set; }
+
+    /// <summary>When set, a read fails with it (a log that cannot be read).</summary>
+    public Exception? ReadFailure { get; set; }
+
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadAsync(int partition, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (ReadGate is { } gate)
+        {
+            await gate.WaitAsync(cancellationToken);
+        }
+
+        if (ReadFailure is { } failure)
+        {
+            throw failure;
+        }
+
         List<byte[]> batches;
         lock (_lock)
         {
