@@ -108,7 +108,7 @@ public sealed class GroupCoordinator : IDisposable
     {
         return ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
             ? Task.FromResult(Refused(invalid))
-            : Run(request.GroupId, shard => shard.CommitOffsetsAsync(request), error => Task.FromResult(Refused(error)));
+            : _runtime.WriteAsync(PartitionFor(request.GroupId), shard => shard.CommitOffsets(request), Refused);
 
         OffsetCommitResponse Refused(ErrorCode error)
         {
@@ -137,7 +137,7 @@ public sealed class GroupCoordinator : IDisposable
     {
         return ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
             ? Task.FromResult(Refused(invalid))
-            : Run(request.GroupId, shard => shard.TxnCommitOffsetsAsync(request), error => Task.FromResult(Refused(error)));
+            : _runtime.WriteAsync(PartitionFor(request.GroupId), shard => shard.TxnCommitOffsets(request), Refused);
 
         TxnOffsetCommitResponse Refused(ErrorCode error)
         {
@@ -162,12 +162,12 @@ public sealed class GroupCoordinator : IDisposable
     public Task<ErrorCode> CompleteTransactionAsync(int partition, long producerId, short producerEpoch, int coordinatorEpoch, bool commit) =>
         partition < 0 || partition >= PartitionCount
             ? Task.FromResult(ErrorCode.UnknownTopicOrPartition)
-            : _runtime.Run(partition, shard => shard.CompleteTransactionAsync(producerId, producerEpoch, coordinatorEpoch, commit), Task.FromResult);
+            : _runtime.WriteAsync(partition, shard => shard.CompleteTransaction(producerId, producerEpoch, coordinatorEpoch, commit), error => error);
 
     public Task<OffsetDeleteResponse> DeleteOffsetsAsync(OffsetDeleteRequest request) =>
         ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
             ? Task.FromResult(new OffsetDeleteResponse { ErrorCode = (short)invalid })
-            : Run(request.GroupId, shard => shard.DeleteOffsetsAsync(request), error => Task.FromResult(new OffsetDeleteResponse { ErrorCode = (short)error }));
+            : _runtime.WriteAsync(PartitionFor(request.GroupId), shard => shard.DeleteOffsets(request), error => new OffsetDeleteResponse { ErrorCode = (short)error });
 
     public DescribeGroupsResponse.DescribedGroup DescribeGroup(string groupId) =>
         ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None
@@ -183,7 +183,7 @@ public sealed class GroupCoordinator : IDisposable
     public Task<ErrorCode> DeleteGroupAsync(string groupId) =>
         ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None
             ? Task.FromResult(invalid)
-            : Run(groupId, shard => shard.DeleteGroupAsync(groupId), Task.FromResult);
+            : _runtime.WriteAsync(PartitionFor(groupId), shard => shard.DeleteGroup(groupId), error => error);
 
     public void Dispose() => _runtime.Dispose();
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Wharf.Common;
+using Wharf.Coordinator.Runtime;
 using Wharf.Protocol.Messages;
 
 namespace Wharf.Coordinator.Group;
@@ -7,7 +8,8 @@ namespace Wharf.Coordinator.Group;
 /// <summary>Committed offsets (OffsetCommit, OffsetFetch, OffsetDelete, expiry) and the group admin APIs.</summary>
 internal sealed partial class GroupCoordinatorShard
 {
-    public Task<OffsetCommitResponse> CommitOffsetsAsync(OffsetCommitRequest request)
+    /// <summary>OffsetCommit: the offset records, answered once durable; a partition that cannot be committed gets its error at once.</summary>
+    public CoordinatorResult<OffsetCommitResponse> CommitOffsets(OffsetCommitRequest request)
     {
         var error = ErrorCode.None;
         var created = false;
@@ -61,7 +63,7 @@ internal sealed partial class GroupCoordinatorShard
 
         if (toWrite.Count == 0)
         {
-            return Task.FromResult(response);
+            return new(response);
         }
 
         if (created)
@@ -81,30 +83,27 @@ internal sealed partial class GroupCoordinatorShard
         }
 
         // The offsets themselves are applied by replaying the records once durable.
-        var applied = _context.Append(
-            [.. toWrite.Select(w => OffsetRecord(group.GroupId, w.Partition, w.Offset))],
-            onCommitted: () => DonePending(group, toWrite.Select(w => w.Partition)),
-            onFailed: _ =>
+        return new([.. toWrite.Select(w => OffsetRecord(group.GroupId, w.Partition, w.Offset))], response)
+        {
+            OnCommitted = () => DonePending(group, toWrite.Select(w => w.Partition)),
+            OnFailed = _ =>
             {
                 DonePending(group, toWrite.Select(w => w.Partition));
                 if (created && IsLive(group) && group.Generation == 0 && group.Members.Count == 0 && group.Offsets.Count == 0 && group.PendingOffsetWrites.Count == 0)
                 {
                     _groups.Remove(group.GroupId); // the simple commit that created it failed: nothing of it is left
                 }
-            });
-        return applied.ContinueWith(
-            t =>
+            },
+            ErrorResponse = error =>
             {
                 foreach (var (result, _, _) in toWrite)
                 {
-                    result.ErrorCode = (short)t.Result;
+                    result.ErrorCode = (short)error;
                 }
 
                 return response;
             },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        };
     }
 
     /// <summary>
@@ -166,13 +165,13 @@ internal sealed partial class GroupCoordinatorShard
     }
 
     /// <summary>OffsetDelete: removes offsets of partitions whose topic no member subscribes to.</summary>
-    public Task<OffsetDeleteResponse> DeleteOffsetsAsync(OffsetDeleteRequest request)
+    public CoordinatorResult<OffsetDeleteResponse> DeleteOffsets(OffsetDeleteRequest request)
     {
         var response = new OffsetDeleteResponse();
         if (!_groups.TryGetValue(request.GroupId, out var group) || group.State == GroupState.Dead)
         {
             response.ErrorCode = (short)ErrorCode.GroupIdNotFound;
-            return Task.FromResult(response);
+            return new(response);
         }
 
         HashSet<string> subscribed = [];
@@ -181,7 +180,7 @@ internal sealed partial class GroupCoordinatorShard
             if (group.ProtocolType != "consumer")
             {
                 response.ErrorCode = (short)ErrorCode.NonEmptyGroup;
-                return Task.FromResult(response);
+                return new(response);
             }
 
             foreach (var member in group.Members.Values)
@@ -212,19 +211,17 @@ internal sealed partial class GroupCoordinatorShard
 
         if (deleted.Count == 0)
         {
-            return Task.FromResult(response);
+            return new(response);
         }
 
-        return _context.Append([.. deleted.Select(tp => OffsetRecord(group.GroupId, tp, null))])
-            .ContinueWith(
-                t =>
-                {
-                    response.ErrorCode = (short)t.Result;
-                    return response;
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+        return new([.. deleted.Select(tp => OffsetRecord(group.GroupId, tp, null))], response)
+        {
+            ErrorResponse = error =>
+            {
+                response.ErrorCode = (short)error;
+                return response;
+            },
+        };
     }
 
     public DescribeGroupsResponse.DescribedGroup DescribeGroup(string groupId)
@@ -264,16 +261,16 @@ internal sealed partial class GroupCoordinatorShard
     }
 
     /// <summary>DeleteGroups for one group: only an empty group goes (NON_EMPTY_GROUP otherwise); its offsets go with it.</summary>
-    public Task<ErrorCode> DeleteGroupAsync(string groupId)
+    public CoordinatorResult<ErrorCode> DeleteGroup(string groupId)
     {
         if (!_groups.TryGetValue(groupId, out var group) || group.State == GroupState.Dead)
         {
-            return Task.FromResult(ErrorCode.GroupIdNotFound);
+            return new(ErrorCode.GroupIdNotFound);
         }
 
         if (group.State != GroupState.Empty)
         {
-            return Task.FromResult(ErrorCode.NonEmptyGroup);
+            return new(ErrorCode.NonEmptyGroup);
         }
 
         return RemoveGroup(group);
@@ -284,19 +281,22 @@ internal sealed partial class GroupCoordinatorShard
     /// for its offsets and itself are written, and their replay removes it once durable. If the write fails the group is
     /// Empty again, with everything it had.
     /// </summary>
-    private Task<ErrorCode> RemoveGroup(ClassicGroup group)
+    private CoordinatorResult<ErrorCode> RemoveGroup(ClassicGroup group)
     {
         var emptySince = group.StateTimestamp;
         Discard(group, ErrorCode.CoordinatorNotAvailable);
         var records = group.Offsets.Keys.Select(tp => OffsetRecord(group.GroupId, tp, null)).ToList();
         records.Add(GroupRecord(group.GroupId, null));
-        return _context.Append(records, onFailed: _ =>
+        return new(records, ErrorCode.None)
         {
-            if (IsLive(group) && group.State == GroupState.Dead)
+            OnFailed = _ =>
             {
-                group.TransitionTo(GroupState.Empty, emptySince);
-            }
-        });
+                if (IsLive(group) && group.State == GroupState.Dead)
+                {
+                    group.TransitionTo(GroupState.Empty, emptySince);
+                }
+            },
+        };
     }
 
     /// <summary>
@@ -315,7 +315,7 @@ internal sealed partial class GroupCoordinatorShard
                 .ToList();
             if (expired.Count == group.Offsets.Count && group.PendingMembers.Count == 0)
             {
-                _ = RemoveGroup(group);
+                _ = _context.Append(RemoveGroup(group));
             }
             else if (expired.Count > 0)
             {

@@ -10,7 +10,7 @@ namespace Wharf.Coordinator.Group;
 /// Transactional offset commits (TxnOffsetCommit, KIP-98). The offsets are written at once, as a transactional batch
 /// of the producer (its id and epoch, the transactional attribute), but stay <b>pending</b> — invisible to OffsetFetch,
 /// which answers UNSTABLE_OFFSET_COMMIT for them when asked for stable offsets — until the transaction coordinator
-/// writes the producer's COMMIT marker to this partition (<see cref="CompleteTransactionAsync"/>): then they become the
+/// writes the producer's COMMIT marker to this partition (<see cref="CompleteTransaction"/>): then they become the
 /// committed offsets; an ABORT marker discards them. A replay does the same from the batches and markers in the log,
 /// and keeps offsets of transactions still without a marker pending (the coordinator completes them).
 /// </summary>
@@ -19,7 +19,7 @@ internal sealed partial class GroupCoordinatorShard
     /// <summary>Pending transactional offsets by producer id, then (group, partition). Changed only by replay.</summary>
     private readonly Dictionary<long, Dictionary<(string Group, TopicPartition Partition), CommittedOffset>> _pendingTxnOffsets = [];
 
-    public Task<TxnOffsetCommitResponse> TxnCommitOffsetsAsync(TxnOffsetCommitRequest request)
+    public CoordinatorResult<TxnOffsetCommitResponse> TxnCommitOffsets(TxnOffsetCommitRequest request)
     {
         var error = ErrorCode.None;
         _groups.TryGetValue(request.GroupId, out var group);
@@ -63,7 +63,7 @@ internal sealed partial class GroupCoordinatorShard
 
         if (toWrite.Count == 0)
         {
-            return Task.FromResult(response);
+            return new(response);
         }
 
         if (group is null)
@@ -76,30 +76,28 @@ internal sealed partial class GroupCoordinatorShard
         var records = toWrite
             .Select(w => CoordinatorRecord.Transactional(request.ProducerId, request.ProducerEpoch, OffsetsTopicRecords.OffsetCommitKey(request.GroupId, w.Partition.Topic, w.Partition.Partition), OffsetsTopicRecords.OffsetCommitValue(w.Offset)))
             .ToList();
-        return _context.Append(records)
-            .ContinueWith(
-                t =>
+        return new(records, response)
+        {
+            ErrorResponse = error =>
+            {
+                foreach (var result in results)
                 {
-                    foreach (var result in results)
-                    {
-                        result.ErrorCode = (short)t.Result;
-                    }
+                    result.ErrorCode = (short)error;
+                }
 
-                    return response;
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+                return response;
+            },
+        };
     }
 
     /// <summary>
     /// WriteTxnMarkers for this partition: appends the producer's COMMIT or ABORT marker and, once durable, makes its
     /// pending offsets committed (or drops them). NOT_COORDINATOR when this shard is not loaded (the caller retries).
     /// </summary>
-    public Task<ErrorCode> CompleteTransactionAsync(long producerId, short producerEpoch, int coordinatorEpoch, bool commit)
+    public CoordinatorResult<ErrorCode> CompleteTransaction(long producerId, short producerEpoch, int coordinatorEpoch, bool commit)
     {
         var marker = new EndTransactionMarker(commit ? ControlRecordType.Commit : ControlRecordType.Abort, coordinatorEpoch);
-        return _context.Append([CoordinatorRecord.EndTransaction(producerId, producerEpoch, marker)]);
+        return new([CoordinatorRecord.EndTransaction(producerId, producerEpoch, marker)], ErrorCode.None);
     }
 
     private bool HasPendingTransactionalOffset(string groupId, TopicPartition partition)

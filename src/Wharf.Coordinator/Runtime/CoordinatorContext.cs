@@ -127,6 +127,10 @@ public sealed class CoordinatorContext
         return write.Completion.Task;
     }
 
+    /// <summary>Appends a write operation's <paramref name="result"/> (see <see cref="Append(IReadOnlyList{CoordinatorRecord}, bool, Action?, Action{ErrorCode}?)"/>).</summary>
+    public Task<ErrorCode> Append<TResponse>(CoordinatorResult<TResponse> result) =>
+        Append(result.Records, result.ReplayRecords, result.OnCommitted, result.OnFailed);
+
     /// <summary>
     /// A timer whose <paramref name="callback"/> runs as an event on the loop, only while the context is active; the
     /// context cancels it on close. Call on the loop only.

@@ -13,6 +13,12 @@ namespace Wharf.Coordinator.Runtime;
 /// <typeparam name="TResponse">The operation's response.</typeparam>
 public sealed class CoordinatorResult<TResponse>(IReadOnlyList<CoordinatorRecord> records, TResponse response)
 {
+    /// <summary>A result without records: <paramref name="response"/> is given at once.</summary>
+    public CoordinatorResult(TResponse response)
+        : this([], response)
+    {
+    }
+
     public IReadOnlyList<CoordinatorRecord> Records { get; } = records;
 
     /// <summary>The response released once the records are durable.</summary>

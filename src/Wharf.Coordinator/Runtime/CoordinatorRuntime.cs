@@ -169,7 +169,7 @@ public sealed class CoordinatorRuntime<TShard> : IDisposable
                 return Task.FromResult(result.Response);
             }
 
-            written = slot.Current.Append(result.Records, result.ReplayRecords, result.OnCommitted, result.OnFailed);
+            written = slot.Current.Append(result);
         }
 
         return written.ContinueWith(
