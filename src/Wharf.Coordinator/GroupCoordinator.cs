@@ -2,24 +2,27 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wharf.Common;
 using Wharf.Coordinator.Group;
+using Wharf.Coordinator.Runtime;
 using Wharf.Protocol.Messages;
 
 namespace Wharf.Coordinator;
 
 /// <summary>
-/// The classic-protocol group coordinator: routes each group to the shard of its <c>__consumer_offsets</c> partition
-/// (<see cref="PartitionFor(string, int)"/>, as Kafka computes it) and validates what every API shares (the group id, the shard
-/// being loaded here). Requests return Kafka response messages; handlers only adapt versions.
+/// The classic-protocol group coordinator (Kafka's <c>GroupCoordinatorService</c>): routes each group to the shard of
+/// its <c>__consumer_offsets</c> partition (<see cref="PartitionFor(string, int)"/>, as Kafka computes it) on the
+/// <see cref="CoordinatorRuntime{TShard}"/>, and validates what every API shares (the group id; the runtime answers
+/// NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS for a partition not active here). Requests return Kafka response
+/// messages; handlers only adapt versions.
 /// <para>
-/// Lifecycle: construct, then <see cref="LoadAsync"/> each partition this broker leads (replays it); <see cref="Unload"/>
-/// a partition when leadership moves away; <see cref="Dispose"/> unloads all.
+/// Lifecycle: construct; <see cref="OnElection"/> each partition this broker becomes leader of (replays it),
+/// <see cref="OnResignation"/> when leadership moves away (state dropped, NOT_COORDINATOR); <see cref="Dispose"/>
+/// unloads all. See <see cref="CoordinatorRuntime{TShard}.OnElection"/> for the epoch rules.
 /// </para>
-/// Thread-safety: all members are safe from any thread; each shard serialises its own events (see
-/// <see cref="GroupCoordinatorShard"/>).
+/// Thread-safety: all members are safe from any thread; each partition's events are serialised by its event loop.
 /// </summary>
 public sealed class GroupCoordinator : IDisposable
 {
-    private readonly GroupCoordinatorShard[] _shards;
+    private readonly CoordinatorRuntime<GroupCoordinatorShard> _runtime;
     private readonly GroupCoordinatorOptions _options;
 
     public GroupCoordinator(IPartitionWriter writer, GroupCoordinatorOptions options, TimeProvider time, ILoggerFactory? loggerFactory = null)
@@ -27,13 +30,13 @@ public sealed class GroupCoordinator : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.OffsetsTopicPartitions, 1);
         _options = options;
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<GroupCoordinator>();
-        _shards = [.. Enumerable.Range(0, options.OffsetsTopicPartitions).Select(p => new GroupCoordinatorShard(p, writer, options, time, logger))];
+        _runtime = new CoordinatorRuntime<GroupCoordinatorShard>(OffsetsTopic, options.OffsetsTopicPartitions, writer, context => new GroupCoordinatorShard(context, options, logger), time, logger);
     }
 
     /// <summary>The name of the internal topic that holds group state.</summary>
     public const string OffsetsTopic = "__consumer_offsets";
 
-    public int PartitionCount => _shards.Length;
+    public int PartitionCount => _runtime.PartitionCount;
 
     /// <summary>Kafka's mapping: <c>Utils.abs(groupId.hashCode()) % partitions</c> with Java's String.hashCode.</summary>
     public static int PartitionFor(string groupId, int partitions)
@@ -48,45 +51,66 @@ public sealed class GroupCoordinator : IDisposable
         return abs % partitions;
     }
 
-    public int PartitionFor(string groupId) => PartitionFor(groupId, _shards.Length);
+    public int PartitionFor(string groupId) => PartitionFor(groupId, _runtime.PartitionCount);
 
-    /// <summary>Replays <paramref name="partition"/> and starts serving its groups; returns how many it loaded.</summary>
-    public Task<int> LoadAsync(int partition, CancellationToken cancellationToken = default) => _shards[partition].LoadAsync(cancellationToken);
+    /// <summary>
+    /// This broker became leader of <c>__consumer_offsets</c>-<paramref name="partition"/> at
+    /// <paramref name="leaderEpoch"/>: replays it and serves its groups. The task completes once they are served (it
+    /// faults if the log could not be read); meanwhile their requests get COORDINATOR_LOAD_IN_PROGRESS.
+    /// </summary>
+    public Task OnElection(int partition, int leaderEpoch, CancellationToken cancellationToken = default) =>
+        _runtime.OnElection(partition, leaderEpoch, cancellationToken);
 
-    public Task LoadAllAsync(CancellationToken cancellationToken = default) => Task.WhenAll(_shards.Select(s => s.LoadAsync(cancellationToken)));
+    /// <summary>
+    /// This broker no longer leads <c>__consumer_offsets</c>-<paramref name="partition"/>; <paramref name="leaderEpoch"/>
+    /// is the partition's new leader epoch (null: unconditionally). Parked and pending requests get NOT_COORDINATOR.
+    /// </summary>
+    public void OnResignation(int partition, int? leaderEpoch) => _runtime.OnResignation(partition, leaderEpoch);
 
-    public void Unload(int partition) => _shards[partition].Unload();
+    /// <summary>Elects every partition at <paramref name="leaderEpoch"/> (a single node leads them all) and waits for the loads.</summary>
+    public Task LoadAllAsync(int leaderEpoch = 0, CancellationToken cancellationToken = default) =>
+        Task.WhenAll(Enumerable.Range(0, PartitionCount).Select(p => OnElection(p, leaderEpoch, cancellationToken)));
+
+    /// <summary>None when <paramref name="partition"/> is loaded here; COORDINATOR_LOAD_IN_PROGRESS while loading; NOT_COORDINATOR otherwise.</summary>
+    public ErrorCode PartitionStatus(int partition) => _runtime.Status(partition);
+
+    /// <summary>How many groups <paramref name="partition"/> holds here (0 when not loaded).</summary>
+    public int GroupCount(int partition) => _runtime.Run(partition, shard => shard.GroupCount, _ => 0);
 
     /// <summary>
     /// For FindCoordinator: None when this node serves the group now; COORDINATOR_LOAD_IN_PROGRESS while its partition
     /// is replayed; NOT_COORDINATOR when it is not loaded here; INVALID_GROUP_ID for an empty or oversized id.
     /// </summary>
-    public ErrorCode CoordinatorStatus(string groupId) => ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None ? invalid : Shard(groupId).Status;
+    public ErrorCode CoordinatorStatus(string groupId) => ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None ? invalid : _runtime.Status(PartitionFor(groupId));
 
     public Task<JoinGroupResponse> JoinGroupAsync(JoinGroupRequest request, short version, string clientId, string clientHost) =>
         ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
             ? Task.FromResult(new JoinGroupResponse { ErrorCode = (short)invalid, MemberId = request.MemberId, Leader = "" })
-            : Shard(request.GroupId).JoinGroupAsync(request, version, clientId, clientHost);
+            : Run(request.GroupId, shard => shard.JoinGroupAsync(request, version, clientId, clientHost), error => Task.FromResult(new JoinGroupResponse { ErrorCode = (short)error, MemberId = request.MemberId, Leader = "" }));
 
     public Task<SyncGroupResponse> SyncGroupAsync(SyncGroupRequest request) =>
         ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
             ? Task.FromResult(new SyncGroupResponse { ErrorCode = (short)invalid, Assignment = [] })
-            : Shard(request.GroupId).SyncGroupAsync(request);
+            : Run(request.GroupId, shard => shard.SyncGroupAsync(request), error => Task.FromResult(new SyncGroupResponse { ErrorCode = (short)error, Assignment = [] }));
 
     public HeartbeatResponse Heartbeat(HeartbeatRequest request) =>
         ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
             ? new HeartbeatResponse { ErrorCode = (short)invalid }
-            : Shard(request.GroupId).Heartbeat(request);
+            : Run(request.GroupId, shard => shard.Heartbeat(request), error => new HeartbeatResponse { ErrorCode = (short)error });
 
     /// <summary>LeaveGroup for the members listed: the group-level error and one error per member.</summary>
     public (ErrorCode Error, List<(string MemberId, string? InstanceId, ErrorCode Error)> Members) LeaveGroup(string groupId, IReadOnlyList<(string MemberId, string? InstanceId)> members) =>
         ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None
             ? (invalid, [])
-            : Shard(groupId).LeaveGroup(groupId, members);
+            : Run(groupId, shard => shard.LeaveGroup(groupId, members), error => (error, []));
 
     public Task<OffsetCommitResponse> CommitOffsetsAsync(OffsetCommitRequest request)
     {
-        if (ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None)
+        return ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
+            ? Task.FromResult(Refused(invalid))
+            : _runtime.WriteAsync(PartitionFor(request.GroupId), shard => shard.CommitOffsets(request), Refused);
+
+        OffsetCommitResponse Refused(ErrorCode error)
         {
             var response = new OffsetCommitResponse();
             foreach (var topic in request.Topics)
@@ -94,26 +118,28 @@ public sealed class GroupCoordinator : IDisposable
                 response.Topics.Add(new()
                 {
                     Name = topic.Name,
-                    Partitions = [.. topic.Partitions.Select(p => new OffsetCommitResponse.OffsetCommitResponsePartition { PartitionIndex = p.PartitionIndex, ErrorCode = (short)invalid })],
+                    Partitions = [.. topic.Partitions.Select(p => new OffsetCommitResponse.OffsetCommitResponsePartition { PartitionIndex = p.PartitionIndex, ErrorCode = (short)error })],
                 });
             }
 
-            return Task.FromResult(response);
+            return response;
         }
-
-        return Shard(request.GroupId).CommitOffsetsAsync(request);
     }
 
     /// <summary>Committed offsets (see <see cref="GroupCoordinatorShard.FetchOffsets"/>); topics null means all.</summary>
     public (ErrorCode Error, List<OffsetFetchResponse.OffsetFetchResponseTopic> Topics) FetchOffsets(string groupId, List<OffsetFetchRequest.OffsetFetchRequestTopic>? topics, bool requireStable) =>
         ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None
             ? (invalid, [])
-            : Shard(groupId).FetchOffsets(groupId, topics, requireStable);
+            : Run(groupId, shard => shard.FetchOffsets(groupId, topics, requireStable), error => (error, []));
 
     /// <summary>TxnOffsetCommit: offsets written now, visible only once the producer's COMMIT marker is written here.</summary>
     public Task<TxnOffsetCommitResponse> TxnCommitOffsetsAsync(TxnOffsetCommitRequest request)
     {
-        if (ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None)
+        return ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
+            ? Task.FromResult(Refused(invalid))
+            : _runtime.WriteAsync(PartitionFor(request.GroupId), shard => shard.TxnCommitOffsets(request), Refused);
+
+        TxnOffsetCommitResponse Refused(ErrorCode error)
         {
             var response = new TxnOffsetCommitResponse();
             foreach (var topic in request.Topics)
@@ -121,14 +147,12 @@ public sealed class GroupCoordinator : IDisposable
                 response.Topics.Add(new()
                 {
                     Name = topic.Name,
-                    Partitions = [.. topic.Partitions.Select(p => new TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition { PartitionIndex = p.PartitionIndex, ErrorCode = (short)invalid })],
+                    Partitions = [.. topic.Partitions.Select(p => new TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition { PartitionIndex = p.PartitionIndex, ErrorCode = (short)error })],
                 });
             }
 
-            return Task.FromResult(response);
+            return response;
         }
-
-        return Shard(request.GroupId).TxnCommitOffsetsAsync(request);
     }
 
     /// <summary>
@@ -136,40 +160,39 @@ public sealed class GroupCoordinator : IDisposable
     /// commits (or drops) the producer's pending transactional offsets once it is durable.
     /// </summary>
     public Task<ErrorCode> CompleteTransactionAsync(int partition, long producerId, short producerEpoch, int coordinatorEpoch, bool commit) =>
-        partition < 0 || partition >= _shards.Length
+        partition < 0 || partition >= PartitionCount
             ? Task.FromResult(ErrorCode.UnknownTopicOrPartition)
-            : _shards[partition].CompleteTransactionAsync(producerId, producerEpoch, coordinatorEpoch, commit);
+            : _runtime.WriteAsync(partition, shard => shard.CompleteTransaction(producerId, producerEpoch, coordinatorEpoch, commit), error => error);
 
     public Task<OffsetDeleteResponse> DeleteOffsetsAsync(OffsetDeleteRequest request) =>
         ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
             ? Task.FromResult(new OffsetDeleteResponse { ErrorCode = (short)invalid })
-            : Shard(request.GroupId).DeleteOffsetsAsync(request);
+            : _runtime.WriteAsync(PartitionFor(request.GroupId), shard => shard.DeleteOffsets(request), error => new OffsetDeleteResponse { ErrorCode = (short)error });
 
     public DescribeGroupsResponse.DescribedGroup DescribeGroup(string groupId) =>
         ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None
             ? new() { GroupId = groupId, ErrorCode = (short)invalid, GroupState = "", ProtocolType = "", ProtocolData = "" }
-            : Shard(groupId).DescribeGroup(groupId);
+            : Run(groupId, shard => shard.DescribeGroup(groupId), error => new DescribeGroupsResponse.DescribedGroup { GroupId = groupId, ErrorCode = (short)error, GroupState = "", ProtocolType = "", ProtocolData = "" });
 
     /// <summary>Groups of every loaded partition (Dead ones excluded), as (id, protocol type, state).</summary>
-    public List<(string GroupId, string ProtocolType, GroupState State)> ListGroups() => [.. _shards.SelectMany(s => s.ListGroups())];
+    public List<(string GroupId, string ProtocolType, GroupState State)> ListGroups() => _runtime.RunOnEach(shard => shard.ListGroups());
 
     /// <summary>Whether any partition is still being loaded (ListGroups answers COORDINATOR_LOAD_IN_PROGRESS then).</summary>
-    public bool IsLoading => _shards.Any(s => s.Status == ErrorCode.CoordinatorLoadInProgress);
+    public bool IsLoading => _runtime.IsLoading;
 
     public Task<ErrorCode> DeleteGroupAsync(string groupId) =>
         ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None
             ? Task.FromResult(invalid)
-            : Shard(groupId).DeleteGroupAsync(groupId);
+            : _runtime.WriteAsync(PartitionFor(groupId), shard => shard.DeleteGroup(groupId), error => error);
 
-    public void Dispose()
-    {
-        foreach (var shard in _shards)
-        {
-            shard.Dispose();
-        }
-    }
+    public void Dispose() => _runtime.Dispose();
 
-    private GroupCoordinatorShard Shard(string groupId) => _shards[PartitionFor(groupId)];
+    /// <summary>The runtime (tests inspect leaderships through it).</summary>
+    internal CoordinatorRuntime<GroupCoordinatorShard> Runtime => _runtime;
+
+    /// <summary>An event on the loop of <paramref name="groupId"/>'s partition; <paramref name="onError"/> when it is not active here.</summary>
+    private T Run<T>(string groupId, Func<GroupCoordinatorShard, T> operation, Func<ErrorCode, T> onError) =>
+        _runtime.Run(PartitionFor(groupId), operation, onError);
 
     private ErrorCode ValidateGroupId(string? groupId) =>
         string.IsNullOrEmpty(groupId) || groupId.Length > _options.MaxGroupIdLength ? ErrorCode.InvalidGroupId : ErrorCode.None;

@@ -12,8 +12,16 @@ namespace Wharf.Server;
 
 /// <summary>
 /// Wires the group coordinator into the broker: ensures <c>__consumer_offsets</c> exists (compacted,
-/// <c>offsets.topic.num.partitions</c> partitions), builds the coordinator over it, replays the partitions this node
-/// leads, and registers the group APIs' handlers.
+/// <c>offsets.topic.num.partitions</c> partitions), builds the coordinator over it, elects it for the partitions this
+/// node leads (replaying them), and registers the group APIs' handlers.
+/// <para>
+/// Leadership afterwards (a cluster): whoever learns that this broker became leader of <c>__consumer_offsets</c>-p at
+/// epoch e calls <see cref="GroupCoordinator.OnElection"/>(p, e) (observe the task: it faults when the log cannot be
+/// read); when it stops leading p because of a change to epoch e', <see cref="GroupCoordinator.OnResignation"/>(p, e')
+/// (null when the partition is deleted or the broker fences itself). Both are cheap, non-blocking and idempotent, and
+/// stale calls (older epochs) are ignored, so they may be called from a metadata-delta or leadership-change hook as
+/// is. The same holds for <see cref="TransactionCoordinator"/> and <c>__transaction_state</c>.
+/// </para>
 /// </summary>
 public static class GroupCoordinatorSetup
 {
@@ -48,10 +56,10 @@ public static class GroupCoordinatorSetup
         var coordinator = new GroupCoordinator(new InternalTopicWriter(replicas, GroupCoordinator.OffsetsTopic), options, time, loggerFactory);
         try
         {
-            var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).Select(p => p.Partition).ToList();
-            var loaded = await Task.WhenAll(led.Select(p => coordinator.LoadAsync(p, cancellationToken))).ConfigureAwait(false);
+            var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).ToList();
+            await Task.WhenAll(led.Select(p => coordinator.OnElection(p.Partition, LeaderEpochOf(replicas, GroupCoordinator.OffsetsTopic, p), cancellationToken))).ConfigureAwait(false);
             // One line for the whole topic; each partition's own line is at Debug (50 of them would bury the banner).
-            loggerFactory.CreateLogger(typeof(GroupCoordinatorSetup)).LogInformation("Loaded {Count} groups from {Partitions} {Topic} partitions", loaded.Sum(), led.Count, GroupCoordinator.OffsetsTopic);
+            loggerFactory.CreateLogger(typeof(GroupCoordinatorSetup)).LogInformation("Loaded {Count} groups from {Partitions} {Topic} partitions", led.Sum(p => coordinator.GroupCount(p.Partition)), led.Count, GroupCoordinator.OffsetsTopic);
         }
         catch
         {
@@ -61,6 +69,10 @@ public static class GroupCoordinatorSetup
 
         return coordinator;
     }
+
+    /// <summary>The leader epoch of a coordinator partition led here: the hosted partition's (the one appends are checked against).</summary>
+    internal static int LeaderEpochOf(ReplicaManager replicas, string topic, PartitionImage partition) =>
+        replicas.GetPartition(new TopicPartition(topic, partition.Partition))?.LeaderEpoch ?? partition.LeaderEpoch;
 
     /// <summary>Registers FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, DescribeGroups, ListGroups and DeleteGroups.</summary>
     public static HandlerRegistry.Builder AddGroupHandlers(this HandlerRegistry.Builder builder, GroupCoordinator groups, Controller controller, TransactionCoordinator? transactions = null) => builder

@@ -13,17 +13,27 @@ namespace Wharf.Server;
 /// log assigns the position synchronously inside <see cref="Partition.AppendAsLeaderAsync"/>, which keeps the
 /// coordinator's order; producer sequences of transactional offset commits are not checked, only epochs) and
 /// completes when the high watermark passes the batch; reads committed batches for replay.
+/// <para>
+/// Fencing: an append whose leader epoch is not the hosted partition's current one is refused with NOT_COORDINATOR
+/// (a coordinator of an older leadership). Today this is a check before the append; once <see cref="Partition"/> has
+/// leader transitions, the check belongs inside its append, atomically with them.
+/// </para>
 /// Thread-safety: stateless over thread-safe partitions.
 /// </summary>
 public sealed class InternalTopicWriter(ReplicaManager replicas, string topic) : IPartitionWriter
 {
     private const int ReadChunkBytes = 1 << 20;
 
-    public Task AppendAsync(int partition, ReadOnlyMemory<byte> batch)
+    public Task AppendAsync(int partition, int leaderEpoch, ReadOnlyMemory<byte> batch)
     {
         var leader = replicas.GetPartition(new TopicPartition(topic, partition));
-        return leader is null
-            ? Task.FromException(new PartitionWriteException(ErrorCode.NotCoordinator, $"{topic}-{partition} is not led here."))
+        if (leader is null)
+        {
+            return Task.FromException(new PartitionWriteException(ErrorCode.NotCoordinator, $"{topic}-{partition} is not led here."));
+        }
+
+        return leader.LeaderEpoch != leaderEpoch
+            ? Task.FromException(new PartitionWriteException(ErrorCode.NotCoordinator, $"{topic}-{partition} is led at epoch {leader.LeaderEpoch}, not {leaderEpoch}."))
             : AppendAsync(leader, MemoryMarshal.AsMemory(batch));
     }
 

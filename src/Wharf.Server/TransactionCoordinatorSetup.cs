@@ -16,8 +16,8 @@ namespace Wharf.Server;
 /// <summary>
 /// Wires the transaction coordinator into the broker: ensures <c>__transaction_state</c> exists (compacted,
 /// <c>transaction.state.log.num.partitions</c> partitions), builds the coordinator over it with the in-process
-/// WriteTxnMarkers path (<see cref="TransactionMarkerWriter"/>), replays the partitions this node leads, and registers
-/// the transaction APIs' handlers. Start it after the group coordinator: markers for <c>__consumer_offsets</c> go there.
+/// WriteTxnMarkers path (<see cref="TransactionMarkerWriter"/>), elects it for the partitions this node leads (see
+/// <see cref="GroupCoordinatorSetup"/> for wiring leadership changes), and registers the transaction APIs' handlers. Start it after the group coordinator: markers for <c>__consumer_offsets</c> go there.
 /// </summary>
 public static class TransactionCoordinatorSetup
 {
@@ -44,17 +44,16 @@ public static class TransactionCoordinatorSetup
             MaxTransactionTimeout = TimeSpan.FromMilliseconds(config.TransactionMaxTimeoutMs),
             TransactionalIdExpiration = TimeSpan.FromMilliseconds(config.TransactionalIdExpirationMs),
             AbortTimedOutTransactionsInterval = TimeSpan.FromMilliseconds(config.GetInt("transaction.abort.timed.out.transaction.cleanup.interval.ms")),
-            CoordinatorEpoch = partition => replicas.GetPartition(new TopicPartition(TransactionCoordinator.StateTopic, partition))?.LeaderEpoch ?? 0,
         };
         var markers = new TransactionMarkerWriter(replicas, groups, loggerFactory.CreateLogger<TransactionMarkerWriter>());
         var coordinator = new TransactionCoordinator(
             new InternalTopicWriter(replicas, TransactionCoordinator.StateTopic), markers, producerIds.GenerateProducerIdAsync, options, time, loggerFactory);
         try
         {
-            var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).Select(p => p.Partition).ToList();
-            var loaded = await Task.WhenAll(led.Select(p => coordinator.LoadAsync(p, cancellationToken))).ConfigureAwait(false);
+            var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).ToList();
+            await Task.WhenAll(led.Select(p => coordinator.OnElection(p.Partition, GroupCoordinatorSetup.LeaderEpochOf(replicas, TransactionCoordinator.StateTopic, p), cancellationToken))).ConfigureAwait(false);
             // One line for the whole topic; each partition's own line is at Debug (50 of them would bury the banner).
-            loggerFactory.CreateLogger(typeof(TransactionCoordinatorSetup)).LogInformation("Loaded {Count} transactional ids from {Partitions} {Topic} partitions", loaded.Sum(), led.Count, TransactionCoordinator.StateTopic);
+            loggerFactory.CreateLogger(typeof(TransactionCoordinatorSetup)).LogInformation("Loaded {Count} transactional ids from {Partitions} {Topic} partitions", led.Sum(p => coordinator.TransactionalIdCount(p.Partition)), led.Count, TransactionCoordinator.StateTopic);
         }
         catch
         {

@@ -1,4 +1,5 @@
 using Wharf.Common;
+using Wharf.Coordinator.Runtime;
 using Wharf.Protocol.Messages;
 
 namespace Wharf.Coordinator.Group;
@@ -57,7 +58,7 @@ internal sealed class GroupMember
     public TaskCompletionSource<SyncGroupResponse>? AwaitingSync { get; set; }
 
     /// <summary>Fires when the session times out; re-armed by every heartbeat (and by join and sync).</summary>
-    public ITimer? SessionTimer { get; set; }
+    public CoordinatorTimer? SessionTimer { get; set; }
 
     /// <summary>The time by which the next heartbeat must arrive (checked when <see cref="SessionTimer"/> fires).</summary>
     public DateTimeOffset SessionDeadline { get; set; }
@@ -128,16 +129,16 @@ internal sealed class ClassicGroup(string groupId, DateTimeOffset now)
     public Dictionary<string, string> StaticMembers { get; } = [];
 
     /// <summary>Member ids handed out with MEMBER_ID_REQUIRED, with the timer that forgets them.</summary>
-    public Dictionary<string, ITimer> PendingMembers { get; } = [];
+    public Dictionary<string, CoordinatorTimer> PendingMembers { get; } = [];
 
     /// <summary>Members of the current generation that have not sent SyncGroup yet.</summary>
     public HashSet<string> PendingSync { get; } = [];
 
     /// <summary>Completes the join phase: the rebalance timeout, or the initial delay for an empty group.</summary>
-    public ITimer? JoinTimer { get; set; }
+    public CoordinatorTimer? JoinTimer { get; set; }
 
     /// <summary>Evicts members that never sent SyncGroup after the join phase (rebalance timeout).</summary>
-    public ITimer? SyncTimer { get; set; }
+    public CoordinatorTimer? SyncTimer { get; set; }
 
     /// <summary>In the initial rebalance delay of an empty group (waiting for more members to arrive).</summary>
     public bool InInitialDelay { get; set; }

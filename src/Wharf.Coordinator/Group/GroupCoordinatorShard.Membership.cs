@@ -11,201 +11,169 @@ internal sealed partial class GroupCoordinatorShard
 {
     public Task<JoinGroupResponse> JoinGroupAsync(JoinGroupRequest request, short version, string clientId, string clientHost)
     {
-        lock (_lock)
+        var session = TimeSpan.FromMilliseconds(request.SessionTimeoutMs);
+        if (session < _options.MinSessionTimeout || session > _options.MaxSessionTimeout)
         {
-            if (StatusLocked() is var status && status != ErrorCode.None)
-            {
-                return Task.FromResult(JoinError(request.MemberId, status));
-            }
-
-            var session = TimeSpan.FromMilliseconds(request.SessionTimeoutMs);
-            if (session < _options.MinSessionTimeout || session > _options.MaxSessionTimeout)
-            {
-                return Task.FromResult(JoinError(request.MemberId, ErrorCode.InvalidSessionTimeout));
-            }
-
-            var isNewMember = request.MemberId.Length == 0;
-            if (!_groups.TryGetValue(request.GroupId, out var group))
-            {
-                if (!isNewMember)
-                {
-                    return Task.FromResult(JoinError(request.MemberId, ErrorCode.UnknownMemberId));
-                }
-
-                group = new ClassicGroup(request.GroupId, Now);
-            }
-
-            if (group.State == GroupState.Dead)
-            {
-                return Task.FromResult(JoinError(request.MemberId, ErrorCode.CoordinatorNotAvailable));
-            }
-
-            if (!group.SupportsProtocols(request.ProtocolType, request.Protocols, isNewMember ? null : request.MemberId))
-            {
-                return Task.FromResult(JoinError(request.MemberId, ErrorCode.InconsistentGroupProtocol));
-            }
-
-            _groups.TryAdd(group.GroupId, group);
-            var result = isNewMember
-                ? JoinNewMember(group, request, version, clientId, clientHost)
-                : JoinExistingMember(group, request, clientId, clientHost);
-            if (group.State == GroupState.Empty && group.Members.Count == 0 && group.PendingMembers.Count == 0 && group.Offsets.Count == 0 && group.Generation == 0)
-            {
-                _groups.Remove(group.GroupId); // a first join that failed leaves nothing behind
-            }
-
-            return result;
+            return Task.FromResult(JoinError(request.MemberId, ErrorCode.InvalidSessionTimeout));
         }
+
+        var isNewMember = request.MemberId.Length == 0;
+        if (!_groups.TryGetValue(request.GroupId, out var group))
+        {
+            if (!isNewMember)
+            {
+                return Task.FromResult(JoinError(request.MemberId, ErrorCode.UnknownMemberId));
+            }
+
+            group = new ClassicGroup(request.GroupId, Now);
+        }
+
+        if (group.State == GroupState.Dead)
+        {
+            return Task.FromResult(JoinError(request.MemberId, ErrorCode.CoordinatorNotAvailable));
+        }
+
+        if (!group.SupportsProtocols(request.ProtocolType, request.Protocols, isNewMember ? null : request.MemberId))
+        {
+            return Task.FromResult(JoinError(request.MemberId, ErrorCode.InconsistentGroupProtocol));
+        }
+
+        _groups.TryAdd(group.GroupId, group);
+        var result = isNewMember
+            ? JoinNewMember(group, request, version, clientId, clientHost)
+            : JoinExistingMember(group, request, clientId, clientHost);
+        if (group.State == GroupState.Empty && group.Members.Count == 0 && group.PendingMembers.Count == 0 && group.Offsets.Count == 0 && group.Generation == 0)
+        {
+            _groups.Remove(group.GroupId); // a first join that failed leaves nothing behind
+        }
+
+        return result;
     }
 
     public Task<SyncGroupResponse> SyncGroupAsync(SyncGroupRequest request)
     {
-        lock (_lock)
+        if (!_groups.TryGetValue(request.GroupId, out var group))
         {
-            if (StatusLocked() is var status && status != ErrorCode.None)
-            {
-                return Task.FromResult(SyncError(status));
-            }
+            return Task.FromResult(SyncError(ErrorCode.UnknownMemberId));
+        }
 
-            if (!_groups.TryGetValue(request.GroupId, out var group))
-            {
+        var error = group.State == GroupState.Dead ? ErrorCode.CoordinatorNotAvailable
+            : group.IsStaticMemberFenced(request.GroupInstanceId, request.MemberId) ? ErrorCode.FencedInstanceId
+            : !group.Members.ContainsKey(request.MemberId) ? ErrorCode.UnknownMemberId
+            : request.GenerationId != group.Generation ? ErrorCode.IllegalGeneration
+            : (request.ProtocolType is not null && request.ProtocolType != group.ProtocolType)
+                || (request.ProtocolName is not null && request.ProtocolName != group.ProtocolName) ? ErrorCode.InconsistentGroupProtocol
+            : ErrorCode.None;
+        if (error != ErrorCode.None)
+        {
+            return Task.FromResult(SyncError(error));
+        }
+
+        var member = group.Members[request.MemberId];
+        switch (group.State)
+        {
+            case GroupState.PreparingRebalance:
+                return Task.FromResult(SyncError(ErrorCode.RebalanceInProgress));
+            case GroupState.Stable:
+                group.PendingSync.Remove(member.MemberId);
+                ArmSession(group, member);
+                return Task.FromResult(SyncResult(group, member.Assignment));
+            case GroupState.CompletingRebalance:
+                member.AwaitingSync?.TrySetResult(SyncError(ErrorCode.RebalanceInProgress));
+                var waiter = new TaskCompletionSource<SyncGroupResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
+                member.AwaitingSync = waiter;
+                group.PendingSync.Remove(member.MemberId);
+                ArmSession(group, member);
+                if (member.MemberId == group.Leader && !group.AssignmentPending)
+                {
+                    StoreAssignment(group, request.Assignments);
+                }
+
+                return waiter.Task;
+            default:
                 return Task.FromResult(SyncError(ErrorCode.UnknownMemberId));
-            }
-
-            var error = group.State == GroupState.Dead ? ErrorCode.CoordinatorNotAvailable
-                : group.IsStaticMemberFenced(request.GroupInstanceId, request.MemberId) ? ErrorCode.FencedInstanceId
-                : !group.Members.ContainsKey(request.MemberId) ? ErrorCode.UnknownMemberId
-                : request.GenerationId != group.Generation ? ErrorCode.IllegalGeneration
-                : (request.ProtocolType is not null && request.ProtocolType != group.ProtocolType)
-                    || (request.ProtocolName is not null && request.ProtocolName != group.ProtocolName) ? ErrorCode.InconsistentGroupProtocol
-                : ErrorCode.None;
-            if (error != ErrorCode.None)
-            {
-                return Task.FromResult(SyncError(error));
-            }
-
-            var member = group.Members[request.MemberId];
-            switch (group.State)
-            {
-                case GroupState.PreparingRebalance:
-                    return Task.FromResult(SyncError(ErrorCode.RebalanceInProgress));
-                case GroupState.Stable:
-                    group.PendingSync.Remove(member.MemberId);
-                    ArmSession(group, member);
-                    return Task.FromResult(SyncResult(group, member.Assignment));
-                case GroupState.CompletingRebalance:
-                    member.AwaitingSync?.TrySetResult(SyncError(ErrorCode.RebalanceInProgress));
-                    var waiter = new TaskCompletionSource<SyncGroupResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
-                    member.AwaitingSync = waiter;
-                    group.PendingSync.Remove(member.MemberId);
-                    ArmSession(group, member);
-                    if (member.MemberId == group.Leader && !group.AssignmentPending)
-                    {
-                        StoreAssignment(group, request.Assignments);
-                    }
-
-                    return waiter.Task;
-                default:
-                    return Task.FromResult(SyncError(ErrorCode.UnknownMemberId));
-            }
         }
     }
 
     public HeartbeatResponse Heartbeat(HeartbeatRequest request)
     {
-        lock (_lock)
+        if (!_groups.TryGetValue(request.GroupId, out var group))
         {
-            if (StatusLocked() is var status && status != ErrorCode.None)
-            {
-                return new HeartbeatResponse { ErrorCode = (short)status };
-            }
-
-            if (!_groups.TryGetValue(request.GroupId, out var group))
-            {
-                return new HeartbeatResponse { ErrorCode = (short)ErrorCode.UnknownMemberId };
-            }
-
-            var error = group.State == GroupState.Dead ? ErrorCode.CoordinatorNotAvailable
-                : group.IsStaticMemberFenced(request.GroupInstanceId, request.MemberId) ? ErrorCode.FencedInstanceId
-                : !group.Members.TryGetValue(request.MemberId, out var member) ? ErrorCode.UnknownMemberId
-                : request.GenerationId != group.Generation ? ErrorCode.IllegalGeneration
-                : group.State switch
-                {
-                    GroupState.PreparingRebalance => ErrorCode.RebalanceInProgress,
-                    GroupState.Empty => ErrorCode.UnknownMemberId,
-                    _ => ErrorCode.None,
-                };
-            if (error is ErrorCode.None or ErrorCode.RebalanceInProgress)
-            {
-                ArmSession(group, group.Members[request.MemberId]);
-            }
-
-            return new HeartbeatResponse { ErrorCode = (short)error };
+            return new HeartbeatResponse { ErrorCode = (short)ErrorCode.UnknownMemberId };
         }
+
+        var error = group.State == GroupState.Dead ? ErrorCode.CoordinatorNotAvailable
+            : group.IsStaticMemberFenced(request.GroupInstanceId, request.MemberId) ? ErrorCode.FencedInstanceId
+            : !group.Members.TryGetValue(request.MemberId, out var member) ? ErrorCode.UnknownMemberId
+            : request.GenerationId != group.Generation ? ErrorCode.IllegalGeneration
+            : group.State switch
+            {
+                GroupState.PreparingRebalance => ErrorCode.RebalanceInProgress,
+                GroupState.Empty => ErrorCode.UnknownMemberId,
+                _ => ErrorCode.None,
+            };
+        if (error is ErrorCode.None or ErrorCode.RebalanceInProgress)
+        {
+            ArmSession(group, group.Members[request.MemberId]);
+        }
+
+        return new HeartbeatResponse { ErrorCode = (short)error };
     }
 
     /// <summary>LeaveGroup for a list of members (v3+; v0–2 is a list of one).</summary>
     public (ErrorCode Error, List<(string MemberId, string? InstanceId, ErrorCode Error)> Members) LeaveGroup(string groupId, IReadOnlyList<(string MemberId, string? InstanceId)> leaving)
     {
-        lock (_lock)
+        var results = new List<(string, string?, ErrorCode)>();
+        if (!_groups.TryGetValue(groupId, out var group))
         {
-            if (StatusLocked() is var status && status != ErrorCode.None)
-            {
-                return (status, []);
-            }
+            results.AddRange(leaving.Select(l => (l.MemberId, l.InstanceId, ErrorCode.UnknownMemberId)));
+            return (ErrorCode.None, results);
+        }
 
-            var results = new List<(string, string?, ErrorCode)>();
-            if (!_groups.TryGetValue(groupId, out var group))
-            {
-                results.AddRange(leaving.Select(l => (l.MemberId, l.InstanceId, ErrorCode.UnknownMemberId)));
-                return (ErrorCode.None, results);
-            }
+        if (group.State == GroupState.Dead)
+        {
+            return (ErrorCode.CoordinatorNotAvailable, []);
+        }
 
-            if (group.State == GroupState.Dead)
+        foreach (var (memberId, instanceId) in leaving)
+        {
+            ErrorCode error;
+            if (memberId.Length == 0 && instanceId is not null)
             {
-                return (ErrorCode.CoordinatorNotAvailable, []);
-            }
-
-            foreach (var (memberId, instanceId) in leaving)
-            {
-                ErrorCode error;
-                if (memberId.Length == 0 && instanceId is not null)
+                if (group.StaticMembers.TryGetValue(instanceId, out var staticId) && group.Members.TryGetValue(staticId, out var staticMember))
                 {
-                    if (group.StaticMembers.TryGetValue(instanceId, out var staticId) && group.Members.TryGetValue(staticId, out var staticMember))
-                    {
-                        RemoveMember(group, staticMember);
-                        error = ErrorCode.None;
-                    }
-                    else
-                    {
-                        error = ErrorCode.UnknownMemberId;
-                    }
-                }
-                else if (group.IsStaticMemberFenced(instanceId, memberId))
-                {
-                    error = ErrorCode.FencedInstanceId;
-                }
-                else if (group.PendingMembers.Remove(memberId, out var pendingTimer))
-                {
-                    pendingTimer.Dispose();
-                    TryCompleteJoin(group);
-                    error = ErrorCode.None;
-                }
-                else if (group.Members.TryGetValue(memberId, out var member))
-                {
-                    RemoveMember(group, member);
+                    RemoveMember(group, staticMember);
                     error = ErrorCode.None;
                 }
                 else
                 {
                     error = ErrorCode.UnknownMemberId;
                 }
-
-                results.Add((memberId, instanceId, error));
+            }
+            else if (group.IsStaticMemberFenced(instanceId, memberId))
+            {
+                error = ErrorCode.FencedInstanceId;
+            }
+            else if (group.PendingMembers.Remove(memberId, out var pendingTimer))
+            {
+                pendingTimer.Dispose();
+                TryCompleteJoin(group);
+                error = ErrorCode.None;
+            }
+            else if (group.Members.TryGetValue(memberId, out var member))
+            {
+                RemoveMember(group, member);
+                error = ErrorCode.None;
+            }
+            else
+            {
+                error = ErrorCode.UnknownMemberId;
             }
 
-            return (ErrorCode.None, results);
+            results.Add((memberId, instanceId, error));
         }
+
+        return (ErrorCode.None, results);
     }
 
     // ---- Join ---------------------------------------------------------------------------------------------------
@@ -229,15 +197,7 @@ internal sealed partial class GroupCoordinatorShard
                 return Task.FromResult(JoinError("", ErrorCode.GroupMaxSizeReached));
             }
 
-            var timer = _time.CreateTimer(
-                static s =>
-                {
-                    var (shard, g, id) = ((GroupCoordinatorShard, ClassicGroup, string))s!;
-                    shard.ExpirePendingMember(g, id);
-                },
-                (this, group, memberId),
-                TimeSpan.FromMilliseconds(request.SessionTimeoutMs),
-                Timeout.InfiniteTimeSpan);
+            var timer = _context.CreateTimer(() => ExpirePendingMember(group, memberId), TimeSpan.FromMilliseconds(request.SessionTimeoutMs), Timeout.InfiniteTimeSpan);
             group.PendingMembers[memberId] = timer;
             return Task.FromResult(JoinError(memberId, ErrorCode.MemberIdRequired));
         }
@@ -431,40 +391,29 @@ internal sealed partial class GroupCoordinatorShard
 
         group.TransitionTo(GroupState.PreparingRebalance, Now);
         var generation = group.Generation;
-        group.JoinTimer = _time.CreateTimer(
-            static s =>
-            {
-                var (shard, g, gen) = ((GroupCoordinatorShard, ClassicGroup, int))s!;
-                shard.OnJoinTimer(g, gen);
-            },
-            (this, group, generation),
-            delay,
-            Timeout.InfiniteTimeSpan);
+        group.JoinTimer = _context.CreateTimer(() => OnJoinTimer(group, generation), delay, Timeout.InfiniteTimeSpan);
         TryCompleteJoin(group);
     }
 
     private void OnJoinTimer(ClassicGroup group, int generation)
     {
-        lock (_lock)
+        if (!IsLive(group) || group.State != GroupState.PreparingRebalance || group.Generation != generation)
         {
-            if (!IsLive(group) || group.State != GroupState.PreparingRebalance || group.Generation != generation)
-            {
-                return;
-            }
-
-            if (group.InInitialDelay && group.NewMemberAdded && group.InitialDelayRemaining > TimeSpan.Zero)
-            {
-                // More members arrived during the initial delay: wait another delay, up to the rebalance timeout.
-                group.NewMemberAdded = false;
-                var delay = _options.InitialRebalanceDelay < group.InitialDelayRemaining ? _options.InitialRebalanceDelay : group.InitialDelayRemaining;
-                group.InitialDelayRemaining -= delay;
-                group.JoinTimer?.Change(delay, Timeout.InfiniteTimeSpan);
-                return;
-            }
-
-            group.InInitialDelay = false;
-            CompleteJoin(group);
+            return;
         }
+
+        if (group.InInitialDelay && group.NewMemberAdded && group.InitialDelayRemaining > TimeSpan.Zero)
+        {
+            // More members arrived during the initial delay: wait another delay, up to the rebalance timeout.
+            group.NewMemberAdded = false;
+            var delay = _options.InitialRebalanceDelay < group.InitialDelayRemaining ? _options.InitialRebalanceDelay : group.InitialDelayRemaining;
+            group.InitialDelayRemaining -= delay;
+            group.JoinTimer?.Change(delay, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        group.InInitialDelay = false;
+        CompleteJoin(group);
     }
 
     private void TryCompleteJoin(ClassicGroup group)
@@ -517,38 +466,27 @@ internal sealed partial class GroupCoordinatorShard
         }
 
         var generation = group.Generation;
-        group.SyncTimer = _time.CreateTimer(
-            static s =>
-            {
-                var (shard, g, gen) = ((GroupCoordinatorShard, ClassicGroup, int))s!;
-                shard.OnSyncTimer(g, gen);
-            },
-            (this, group, generation),
-            TimeSpan.FromMilliseconds(group.RebalanceTimeoutMs),
-            Timeout.InfiniteTimeSpan);
+        group.SyncTimer = _context.CreateTimer(() => OnSyncTimer(group, generation), TimeSpan.FromMilliseconds(group.RebalanceTimeoutMs), Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Members of the generation that never sent SyncGroup within the rebalance timeout are removed.</summary>
     private void OnSyncTimer(ClassicGroup group, int generation)
     {
-        lock (_lock)
+        if (!IsLive(group) || group.Generation != generation || group.State is not (GroupState.CompletingRebalance or GroupState.Stable) || group.PendingSync.Count == 0)
         {
-            if (!IsLive(group) || group.Generation != generation || group.State is not (GroupState.CompletingRebalance or GroupState.Stable) || group.PendingSync.Count == 0)
-            {
-                return;
-            }
-
-            foreach (var id in group.PendingSync.ToList())
-            {
-                if (group.Members.TryGetValue(id, out var member))
-                {
-                    RemoveMemberQuietly(group, member);
-                }
-            }
-
-            group.PendingSync.Clear();
-            PrepareRebalance(group);
+            return;
         }
+
+        foreach (var id in group.PendingSync.ToList())
+        {
+            if (group.Members.TryGetValue(id, out var member))
+            {
+                RemoveMemberQuietly(group, member);
+            }
+        }
+
+        group.PendingSync.Clear();
+        PrepareRebalance(group);
     }
 
     // ---- Sync ---------------------------------------------------------------------------------------------------
@@ -570,9 +508,10 @@ internal sealed partial class GroupCoordinatorShard
             Members = [.. group.Snapshot().Members.Select(m => m with { Assignment = byMember.GetValueOrDefault(m.MemberId, []) })],
         };
         group.AssignmentPending = true;
-        Append(
-            [(OffsetsTopicRecords.GroupMetadataKey(group.GroupId), OffsetsTopicRecords.GroupMetadataValue(snapshot))],
-            () =>
+        _ = _context.Append(
+            [GroupRecord(group.GroupId, snapshot)],
+            replay: false,
+            onCommitted: () =>
             {
                 group.AssignmentPending = false;
                 if (!IsLive(group) || group.Generation != generation || group.State != GroupState.CompletingRebalance)
@@ -593,7 +532,7 @@ internal sealed partial class GroupCoordinatorShard
                     waiter?.TrySetResult(SyncResult(group, member.Assignment));
                 }
             },
-            error =>
+            onFailed: error =>
             {
                 group.AssignmentPending = false;
                 if (IsLive(group) && group.Generation == generation && group.State == GroupState.CompletingRebalance)
@@ -660,15 +599,7 @@ internal sealed partial class GroupCoordinatorShard
         member.SessionDeadline = Now + timeout;
         if (member.SessionTimer is null)
         {
-            member.SessionTimer = _time.CreateTimer(
-                static s =>
-                {
-                    var (shard, g, m) = ((GroupCoordinatorShard, ClassicGroup, GroupMember))s!;
-                    shard.OnSessionTimer(g, m);
-                },
-                (this, group, member),
-                timeout,
-                Timeout.InfiniteTimeSpan);
+            member.SessionTimer = _context.CreateTimer(() => OnSessionTimer(group, member), timeout, Timeout.InfiniteTimeSpan);
         }
         else
         {
@@ -678,53 +609,48 @@ internal sealed partial class GroupCoordinatorShard
 
     private void OnSessionTimer(ClassicGroup group, GroupMember member)
     {
-        lock (_lock)
+        if (!IsLive(group) || group.Members.GetValueOrDefault(member.MemberId) != member)
         {
-            if (!IsLive(group) || group.Members.GetValueOrDefault(member.MemberId) != member)
-            {
-                return;
-            }
-
-            var left = member.SessionDeadline - Now;
-            if (left > TimeSpan.Zero)
-            {
-                member.SessionTimer?.Change(left, Timeout.InfiniteTimeSpan);
-                return;
-            }
-
-            if (member.AwaitingJoin is not null || member.AwaitingSync is not null)
-            {
-                // Parked in a rebalance: the join and sync timers bound that wait, not the session.
-                ArmSession(group, member);
-                return;
-            }
-
-            RemoveMember(group, member);
+            return;
         }
+
+        var left = member.SessionDeadline - Now;
+        if (left > TimeSpan.Zero)
+        {
+            member.SessionTimer?.Change(left, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        if (member.AwaitingJoin is not null || member.AwaitingSync is not null)
+        {
+            // Parked in a rebalance: the join and sync timers bound that wait, not the session.
+            ArmSession(group, member);
+            return;
+        }
+
+        RemoveMember(group, member);
     }
 
     private void ExpirePendingMember(ClassicGroup group, string memberId)
     {
-        lock (_lock)
+        if (IsLive(group) && group.PendingMembers.Remove(memberId, out var timer))
         {
-            if (IsLive(group) && group.PendingMembers.Remove(memberId, out var timer))
+            timer.Dispose();
+            TryCompleteJoin(group);
+            if (group.State == GroupState.Empty && group.Members.Count == 0 && group.PendingMembers.Count == 0 && group.Offsets.Count == 0 && group.Generation == 0)
             {
-                timer.Dispose();
-                TryCompleteJoin(group);
-                if (group.State == GroupState.Empty && group.Members.Count == 0 && group.PendingMembers.Count == 0 && group.Offsets.Count == 0 && group.Generation == 0)
-                {
-                    _groups.Remove(group.GroupId);
-                }
+                _groups.Remove(group.GroupId);
             }
         }
     }
 
-    private bool IsLive(ClassicGroup group) => _state == ShardState.Active && _groups.GetValueOrDefault(group.GroupId) == group;
+    /// <summary>Whether <paramref name="group"/> is still the shard's group of its id (not deleted or replaced).</summary>
+    private bool IsLive(ClassicGroup group) => _groups.GetValueOrDefault(group.GroupId) == group;
 
     /// <summary>Persists the group's current generation (members and assignments), then answers with <paramref name="onSuccess"/>.</summary>
     private Task<T> StoreGroupThen<T>(ClassicGroup group, Func<T> onSuccess, Func<ErrorCode, T> onFailure)
     {
-        var applied = Append([(OffsetsTopicRecords.GroupMetadataKey(group.GroupId), OffsetsTopicRecords.GroupMetadataValue(group.Snapshot()))], () => { });
+        var applied = _context.Append([GroupRecord(group.GroupId, group.Snapshot())], replay: false);
         return applied.ContinueWith(t => t.Result == ErrorCode.None ? onSuccess() : onFailure(t.Result), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 

@@ -1,161 +1,185 @@
 using Microsoft.Extensions.Logging;
 using Wharf.Common;
-using Wharf.Records;
+using Wharf.Coordinator.Runtime;
 
 namespace Wharf.Coordinator.Group;
 
 /// <summary>
-/// The groups of one partition of <c>__consumer_offsets</c>: a replicated state machine whose log is that partition.
-/// Membership (join, sync, heartbeats, timeouts) lives in memory; what must survive a failover — each generation's
-/// members and assignments, and committed offsets — is appended as records (<see cref="OffsetsTopicRecords"/>) and
-/// applied to the in-memory state only once durable, in log order, so what clients read is what a replay rebuilds.
+/// The groups of one partition of <c>__consumer_offsets</c> during one leadership: a replicated state machine whose
+/// log is that partition, run by <see cref="CoordinatorRuntime{TShard}"/>. Membership (join, sync, heartbeats,
+/// timeouts) lives in memory; what must survive a failover — each generation's members and assignments, and committed
+/// offsets — is appended as records (<see cref="OffsetsTopicRecords"/>) and changes state only once durable, in log
+/// order, so what clients read is what a replay rebuilds.
 /// <para>
-/// Lifecycle: created unloaded; <see cref="LoadAsync"/> replays the partition and makes it active; <see cref="Unload"/>
-/// (leadership lost, or shutdown) fails parked requests with NOT_COORDINATOR and drops the state.
+/// <see cref="Replay"/> is the one switch records go through, when loading and after each durable write: offset
+/// commits and tombstones, transactional offsets and their producers' markers, group tombstones. A group's generation
+/// record is applied only while loading: live, the in-memory group is ahead of it (it is written with
+/// <c>replay: false</c>, as Kafka's classic groups do).
 /// </para>
 /// <para>
-/// Thread-safety: one lock per shard serialises every event — requests, timer callbacks, completed writes — which is
-/// the shard's event loop. Appends are issued under the lock, so log order is event order. Parked requests are
-/// completed with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/> so no continuation runs under it.
+/// Lifecycle: built empty per leadership; replayed; <see cref="OnLoaded"/> arms sessions and offset expiry;
+/// <see cref="OnUnloaded"/> fails parked requests with NOT_COORDINATOR, after which the shard is dropped.
 /// </para>
+/// Thread-safety: not thread-safe by itself — every member runs on the partition's event loop
+/// (<see cref="CoordinatorContext"/>): requests, timer callbacks and completed writes never overlap. Parked requests
+/// are completed with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/> so no continuation runs on the loop.
 /// </summary>
-internal sealed partial class GroupCoordinatorShard : IDisposable
+internal sealed partial class GroupCoordinatorShard : ICoordinatorShard
 {
-    private const int MaxDecompressedBatchBytes = 64 << 20;
-
-    private readonly Lock _lock = new();
-    private readonly IPartitionWriter _writer;
+    private readonly CoordinatorContext _context;
     private readonly GroupCoordinatorOptions _options;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Dictionary<string, ClassicGroup> _groups = new(StringComparer.Ordinal);
-    private readonly Queue<PendingWrite> _pendingWrites = new();
-    private ShardState _state = ShardState.Unloaded;
-    private ITimer? _expiryTimer;
+    private bool _loaded;
 
-    public GroupCoordinatorShard(int partition, IPartitionWriter writer, GroupCoordinatorOptions options, TimeProvider time, ILogger logger)
+    public GroupCoordinatorShard(CoordinatorContext context, GroupCoordinatorOptions options, ILogger logger)
     {
-        Partition = partition;
-        _writer = writer;
+        _context = context;
         _options = options;
-        _time = time;
         _logger = logger;
     }
 
-    private enum ShardState
-    {
-        Unloaded,
-        Loading,
-        Active,
-    }
+    public int Partition => _context.Partition;
 
-    public int Partition { get; }
+    /// <summary>How many groups the shard holds.</summary>
+    public int GroupCount => _groups.Count;
 
-    /// <summary>None when active; COORDINATOR_LOAD_IN_PROGRESS while replaying; NOT_COORDINATOR when not loaded.</summary>
-    public ErrorCode Status
+    private DateTimeOffset Now => _context.Time.GetUtcNow();
+
+    // ---- Replay ---------------------------------------------------------------------------------------------------
+
+    /// <inheritdoc/>
+    public void Replay(in CoordinatorRecord record)
     {
-        get
+        if (record.Marker is { } marker)
         {
-            lock (_lock)
-            {
-                return StatusLocked();
-            }
+            ReplayEndTransaction(record.ProducerId, marker);
+            return;
+        }
+
+        switch (OffsetsTopicRecords.ReadKey(record.Key))
+        {
+            case OffsetsTopicRecords.OffsetKey key when record.IsTransactional:
+                ReplayTransactionalOffset(record.ProducerId, key, record.Value);
+                break;
+            case OffsetsTopicRecords.OffsetKey key:
+                ReplayOffsetCommit(key, record.Value);
+                break;
+            case OffsetsTopicRecords.GroupKey key when !record.IsTransactional:
+                ReplayGroupMetadata(key.Group, record.Value);
+                break;
         }
     }
 
-    private DateTimeOffset Now => _time.GetUtcNow();
+    /// <inheritdoc/>
+    public void OnLoaded()
+    {
+        _loaded = true;
+        foreach (var group in _groups.Values.ToList())
+        {
+            if (group.Generation == 0 && group.Members.Count == 0 && group.Offsets.Count == 0)
+            {
+                _groups.Remove(group.GroupId); // only tombstones were left of it
+                continue;
+            }
+
+            foreach (var member in group.Members.Values)
+            {
+                ArmSession(group, member);
+            }
+        }
+
+        _context.CreateTimer(ExpireOffsets, _options.OffsetsRetentionCheckInterval, _options.OffsetsRetentionCheckInterval);
+        _logger.LogDebug("Loaded {Count} groups from __consumer_offsets-{Partition}", _groups.Count, Partition);
+    }
+
+    /// <inheritdoc/>
+    public void OnUnloaded()
+    {
+        foreach (var group in _groups.Values)
+        {
+            Discard(group, ErrorCode.NotCoordinator);
+        }
+
+        _groups.Clear();
+        _pendingTxnOffsets.Clear();
+    }
+
+    private void ReplayOffsetCommit(OffsetsTopicRecords.OffsetKey key, byte[]? value)
+    {
+        var partition = new TopicPartition(key.Topic, key.Partition);
+        if (value is not null)
+        {
+            GetOrCreateGroup(key.Group).Offsets[partition] = OffsetsTopicRecords.ReadOffsetCommitValue(value);
+        }
+        else if (_groups.TryGetValue(key.Group, out var group))
+        {
+            group.Offsets.Remove(partition);
+        }
+    }
 
     /// <summary>
-    /// Replays the partition from its start and becomes active; returns the number of groups it then holds (0 when it
-    /// was already loaded or loading). Requests meanwhile get COORDINATOR_LOAD_IN_PROGRESS.
+    /// A group's generation record. While loading, the newest one rebuilds the group (its offsets kept); live, a value
+    /// is a no-op (the in-memory group is ahead of it). A tombstone ends the group's metadata; a group left without
+    /// offsets is removed.
     /// </summary>
-    public async Task<int> LoadAsync(CancellationToken cancellationToken)
+    private void ReplayGroupMetadata(string groupId, byte[]? value)
     {
-        lock (_lock)
+        if (value is null)
         {
-            if (_state != ShardState.Unloaded)
+            if (_groups.Remove(groupId, out var removed))
             {
-                return 0;
-            }
-
-            _state = ShardState.Loading;
-        }
-
-        var replay = new Replay();
-        try
-        {
-            await foreach (var chunk in _writer.ReadAsync(Partition, cancellationToken).ConfigureAwait(false))
-            {
-                replay.Apply(chunk.Span, _logger, Partition);
-            }
-        }
-        catch
-        {
-            lock (_lock)
-            {
-                _state = ShardState.Unloaded;
-            }
-
-            throw;
-        }
-
-        lock (_lock)
-        {
-            foreach (var (groupId, loaded) in replay.Groups)
-            {
-                if (loaded.Metadata is null && loaded.Offsets.Count == 0)
+                Discard(removed, ErrorCode.CoordinatorNotAvailable);
+                if (removed.Offsets.Count > 0)
                 {
-                    continue;
-                }
+                    var kept = new ClassicGroup(groupId, Now);
+                    foreach (var (partition, offset) in removed.Offsets)
+                    {
+                        kept.Offsets[partition] = offset;
+                    }
 
-                var group = new ClassicGroup(groupId, Now);
-                foreach (var (tp, offset) in loaded.Offsets)
-                {
-                    group.Offsets[tp] = offset;
+                    _groups[groupId] = kept;
                 }
-
-                if (loaded.Metadata is { } meta)
-                {
-                    Restore(group, meta);
-                }
-
-                _groups[groupId] = group;
             }
 
-            RestorePendingTransactionalOffsets(replay);
-            _state = ShardState.Active;
-            _expiryTimer = _time.CreateTimer(static s => ((GroupCoordinatorShard)s!).ExpireOffsets(), this, _options.OffsetsRetentionCheckInterval, _options.OffsetsRetentionCheckInterval);
-            _logger.LogDebug("Loaded {Count} groups from __consumer_offsets-{Partition}", _groups.Count, Partition);
-            return _groups.Count;
+            return;
         }
+
+        if (_loaded)
+        {
+            return;
+        }
+
+        var snapshot = OffsetsTopicRecords.ReadGroupMetadataValue(value);
+        var group = new ClassicGroup(groupId, Now);
+        if (_groups.TryGetValue(groupId, out var previous))
+        {
+            foreach (var (partition, offset) in previous.Offsets)
+            {
+                group.Offsets[partition] = offset;
+            }
+        }
+
+        Restore(group, snapshot);
+        _groups[groupId] = group;
     }
 
-    /// <summary>Drops the state; parked requests get NOT_COORDINATOR. The shard can be loaded again.</summary>
-    public void Unload()
+    private ClassicGroup GetOrCreateGroup(string groupId)
     {
-        lock (_lock)
+        if (!_groups.TryGetValue(groupId, out var group))
         {
-            _state = ShardState.Unloaded;
-            _expiryTimer?.Dispose();
-            _expiryTimer = null;
-            foreach (var group in _groups.Values)
-            {
-                Discard(group, ErrorCode.NotCoordinator);
-            }
-
-            _groups.Clear();
-            _pendingTxnOffsets.Clear();
+            group = new ClassicGroup(groupId, Now);
+            _groups[groupId] = group;
         }
+
+        return group;
     }
 
-    public void Dispose() => Unload();
+    private static CoordinatorRecord OffsetRecord(string groupId, TopicPartition partition, CommittedOffset? offset) =>
+        CoordinatorRecord.Data(OffsetsTopicRecords.OffsetCommitKey(groupId, partition.Topic, partition.Partition), offset is null ? null : OffsetsTopicRecords.OffsetCommitValue(offset));
 
-    private ErrorCode StatusLocked() => _state switch
-    {
-        ShardState.Active => ErrorCode.None,
-        ShardState.Loading => ErrorCode.CoordinatorLoadInProgress,
-        _ => ErrorCode.NotCoordinator,
-    };
+    private static CoordinatorRecord GroupRecord(string groupId, GroupSnapshot? snapshot) =>
+        CoordinatorRecord.Data(OffsetsTopicRecords.GroupMetadataKey(groupId), snapshot is null ? null : OffsetsTopicRecords.GroupMetadataValue(snapshot));
 
     /// <summary>Ends a group's life in memory: timers stopped, parked requests failed with <paramref name="error"/>.</summary>
     private void Discard(ClassicGroup group, ErrorCode error)
@@ -206,8 +230,6 @@ internal sealed partial class GroupCoordinatorShard : IDisposable
             {
                 group.StaticMembers[instance] = member.MemberId;
             }
-
-            ArmSession(group, member);
         }
 
         if (group.Leader is not null && !group.Members.ContainsKey(group.Leader))
@@ -216,179 +238,5 @@ internal sealed partial class GroupCoordinatorShard : IDisposable
         }
 
         group.TransitionTo(group.Members.Count > 0 ? GroupState.Stable : GroupState.Empty, stateTimestamp);
-    }
-
-    // ---- Writes -------------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// Appends <paramref name="records"/> (key, value-or-null) as one batch. <paramref name="onDurable"/> runs under the
-    /// lock once the batch is durable and every earlier write has been applied; <paramref name="onFailed"/> if the
-    /// append failed. The returned task completes after either, with the error (None on success).
-    /// </summary>
-    private Task<ErrorCode> Append(List<(byte[] Key, byte[]? Value)> records, Action onDurable, Action<ErrorCode>? onFailed = null)
-    {
-        var builder = new RecordBatchBuilder();
-        var now = Now.ToUnixTimeMilliseconds();
-        foreach (var (key, value) in records)
-        {
-            builder.Append(now, key, value);
-        }
-
-        return AppendBatch(builder.ToArray(), onDurable, onFailed);
-    }
-
-    /// <summary><see cref="Append"/> of a ready batch (transactional offset commits, transaction markers).</summary>
-    private Task<ErrorCode> AppendBatch(byte[] batch, Action onDurable, Action<ErrorCode>? onFailed = null)
-    {
-        Task durable;
-        try
-        {
-            durable = _writer.AppendAsync(Partition, batch);
-        }
-#pragma warning disable CA1031 // Any append failure is reported to the request as an error code.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            durable = Task.FromException(e);
-        }
-
-        var write = new PendingWrite(durable, onDurable, onFailed);
-        _pendingWrites.Enqueue(write);
-        durable.ContinueWith(static (_, state) => ((GroupCoordinatorShard)state!).ApplyDurableWrites(), this, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        return write.Applied.Task;
-    }
-
-    private void ApplyDurableWrites()
-    {
-        lock (_lock)
-        {
-            while (_pendingWrites.TryPeek(out var write) && write.Durable.IsCompleted)
-            {
-                _pendingWrites.Dequeue();
-                if (write.Durable.IsCompletedSuccessfully)
-                {
-                    write.OnDurable();
-                    write.Applied.TrySetResult(ErrorCode.None);
-                }
-                else
-                {
-                    var error = write.Durable.Exception?.InnerException is PartitionWriteException failure ? failure.Error : ErrorCode.CoordinatorNotAvailable;
-                    _logger.LogWarning(write.Durable.Exception, "Write to __consumer_offsets-{Partition} failed: {Error}", Partition, error);
-                    write.OnFailed?.Invoke(error);
-                    write.Applied.TrySetResult(error);
-                }
-            }
-        }
-    }
-
-    private sealed class PendingWrite(Task durable, Action onDurable, Action<ErrorCode>? onFailed)
-    {
-        public Task Durable { get; } = durable;
-
-        public Action OnDurable { get; } = onDurable;
-
-        public Action<ErrorCode>? OnFailed { get; } = onFailed;
-
-        public TaskCompletionSource<ErrorCode> Applied { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    // ---- Replay -------------------------------------------------------------------------------------------------
-
-    /// <summary>
-    /// State gathered while replaying a partition: the last group record and the live offsets of each group, and the
-    /// transactional offsets (by producer id) whose COMMIT/ABORT marker has not been met yet.
-    /// </summary>
-    private sealed partial class Replay
-    {
-        public Dictionary<string, (GroupSnapshot? Metadata, Dictionary<TopicPartition, CommittedOffset> Offsets)> Groups { get; } = new(StringComparer.Ordinal);
-
-        public void Apply(ReadOnlySpan<byte> chunk, ILogger logger, int partition)
-        {
-            for (var position = 0; position + RecordBatchLayout.HeaderSize <= chunk.Length;)
-            {
-                var header = RecordBatchHeader.Read(chunk[position..]);
-                if (header.TotalSize <= 0 || position + header.TotalSize > chunk.Length)
-                {
-                    break;
-                }
-
-                var batch = chunk.Slice(position, header.TotalSize);
-                position += header.TotalSize;
-                if (header.IsControl)
-                {
-                    ApplyMarker(header, batch);
-                    continue;
-                }
-
-                var error = RecordBatchReader.TryOpen(batch, MaxDecompressedBatchBytes, out var reader);
-                if (error != RecordBatchError.None)
-                {
-                    logger.LogWarning("Skipping an unreadable batch at offset {Offset} of __consumer_offsets-{Partition}: {Error}", header.BaseOffset, partition, error);
-                    continue;
-                }
-
-                using (reader)
-                {
-                    foreach (var record in reader)
-                    {
-                        if (record.IsKeyNull)
-                        {
-                            continue;
-                        }
-
-                        try
-                        {
-                            if (header.IsTransactional && header.HasProducerId)
-                            {
-                                StageTransactional(header.ProducerId, record.Key, record.IsValueNull ? null : record.Value.ToArray());
-                            }
-                            else
-                            {
-                                ApplyRecord(record.Key, record.IsValueNull ? null : record.Value.ToArray());
-                            }
-                        }
-                        catch (FormatException e)
-                        {
-                            logger.LogWarning(e, "Skipping a malformed record at offset {Offset} of __consumer_offsets-{Partition}", record.Offset, partition);
-                        }
-                    }
-                }
-            }
-        }
-
-        private void ApplyRecord(ReadOnlySpan<byte> key, byte[]? value)
-        {
-            switch (OffsetsTopicRecords.ReadKey(key))
-            {
-                case OffsetsTopicRecords.OffsetKey offsetKey:
-                    var offsets = Get(offsetKey.Group).Offsets;
-                    var tp = new TopicPartition(offsetKey.Topic, offsetKey.Partition);
-                    if (value is null)
-                    {
-                        offsets.Remove(tp);
-                    }
-                    else
-                    {
-                        offsets[tp] = OffsetsTopicRecords.ReadOffsetCommitValue(value);
-                    }
-
-                    break;
-                case OffsetsTopicRecords.GroupKey groupKey:
-                    var entry = Get(groupKey.Group);
-                    Groups[groupKey.Group] = (value is null ? null : OffsetsTopicRecords.ReadGroupMetadataValue(value), entry.Offsets);
-                    break;
-            }
-        }
-
-        private (GroupSnapshot? Metadata, Dictionary<TopicPartition, CommittedOffset> Offsets) Get(string group)
-        {
-            if (!Groups.TryGetValue(group, out var entry))
-            {
-                entry = (null, []);
-                Groups[group] = entry;
-            }
-
-            return entry;
-        }
     }
 }

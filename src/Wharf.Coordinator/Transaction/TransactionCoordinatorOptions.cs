@@ -22,7 +22,4 @@ public sealed record TransactionCoordinatorOptions
 
     /// <summary>Wait between attempts to write markers (or a completion record) that failed.</summary>
     public TimeSpan RetryBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>The partition leader epoch of a state partition: the coordinator epoch written into markers. Null gives 0.</summary>
-    public Func<int, int>? CoordinatorEpoch { get; init; }
 }

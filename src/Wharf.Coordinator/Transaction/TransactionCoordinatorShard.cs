@@ -1,151 +1,105 @@
 using Microsoft.Extensions.Logging;
 using Wharf.Common;
-using Wharf.Records;
+using Wharf.Coordinator.Runtime;
 
 namespace Wharf.Coordinator.Transaction;
 
 /// <summary>
-/// The transactional ids of one partition of <c>__transaction_state</c>: a replicated state machine whose log is that
-/// partition. Every state change is written (<see cref="TransactionLogRecords"/>) and applied in memory only once
-/// durable — <b>written before acting</b>: a client is answered, and markers are written, only after the state that
-/// allows it is in the log, so a replay after a crash resumes exactly where the coordinator was.
+/// The transactional ids of one partition of <c>__transaction_state</c> during one leadership: a replicated state
+/// machine whose log is that partition, run by <see cref="CoordinatorRuntime{TShard}"/>. Every state change is written
+/// (<see cref="TransactionLogRecords"/>) and applied in memory only once durable, by <see cref="Replay"/> — <b>written
+/// before acting</b>: a client is answered, and markers are written, only after the state that allows it is in the
+/// log, so a replay after a crash resumes exactly where the coordinator was.
 /// <para>
 /// At most one change per id is in flight (<see cref="Entry.Pending"/>); a request meeting one gets
 /// CONCURRENT_TRANSACTIONS and the client retries. After PrepareCommit/PrepareAbort is durable the markers are
-/// written through <see cref="ITransactionMarkerWriter"/> (retried until done) and then CompleteCommit/CompleteAbort.
-/// A timer aborts Ongoing transactions older than their timeout (bumping the epoch, which fences the producer) and
-/// re-drives Prepare states whose completion failed.
+/// written through <see cref="ITransactionMarkerWriter"/> (retried until done), with the leader epoch as coordinator
+/// epoch, and then CompleteCommit/CompleteAbort. A timer aborts Ongoing transactions older than their timeout (bumping
+/// the epoch, which fences the producer), re-drives Prepare states whose completion failed, and expires unused ids.
 /// </para>
-/// <para>Lifecycle: created unloaded; <see cref="LoadAsync"/> replays the partition (resuming Prepare states);
-/// <see cref="Unload"/> drops the state (in-flight completions stop).</para>
-/// Thread-safety: one lock per shard serialises every event; awaited work runs outside it.
+/// <para>Lifecycle: built empty per leadership; replayed; <see cref="OnLoaded"/> starts the timer and resumes prepared
+/// transactions; on unload the runtime cancels the timer and the background completions (the next leader resumes them).</para>
+/// Thread-safety: not thread-safe by itself — every member runs on the partition's event loop
+/// (<see cref="CoordinatorContext"/>); awaited work (producer-id allocation, marker writes) runs outside it and comes
+/// back through <see cref="CoordinatorContext.Execute"/>.
 /// </summary>
-internal sealed class TransactionCoordinatorShard : IDisposable
+internal sealed class TransactionCoordinatorShard : ICoordinatorShard
 {
-    private readonly Lock _lock = new();
-    private readonly IPartitionWriter _writer;
+    private readonly CoordinatorContext _context;
     private readonly ITransactionMarkerWriter _markers;
     private readonly Func<CancellationToken, Task<(ErrorCode Error, long ProducerId)>> _newProducerId;
     private readonly TransactionCoordinatorOptions _options;
-    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private State _state = State.Unloaded;
-    private int _generation;
-    private ITimer? _timer;
-    private CancellationTokenSource _unloaded = new();
 
-    public TransactionCoordinatorShard(int partition, IPartitionWriter writer, ITransactionMarkerWriter markers, Func<CancellationToken, Task<(ErrorCode Error, long ProducerId)>> newProducerId, TransactionCoordinatorOptions options, TimeProvider time, ILogger logger)
+    public TransactionCoordinatorShard(CoordinatorContext context, ITransactionMarkerWriter markers, Func<CancellationToken, Task<(ErrorCode Error, long ProducerId)>> newProducerId, TransactionCoordinatorOptions options, ILogger logger)
     {
-        Partition = partition;
-        _writer = writer;
+        _context = context;
         _markers = markers;
         _newProducerId = newProducerId;
         _options = options;
-        _time = time;
         _logger = logger;
     }
 
-    private enum State
-    {
-        Unloaded,
-        Loading,
-        Active,
-    }
+    public int Partition => _context.Partition;
 
-    public int Partition { get; }
+    /// <summary>How many transactional ids the shard holds.</summary>
+    public int Count => _entries.Count;
 
-    public ErrorCode Status
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return StatusLocked();
-            }
-        }
-    }
+    private long NowMs => _context.Time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    private int CoordinatorEpoch => _options.CoordinatorEpoch?.Invoke(Partition) ?? 0;
-
-    // ---- Lifecycle ----------------------------------------------------------------------------------------------
+    // ---- Replay and lifecycle -----------------------------------------------------------------------------------
 
     /// <summary>
-    /// Replays the partition and becomes active, resuming prepared transactions; returns the number of transactional
-    /// ids it then holds (0 when it was already loaded or loading).
+    /// The one switch records go through: a transactional id's newest state replaces its entry (remembering the
+    /// previous producer id and epoch for KIP-360 retries); a tombstone or Dead state forgets the id.
     /// </summary>
-    public async Task<int> LoadAsync(CancellationToken cancellationToken)
+    public void Replay(in CoordinatorRecord record)
     {
-        lock (_lock)
+        if (record.Marker is not null || TransactionLogRecords.ReadKey(record.Key) is not { } id)
         {
-            if (_state != State.Unloaded)
-            {
-                return 0;
-            }
-
-            _state = State.Loading;
+            return;
         }
 
-        var loaded = new Dictionary<string, TransactionSnapshot>(StringComparer.Ordinal);
-        try
+        var next = record.Value is null ? null : TransactionLogRecords.ReadValue(record.Value);
+        if (next is null || next.State == TransactionState.Dead)
         {
-            await foreach (var chunk in _writer.ReadAsync(Partition, cancellationToken).ConfigureAwait(false))
-            {
-                Replay(chunk.Span, loaded);
-            }
-        }
-        catch
-        {
-            lock (_lock)
-            {
-                _state = State.Unloaded;
-            }
-
-            throw;
+            _entries.Remove(id);
+            return;
         }
 
-        lock (_lock)
+        if (!_entries.TryGetValue(id, out var entry))
         {
-            _generation++;
-            _unloaded = new CancellationTokenSource();
-            foreach (var (id, snapshot) in loaded)
-            {
-                if (snapshot.State != TransactionState.Dead)
-                {
-                    _entries[id] = new Entry(id) { Current = snapshot };
-                }
-            }
-
-            _state = State.Active;
-            _timer = _time.CreateTimer(static s => ((TransactionCoordinatorShard)s!).OnTimer(), this, _options.AbortTimedOutTransactionsInterval, _options.AbortTimedOutTransactionsInterval);
-            var resumed = 0;
-            foreach (var entry in _entries.Values.Where(e => e.Current.State is TransactionState.PrepareCommit or TransactionState.PrepareAbort))
-            {
-                StartCompletionLocked(entry);
-                resumed++;
-            }
-
-            _logger.LogDebug("Loaded {Count} transactional ids from __transaction_state-{Partition}; completing {Resumed} prepared transaction(s)", _entries.Count, Partition, resumed);
-            return _entries.Count;
+            _entries[id] = new Entry(id) { Current = next };
+            return;
         }
+
+        if (entry.Current.ProducerId >= 0 && (entry.Current.ProducerId != next.ProducerId || entry.Current.ProducerEpoch != next.ProducerEpoch))
+        {
+            entry.LastProducerId = entry.Current.ProducerId;
+            entry.LastProducerEpoch = entry.Current.ProducerEpoch;
+        }
+
+        entry.Current = next;
+        entry.IsNew = false;
     }
 
-    public void Unload()
+    /// <summary>Starts the timer and resumes the completion of every prepared transaction.</summary>
+    public void OnLoaded()
     {
-        lock (_lock)
+        _context.CreateTimer(OnTimer, _options.AbortTimedOutTransactionsInterval, _options.AbortTimedOutTransactionsInterval);
+        var resumed = 0;
+        foreach (var entry in _entries.Values.Where(e => e.Current.State is TransactionState.PrepareCommit or TransactionState.PrepareAbort))
         {
-            _state = State.Unloaded;
-            _generation++;
-            _timer?.Dispose();
-            _timer = null;
-            _unloaded.Cancel();
-            _entries.Clear();
+            StartCompletionLocked(entry);
+            resumed++;
         }
+
+        _logger.LogDebug("Loaded {Count} transactional ids from __transaction_state-{Partition}; completing {Resumed} prepared transaction(s)", _entries.Count, Partition, resumed);
     }
 
-    public void Dispose() => Unload();
+    /// <summary>Nothing is parked here: requests wait on writes, which the runtime fails; background completions stop with the context.</summary>
+    public void OnUnloaded() => _entries.Clear();
 
     // ---- Requests -----------------------------------------------------------------------------------------------
 
@@ -157,15 +111,10 @@ internal sealed class TransactionCoordinatorShard : IDisposable
     /// </summary>
     public async Task<(ErrorCode Error, long ProducerId, short ProducerEpoch)> InitProducerIdAsync(string transactionalId, int timeoutMs, long expectedProducerId, short expectedEpoch)
     {
+        // First event (on the loop, called through the runtime): validate and mark the entry pending.
         Entry entry;
         bool needsNewId;
-        lock (_lock)
         {
-            if (StatusLocked() is var status && status != ErrorCode.None)
-            {
-                return (status, -1, -1);
-            }
-
             if (!_entries.TryGetValue(transactionalId, out var existing))
             {
                 existing = new Entry(transactionalId) { Current = new TransactionSnapshot(-1, -1, timeoutMs, TransactionState.Empty, [], NowMs, -1), IsNew = true };
@@ -203,15 +152,14 @@ internal sealed class TransactionCoordinatorShard : IDisposable
             var (error, id) = await _newProducerId(CancellationToken.None).ConfigureAwait(false);
             if (error != ErrorCode.None)
             {
-                lock (_lock)
+                _context.Execute(() =>
                 {
                     entry.Pending = false;
                     if (entry.IsNew && _entries.GetValueOrDefault(transactionalId) == entry)
                     {
                         _entries.Remove(transactionalId);
                     }
-                }
-
+                });
                 return (ErrorCode.CoordinatorLoadInProgress, -1, -1);
             }
 
@@ -219,21 +167,17 @@ internal sealed class TransactionCoordinatorShard : IDisposable
             epoch = 0;
         }
 
-        Task<ErrorCode> written;
-        lock (_lock)
-        {
-            var next = new TransactionSnapshot(producerId, epoch, timeoutMs, TransactionState.Empty, [], NowMs, -1);
-            written = WriteLocked(entry, next);
-        }
-
+        // Back on the loop (unless the leadership ended meanwhile: NOT_COORDINATOR) to write the new producer.
+        var written = Task.FromResult(ErrorCode.NotCoordinator);
+        _context.Execute(() => written = WriteLocked(entry, new TransactionSnapshot(producerId, epoch, timeoutMs, TransactionState.Empty, [], NowMs, -1)));
         var result = await written.ConfigureAwait(false);
-        lock (_lock)
+        _context.Execute(() =>
         {
             if (result != ErrorCode.None && entry.IsNew && _entries.GetValueOrDefault(transactionalId) == entry)
             {
                 _entries.Remove(transactionalId);
             }
-        }
+        });
 
         return result == ErrorCode.None ? (ErrorCode.None, producerId, epoch) : (result, -1, -1);
     }
@@ -241,36 +185,33 @@ internal sealed class TransactionCoordinatorShard : IDisposable
     /// <summary>AddPartitionsToTxn (and AddOffsetsToTxn with the group's offsets partition): the transaction becomes Ongoing with them.</summary>
     public Task<ErrorCode> AddPartitionsAsync(string transactionalId, long producerId, short producerEpoch, IReadOnlyCollection<TopicPartition> partitions)
     {
-        lock (_lock)
+        var error = ValidateLocked(transactionalId, producerId, producerEpoch, out var entry);
+        if (error != ErrorCode.None)
         {
-            var error = ValidateLocked(transactionalId, producerId, producerEpoch, out var entry);
-            if (error != ErrorCode.None)
-            {
-                return Task.FromResult(error);
-            }
-
-            var current = entry!.Current;
-            if (current.State is TransactionState.PrepareCommit or TransactionState.PrepareAbort or TransactionState.PrepareEpochFence)
-            {
-                return Task.FromResult(ErrorCode.ConcurrentTransactions);
-            }
-
-            if (current.State == TransactionState.Ongoing && partitions.All(p => entry.PartitionSet.Contains(p)))
-            {
-                return Task.FromResult(ErrorCode.None);
-            }
-
-            var now = NowMs;
-            var all = current.State == TransactionState.Ongoing ? current.Partitions.Union(partitions).ToList() : partitions.Distinct().ToList();
-            var next = current with
-            {
-                State = TransactionState.Ongoing,
-                Partitions = all,
-                LastUpdateTimestampMs = now,
-                StartTimestampMs = current.State == TransactionState.Ongoing ? current.StartTimestampMs : now,
-            };
-            return WriteLocked(entry, next);
+            return Task.FromResult(error);
         }
+
+        var current = entry!.Current;
+        if (current.State is TransactionState.PrepareCommit or TransactionState.PrepareAbort or TransactionState.PrepareEpochFence)
+        {
+            return Task.FromResult(ErrorCode.ConcurrentTransactions);
+        }
+
+        if (current.State == TransactionState.Ongoing && partitions.All(p => entry.PartitionSet.Contains(p)))
+        {
+            return Task.FromResult(ErrorCode.None);
+        }
+
+        var now = NowMs;
+        var all = current.State == TransactionState.Ongoing ? current.Partitions.Union(partitions).ToList() : partitions.Distinct().ToList();
+        var next = current with
+        {
+            State = TransactionState.Ongoing,
+            Partitions = all,
+            LastUpdateTimestampMs = now,
+            StartTimestampMs = current.State == TransactionState.Ongoing ? current.StartTimestampMs : now,
+        };
+        return WriteLocked(entry, next);
     }
 
     /// <summary>
@@ -281,30 +222,27 @@ internal sealed class TransactionCoordinatorShard : IDisposable
     /// </summary>
     public Task<ErrorCode> EndTransactionAsync(string transactionalId, long producerId, short producerEpoch, bool commit)
     {
-        lock (_lock)
+        var error = ValidateLocked(transactionalId, producerId, producerEpoch, out var entry);
+        if (error != ErrorCode.None)
         {
-            var error = ValidateLocked(transactionalId, producerId, producerEpoch, out var entry);
-            if (error != ErrorCode.None)
-            {
-                return Task.FromResult(error);
-            }
+            return Task.FromResult(error);
+        }
 
-            var state = entry!.Current.State;
-            switch (state)
-            {
-                case TransactionState.Ongoing:
-                    return commit ? PrepareCommitLocked(entry) : PrepareAbortLocked(entry, bumpEpoch: false, "aborted by the producer");
-                case TransactionState.CompleteCommit:
-                    return Task.FromResult(commit ? ErrorCode.None : ErrorCode.InvalidTxnState);
-                case TransactionState.CompleteAbort:
-                    return Task.FromResult(commit ? ErrorCode.InvalidTxnState : ErrorCode.None);
-                case TransactionState.PrepareCommit:
-                    return Task.FromResult(commit ? ErrorCode.ConcurrentTransactions : ErrorCode.InvalidTxnState);
-                case TransactionState.PrepareAbort:
-                    return Task.FromResult(commit ? ErrorCode.InvalidTxnState : ErrorCode.ConcurrentTransactions);
-                default:
-                    return Task.FromResult(ErrorCode.InvalidTxnState);
-            }
+        var state = entry!.Current.State;
+        switch (state)
+        {
+            case TransactionState.Ongoing:
+                return commit ? PrepareCommitLocked(entry) : PrepareAbortLocked(entry, bumpEpoch: false, "aborted by the producer");
+            case TransactionState.CompleteCommit:
+                return Task.FromResult(commit ? ErrorCode.None : ErrorCode.InvalidTxnState);
+            case TransactionState.CompleteAbort:
+                return Task.FromResult(commit ? ErrorCode.InvalidTxnState : ErrorCode.None);
+            case TransactionState.PrepareCommit:
+                return Task.FromResult(commit ? ErrorCode.ConcurrentTransactions : ErrorCode.InvalidTxnState);
+            case TransactionState.PrepareAbort:
+                return Task.FromResult(commit ? ErrorCode.InvalidTxnState : ErrorCode.ConcurrentTransactions);
+            default:
+                return Task.FromResult(ErrorCode.InvalidTxnState);
         }
     }
 
@@ -315,50 +253,31 @@ internal sealed class TransactionCoordinatorShard : IDisposable
     /// </summary>
     public ErrorCode VerifyPartition(string transactionalId, long producerId, short producerEpoch, TopicPartition partition)
     {
-        lock (_lock)
+        if (!_entries.TryGetValue(transactionalId, out var entry) || entry.Current.ProducerId != producerId)
         {
-            if (StatusLocked() is var status && status != ErrorCode.None)
-            {
-                return status;
-            }
-
-            if (!_entries.TryGetValue(transactionalId, out var entry) || entry.Current.ProducerId != producerId)
-            {
-                return ErrorCode.InvalidTxnState;
-            }
-
-            if (producerEpoch < entry.Current.ProducerEpoch)
-            {
-                return ErrorCode.InvalidProducerEpoch;
-            }
-
-            return producerEpoch == entry.Current.ProducerEpoch && entry.Current.State == TransactionState.Ongoing && entry.PartitionSet.Contains(partition)
-                ? ErrorCode.None
-                : ErrorCode.InvalidTxnState;
+            return ErrorCode.InvalidTxnState;
         }
+
+        if (producerEpoch < entry.Current.ProducerEpoch)
+        {
+            return ErrorCode.InvalidProducerEpoch;
+        }
+
+        return producerEpoch == entry.Current.ProducerEpoch && entry.Current.State == TransactionState.Ongoing && entry.PartitionSet.Contains(partition)
+            ? ErrorCode.None
+            : ErrorCode.InvalidTxnState;
     }
 
     public List<TransactionDescription> List()
     {
-        lock (_lock)
-        {
-            return _state != State.Active ? [] : [.. _entries.Values.Where(e => e.Current.ProducerId >= 0).Select(e => new TransactionDescription(e.TransactionalId, e.Current))];
-        }
+        return [.. _entries.Values.Where(e => e.Current.ProducerId >= 0).Select(e => new TransactionDescription(e.TransactionalId, e.Current))];
     }
 
     public (ErrorCode Error, TransactionDescription? Description) Describe(string transactionalId)
     {
-        lock (_lock)
-        {
-            if (StatusLocked() is var status && status != ErrorCode.None)
-            {
-                return (status, null);
-            }
-
-            return _entries.TryGetValue(transactionalId, out var entry) && entry.Current.ProducerId >= 0
-                ? (ErrorCode.None, new TransactionDescription(transactionalId, entry.Current))
-                : (ErrorCode.TransactionalIdNotFound, null);
-        }
+        return _entries.TryGetValue(transactionalId, out var entry) && entry.Current.ProducerId >= 0
+            ? (ErrorCode.None, new TransactionDescription(transactionalId, entry.Current))
+            : (ErrorCode.TransactionalIdNotFound, null);
     }
 
     // ---- Transitions --------------------------------------------------------------------------------------------
@@ -366,11 +285,6 @@ internal sealed class TransactionCoordinatorShard : IDisposable
     private ErrorCode ValidateLocked(string transactionalId, long producerId, short producerEpoch, out Entry? entry)
     {
         entry = null;
-        if (StatusLocked() is var status && status != ErrorCode.None)
-        {
-            return status;
-        }
-
         if (!_entries.TryGetValue(transactionalId, out entry) || entry.Current.ProducerId < 0)
         {
             return ErrorCode.InvalidProducerIdMapping;
@@ -405,20 +319,22 @@ internal sealed class TransactionCoordinatorShard : IDisposable
         return WriteLocked(entry, next, then: StartCompletionLocked);
     }
 
-    /// <summary>Writes the markers of a Prepare state, retrying failed partitions, then the Complete state.</summary>
+    /// <summary>
+    /// Writes the markers of a Prepare state in the background, retrying failed partitions, then the Complete state.
+    /// The coordinator epoch of the markers is the leader epoch this shard was loaded at.
+    /// </summary>
     private void StartCompletionLocked(Entry entry)
     {
         entry.Pending = true;
-        var generation = _generation;
-        var token = _unloaded.Token;
         var snapshot = entry.Current;
-        _ = Task.Run(() => CompleteAsync(entry, snapshot, generation, token), CancellationToken.None);
+        var marker = new TransactionMarker(snapshot.ProducerId, snapshot.ProducerEpoch, _context.LeaderEpoch, snapshot.State == TransactionState.PrepareCommit);
+        var token = _context.Closed;
+        _ = Task.Run(() => CompleteAsync(entry, snapshot, marker, token), CancellationToken.None);
     }
 
-    private async Task CompleteAsync(Entry entry, TransactionSnapshot prepared, int generation, CancellationToken cancellationToken)
+    private async Task CompleteAsync(Entry entry, TransactionSnapshot prepared, TransactionMarker marker, CancellationToken cancellationToken)
     {
-        var commit = prepared.State == TransactionState.PrepareCommit;
-        var marker = new TransactionMarker(prepared.ProducerId, prepared.ProducerEpoch, CoordinatorEpoch, commit);
+        var commit = marker.Commit;
         IReadOnlyCollection<TopicPartition> remaining = prepared.Partitions;
         try
         {
@@ -432,7 +348,7 @@ internal sealed class TransactionCoordinatorShard : IDisposable
 
                 _logger.LogWarning("Writing {Result} markers of {TransactionalId} failed for {Partitions}; retrying", commit ? "COMMIT" : "ABORT", entry.TransactionalId, string.Join(", ", failed.Select(f => $"{f.Partition} ({f.Error})")));
                 remaining = [.. failed.Select(f => f.Partition)];
-                await Task.Delay(_options.RetryBackoff, _time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(_options.RetryBackoff, _context.Time, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -444,32 +360,26 @@ internal sealed class TransactionCoordinatorShard : IDisposable
 #pragma warning restore CA1031
         {
             _logger.LogError(e, "Writing markers of {TransactionalId} failed; retrying later", entry.TransactionalId);
-            lock (_lock)
-            {
-                if (generation == _generation)
-                {
-                    entry.Pending = false;
-                }
-            }
-
+            _context.Execute(() => entry.Pending = false);
             return;
         }
 
-        Task<ErrorCode> written;
-        lock (_lock)
+        Task<ErrorCode>? written = null;
+        _context.Execute(() =>
         {
-            if (generation != _generation || entry.Current != prepared)
+            if (entry.Current == prepared)
             {
-                return;
+                written = WriteLocked(entry, prepared with
+                {
+                    State = commit ? TransactionState.CompleteCommit : TransactionState.CompleteAbort,
+                    Partitions = [],
+                    LastUpdateTimestampMs = NowMs,
+                });
             }
-
-            var next = prepared with
-            {
-                State = commit ? TransactionState.CompleteCommit : TransactionState.CompleteAbort,
-                Partitions = [],
-                LastUpdateTimestampMs = NowMs,
-            };
-            written = WriteLocked(entry, next);
+        });
+        if (written is null)
+        {
+            return; // unloaded, or the state moved on
         }
 
         var error = await written.ConfigureAwait(false);
@@ -480,89 +390,48 @@ internal sealed class TransactionCoordinatorShard : IDisposable
     }
 
     /// <summary>
-    /// Appends <paramref name="next"/> for the entry and applies it once durable (then runs <paramref name="then"/> under
-    /// the lock). The entry is Pending meanwhile. Returns the write's error.
+    /// Appends <paramref name="next"/> for the entry; once durable its replay makes it the entry's state, then
+    /// <paramref name="then"/> runs on the loop. The entry is Pending meanwhile. Returns the write's error as clients
+    /// are told it: NOT_COORDINATOR, or COORDINATOR_NOT_AVAILABLE for any other failure (nothing applied).
     /// </summary>
     private Task<ErrorCode> WriteLocked(Entry entry, TransactionSnapshot next, Action<Entry>? then = null)
     {
         entry.Pending = true;
-        var generation = _generation;
-        var builder = new RecordBatchBuilder();
-        builder.Append(NowMs, TransactionLogRecords.Key(entry.TransactionalId), TransactionLogRecords.Value(next));
-        Task durable;
-        try
-        {
-            durable = _writer.AppendAsync(Partition, builder.ToArray());
-        }
-#pragma warning disable CA1031 // Any append failure is reported to the request as an error code.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            durable = Task.FromException(e);
-        }
-
-        return durable.ContinueWith(
-            t =>
-            {
-                lock (_lock)
+        var record = CoordinatorRecord.Data(TransactionLogRecords.Key(entry.TransactionalId), TransactionLogRecords.Value(next));
+        return _context.Append(
+                [record],
+                onCommitted: () =>
                 {
-                    if (generation != _generation)
-                    {
-                        return ErrorCode.NotCoordinator;
-                    }
-
                     entry.Pending = false;
-                    if (!t.IsCompletedSuccessfully)
-                    {
-                        var error = t.Exception?.InnerException is PartitionWriteException failure ? failure.Error : ErrorCode.CoordinatorNotAvailable;
-                        _logger.LogWarning(t.Exception, "Write to __transaction_state-{Partition} for {TransactionalId} failed: {Error}", Partition, entry.TransactionalId, error);
-                        return error == ErrorCode.NotCoordinator ? ErrorCode.NotCoordinator : ErrorCode.CoordinatorNotAvailable;
-                    }
-
-                    if (entry.Current.ProducerId >= 0 && (entry.Current.ProducerId != next.ProducerId || entry.Current.ProducerEpoch != next.ProducerEpoch))
-                    {
-                        entry.LastProducerId = entry.Current.ProducerId;
-                        entry.LastProducerEpoch = entry.Current.ProducerEpoch;
-                    }
-
-                    entry.Current = next;
-                    entry.IsNew = false;
                     then?.Invoke(entry);
-                    return ErrorCode.None;
-                }
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.None,
-            TaskScheduler.Default);
+                },
+                onFailed: _ => entry.Pending = false)
+            .ContinueWith(
+                t => t.Result is ErrorCode.None or ErrorCode.NotCoordinator ? t.Result : ErrorCode.CoordinatorNotAvailable,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
     }
 
     /// <summary>Timer: aborts Ongoing transactions past their timeout and re-drives stalled Prepare states.</summary>
     private void OnTimer()
     {
-        lock (_lock)
+        var now = NowMs;
+        foreach (var entry in _entries.Values.Where(e => !e.Pending).ToList())
         {
-            if (_state != State.Active)
+            var current = entry.Current;
+            if (current.State == TransactionState.Ongoing && current.StartTimestampMs >= 0 && now - current.StartTimestampMs >= current.TimeoutMs)
             {
-                return;
+                _ = PrepareAbortLocked(entry, bumpEpoch: true, $"timed out after {current.TimeoutMs} ms");
             }
-
-            var now = NowMs;
-            foreach (var entry in _entries.Values.Where(e => !e.Pending).ToList())
+            else if (current.State is TransactionState.PrepareCommit or TransactionState.PrepareAbort)
             {
-                var current = entry.Current;
-                if (current.State == TransactionState.Ongoing && current.StartTimestampMs >= 0 && now - current.StartTimestampMs >= current.TimeoutMs)
-                {
-                    _ = PrepareAbortLocked(entry, bumpEpoch: true, $"timed out after {current.TimeoutMs} ms");
-                }
-                else if (current.State is TransactionState.PrepareCommit or TransactionState.PrepareAbort)
-                {
-                    StartCompletionLocked(entry);
-                }
-                else if (current.State is TransactionState.Empty or TransactionState.CompleteCommit or TransactionState.CompleteAbort
-                    && now - current.LastUpdateTimestampMs >= (long)_options.TransactionalIdExpiration.TotalMilliseconds)
-                {
-                    ExpireLocked(entry);
-                }
+                StartCompletionLocked(entry);
+            }
+            else if (current.State is TransactionState.Empty or TransactionState.CompleteCommit or TransactionState.CompleteAbort
+                && now - current.LastUpdateTimestampMs >= (long)_options.TransactionalIdExpiration.TotalMilliseconds)
+            {
+                ExpireLocked(entry);
             }
         }
     }
@@ -574,100 +443,14 @@ internal sealed class TransactionCoordinatorShard : IDisposable
     private void ExpireLocked(Entry entry)
     {
         entry.Pending = true;
-        var generation = _generation;
-        var builder = new RecordBatchBuilder();
-        builder.Append(NowMs, TransactionLogRecords.Key(entry.TransactionalId), (byte[]?)null);
-        Task durable;
-        try
-        {
-            durable = _writer.AppendAsync(Partition, builder.ToArray());
-        }
-#pragma warning disable CA1031 // A failed tombstone leaves the id in place; the next timer tick tries again.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            durable = Task.FromException(e);
-        }
-
-        durable.ContinueWith(
-            t =>
+        _ = _context.Append(
+            [CoordinatorRecord.Data(TransactionLogRecords.Key(entry.TransactionalId), null)],
+            onCommitted: () =>
             {
-                lock (_lock)
-                {
-                    if (generation != _generation)
-                    {
-                        return;
-                    }
-
-                    entry.Pending = false;
-                    if (t.IsCompletedSuccessfully && _entries.GetValueOrDefault(entry.TransactionalId) == entry)
-                    {
-                        _entries.Remove(entry.TransactionalId);
-                        _logger.LogInformation("Expired transactional id {TransactionalId} of __transaction_state-{Partition}: unused for {Expiration}", entry.TransactionalId, Partition, _options.TransactionalIdExpiration);
-                    }
-                }
+                entry.Pending = false;
+                _logger.LogInformation("Expired transactional id {TransactionalId} of __transaction_state-{Partition}: unused for {Expiration}", entry.TransactionalId, Partition, _options.TransactionalIdExpiration);
             },
-            CancellationToken.None,
-            TaskContinuationOptions.None,
-            TaskScheduler.Default);
-    }
-
-    private ErrorCode StatusLocked() => _state switch
-    {
-        State.Active => ErrorCode.None,
-        State.Loading => ErrorCode.CoordinatorLoadInProgress,
-        _ => ErrorCode.NotCoordinator,
-    };
-
-    private void Replay(ReadOnlySpan<byte> chunk, Dictionary<string, TransactionSnapshot> loaded)
-    {
-        for (var position = 0; position + RecordBatchLayout.HeaderSize <= chunk.Length;)
-        {
-            var header = RecordBatchHeader.Read(chunk[position..]);
-            if (header.TotalSize <= 0 || position + header.TotalSize > chunk.Length)
-            {
-                break;
-            }
-
-            var batch = chunk.Slice(position, header.TotalSize);
-            position += header.TotalSize;
-            if (header.IsControl || RecordBatchReader.TryOpen(batch, 64 << 20, out var reader) != RecordBatchError.None)
-            {
-                continue;
-            }
-
-            using (reader)
-            {
-                foreach (var record in reader)
-                {
-                    if (record.IsKeyNull)
-                    {
-                        continue;
-                    }
-
-                    try
-                    {
-                        if (TransactionLogRecords.ReadKey(record.Key) is not { } id)
-                        {
-                            continue;
-                        }
-
-                        if (record.IsValueNull)
-                        {
-                            loaded.Remove(id);
-                        }
-                        else
-                        {
-                            loaded[id] = TransactionLogRecords.ReadValue(record.Value);
-                        }
-                    }
-                    catch (FormatException e)
-                    {
-                        _logger.LogWarning(e, "Skipping a malformed record at offset {Offset} of __transaction_state-{Partition}", record.Offset, Partition);
-                    }
-                }
-            }
-        }
+            onFailed: _ => entry.Pending = false); // the id stays; the next timer tick tries again
     }
 
     /// <summary>One transactional id in memory: its durable state and what is in flight.</summary>
