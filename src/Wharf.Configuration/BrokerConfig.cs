@@ -57,6 +57,18 @@ public sealed class BrokerConfig
 
     public string? Rack => GetString("broker.rack");
 
+    /// <summary><c>etcd.connect</c>: the cluster's etcd, or null for a single node on the embedded metadata log.</summary>
+    public string? EtcdConnect => GetString("etcd.connect");
+
+    /// <summary><c>broker.session.timeout.ms</c>.</summary>
+    public TimeSpan BrokerSessionTimeout => TimeSpan.FromMilliseconds(GetInt("broker.session.timeout.ms"));
+
+    /// <summary><c>broker.heartbeat.interval.ms</c>.</summary>
+    public TimeSpan BrokerHeartbeatInterval => TimeSpan.FromMilliseconds(GetInt("broker.heartbeat.interval.ms"));
+
+    /// <summary><c>auto.leader.rebalance.enable</c>.</summary>
+    public bool AutoLeaderRebalanceEnable => GetBoolean("auto.leader.rebalance.enable");
+
     public int NumPartitions => GetInt("num.partitions");
 
     public int DefaultReplicationFactor => GetInt("default.replication.factor");

@@ -31,6 +31,14 @@ public static class ConfigCatalogue
             "Addresses handed to clients in Metadata responses; unset means the same as listeners."),
         Define("broker.rack", ConfigType.String, null, null, ConfigImportance.Low,
             "Rack (or zone) of this node, used to spread replicas."),
+        Define("etcd.connect", ConfigType.String, null, EtcdConnectValidator(), ConfigImportance.High,
+            "etcd endpoints of a cluster, host:port[,host:port...][/prefix]; unset runs a single node on its embedded metadata log."),
+        Define("broker.session.timeout.ms", ConfigType.Int, "9000", ConfigValidator.AtLeast(1000), ConfigImportance.Medium,
+            "A broker that has not renewed its etcd session for this long is fenced; it stops leading until it registers again."),
+        Define("broker.heartbeat.interval.ms", ConfigType.Int, "2000", ConfigValidator.AtLeast(100), ConfigImportance.Medium,
+            "How often a broker renews its etcd session."),
+        Define("auto.leader.rebalance.enable", ConfigType.Boolean, "true", null, ConfigImportance.Medium,
+            "Move a partition's leadership back to its preferred replica when that broker returns."),
         Define("socket.request.max.bytes", ConfigType.Int, "104857600", ConfigValidator.AtLeast(1), ConfigImportance.High,
             "Largest request frame accepted; bigger frames close the connection."),
         Define("connections.max.idle.ms", ConfigType.Long, "600000", ConfigValidator.AtLeast(0), ConfigImportance.Medium,
@@ -206,13 +214,11 @@ public static class ConfigCatalogue
     [
         ("the HTTP admin API, metrics and health endpoints (Wharf.Http) are not built yet; they will read it",
             ["http.listeners"]),
-        ("multi-node clusters over etcd (Wharf.Metadata.Etcd) are not built yet; they will read it",
-            ["etcd.connect"]),
         ("replication across brokers is not built yet (a single node is its own ISR); it will read it",
             ["replica.lag.time.max.ms", "unclean.leader.election.enable", "num.replica.fetchers", "replica.fetch.max.bytes",
              "replica.fetch.min.bytes", "replica.fetch.wait.max.ms", "replica.fetch.backoff.ms", "replica.fetch.response.max.bytes",
              "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes", "replica.high.watermark.checkpoint.interval.ms",
-             "replica.selector.class", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
+             "replica.selector.class", "leader.imbalance.check.interval.seconds",
              "leader.imbalance.per.broker.percentage", "inter.broker.listener.name", "security.inter.broker.protocol"]),
         ("log.flush.mode decides: 'ack' fsyncs every acknowledged write, 'interval' every log.flush.interval.ms",
             ["log.flush.interval.messages", "log.flush.scheduler.interval.ms"]),
@@ -340,6 +346,16 @@ public static class ConfigCatalogue
             }
 
             return null;
+        });
+
+    /// <summary>The shape only (non-empty, no scheme); the exe parses it fully and names what is wrong.</summary>
+    private static ConfigValidator EtcdConnectValidator() =>
+        ConfigValidator.Custom("host:port[,host:port...][/prefix]", value =>
+        {
+            var text = ((string)value).Trim();
+            return text.Length == 0 ? "must name at least one etcd endpoint, host:port"
+                : text.Contains("://", StringComparison.Ordinal) ? "must not have a scheme; write host:port[,host:port...][/prefix]"
+                : null;
         });
 
     private static ConfigValidator ClusterIdValidator() =>

@@ -293,8 +293,14 @@ public sealed partial class EtcdMetadataLog : IMetadataLog
         return snapshot;
     }
 
+    /// <summary>Stops the watch and background work; idempotent (the controller and the store both dispose it).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _session.Lost -= OnSessionLost;
         await _stop.CancelAsync().ConfigureAwait(false);
         _leadershipEvents.Writer.TryComplete();
@@ -308,6 +314,8 @@ public sealed partial class EtcdMetadataLog : IMetadataLog
 
         _stop.Dispose();
     }
+
+    private int _disposed;
 
     private void UpdateCommitted(long offset)
     {

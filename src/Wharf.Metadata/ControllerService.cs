@@ -70,8 +70,9 @@ public sealed class ControllerService : IAsyncDisposable
                     backoff = TimeSpan.FromMilliseconds(100);
                 }
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
+                // Stopping: whatever the store threw (gRPC reports a cancelled call as its own exception) ends the loop.
                 return;
             }
             catch (MetadataSnapshotRequiredException e)
@@ -87,7 +88,7 @@ public sealed class ControllerService : IAsyncDisposable
 #pragma warning restore CA1031
             {
                 _logger.LogError(e, "Following the metadata log failed at offset {Offset}; retrying in {Backoff}", _controller.Current.Offset, backoff);
-                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
         }
@@ -111,8 +112,9 @@ public sealed class ControllerService : IAsyncDisposable
                 _logger.LogInformation("Node {Node} is no longer the controller; the controller is node {Controller} at epoch {Epoch}",
                     _controller.Config.NodeId, _log.Leadership.ControllerId, _log.Leadership.Epoch);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
+                // Stopping: whatever the store threw (gRPC reports a cancelled call as its own exception) ends the loop.
                 return;
             }
 #pragma warning disable CA1031 // The campaign must go on whatever failed; it logs what.
@@ -120,7 +122,7 @@ public sealed class ControllerService : IAsyncDisposable
 #pragma warning restore CA1031
             {
                 _logger.LogError(e, "Controller duties of node {Node} failed; campaigning again", _controller.Config.NodeId);
-                await Task.Delay(TimeSpan.FromMilliseconds(200), _time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(200), _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }

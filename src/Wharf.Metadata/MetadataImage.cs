@@ -106,6 +106,9 @@ public sealed class MetadataImage
     /// <summary>Registered brokers that are not fenced, by node id: the ones that may lead and get new replicas.</summary>
     public IEnumerable<BrokerRegistration> LiveBrokers => Brokers.Values.Where(b => !b.Fenced).OrderBy(b => b.NodeId);
 
+    /// <summary>True when broker <paramref name="nodeId"/> is registered and not fenced.</summary>
+    public bool IsLive(int nodeId) => Brokers.TryGetValue(nodeId, out var broker) && !broker.Fenced;
+
     /// <summary>An image before any record.</summary>
     public static MetadataImage Empty(string clusterId, int nodeId, int controllerId) => new(
         clusterId, nodeId, controllerId, -1,

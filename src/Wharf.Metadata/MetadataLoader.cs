@@ -78,4 +78,26 @@ public static class MetadataLoader
             throw;
         }
     }
+
+    /// <summary>
+    /// Opens a cluster node's metadata: checks or creates <c>meta.properties</c> for the cluster id kept in the
+    /// coordination service (a data directory of another cluster is refused), replays the shared log into an image and
+    /// returns the controller over it. Unlike <see cref="OpenEmbeddedAsync"/> nothing is registered here: the broker
+    /// registers through <see cref="ClusterMetadata.Registry"/> once it knows its endpoints, and the active controller
+    /// records it (<see cref="ControllerService"/>).
+    /// </summary>
+    /// <exception cref="MetaPropertiesException">the data directory belongs to another node or cluster.</exception>
+    public static async Task<Controller> OpenClusterAsync(
+        BrokerConfig config,
+        ClusterMetadata cluster,
+        ControllerOptions? options = null,
+        ILoggerFactory? loggerFactory = null,
+        IDisk? disk = null,
+        CancellationToken cancellationToken = default)
+    {
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var meta = MetaProperties.LoadOrCreate(config.DataDir, config.NodeId, cluster.ClusterId, disk);
+        var image = await ReplayAsync(cluster.Log, meta.ClusterId, config.NodeId, cancellationToken).ConfigureAwait(false);
+        return new Controller(cluster.Log, image, config, options, loggerFactory.CreateLogger<Controller>());
+    }
 }

@@ -148,14 +148,14 @@ public sealed partial class ReplicaManager
             else
             {
                 var partition = _partitions.GetOrAdd(topicPartition, tp => new Partition(tp, _logs.GetOrCreateLog(tp, _configFor(tp.Topic)), image.NodeId));
-                if (desired.Leader == image.NodeId)
+                if (desired.Leader == image.NodeId && !_leadershipSuspended)
                 {
                     if (partition.MakeLeader(desired.LeaderEpoch, desired.PartitionEpoch, desired.Replicas, desired.Isr))
                     {
                         Announce(new LeadershipChange(topicPartition, true, desired.LeaderEpoch));
                     }
                 }
-                else if (partition.MakeFollower(desired.LeaderEpoch, desired.PartitionEpoch, desired.Leader, desired.Replicas, desired.Isr))
+                else if (partition.MakeFollower(desired.LeaderEpoch, desired.PartitionEpoch, desired.Leader == image.NodeId ? -1 : desired.Leader, desired.Replicas, desired.Isr))
                 {
                     Announce(new LeadershipChange(topicPartition, false, desired.LeaderEpoch));
                 }

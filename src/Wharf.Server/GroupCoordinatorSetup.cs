@@ -6,6 +6,7 @@ using Wharf.Coordinator.Transaction;
 using Wharf.Metadata;
 using Wharf.Protocol.Messages;
 using Wharf.Replication;
+using Wharf.Server.Forwarding;
 using Wharf.Server.Handlers;
 
 namespace Wharf.Server;
@@ -25,26 +26,36 @@ namespace Wharf.Server;
 /// </summary>
 public static class GroupCoordinatorSetup
 {
-    /// <summary>Creates the offsets topic if needed and returns a coordinator with every partition led here loaded.</summary>
-    public static async Task<GroupCoordinator> StartAsync(BrokerConfig config, Controller controller, ReplicaManager replicas, TimeProvider time, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    /// <summary><c>__consumer_offsets</c> as the broker config describes it (compacted, <c>offsets.topic.*</c>).</summary>
+    public static CreateTopicRequest OffsetsTopicRequest(BrokerConfig config) => new(
+        GroupCoordinator.OffsetsTopic,
+        config.OffsetsTopicNumPartitions,
+        (short)config.GetInt("offsets.topic.replication.factor"),
+        [
+            new("cleanup.policy", "compact"),
+            new("segment.bytes", config.GetInt("offsets.topic.segment.bytes").ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        ]);
+
+    /// <summary>
+    /// Returns a coordinator with every partition led here loaded. With <paramref name="createTopic"/> (a single node)
+    /// the offsets topic is created first; in a cluster it is created on first FindCoordinator, when brokers have joined
+    /// to spread it over, and the coordinator's partition count is the topic's if it exists, else the configured one.
+    /// </summary>
+    public static async Task<GroupCoordinator> StartAsync(BrokerConfig config, Controller controller, ReplicaManager replicas, bool createTopic, TimeProvider time, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        var request = new CreateTopicRequest(
-            GroupCoordinator.OffsetsTopic,
-            config.OffsetsTopicNumPartitions,
-            (short)config.GetInt("offsets.topic.replication.factor"),
-            [
-                new("cleanup.policy", "compact"),
-                new("segment.bytes", config.GetInt("offsets.topic.segment.bytes").ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ]);
-        var created = await controller.EnsureTopicAsync(request, cancellationToken).ConfigureAwait(false);
-        if (created.Error != ErrorCode.None || !controller.Current.TryGetTopic(GroupCoordinator.OffsetsTopic, out var topic))
+        if (createTopic)
         {
-            throw new InvalidOperationException($"Could not create {GroupCoordinator.OffsetsTopic}: {created.Error} {created.ErrorMessage}");
+            var created = await controller.EnsureTopicAsync(OffsetsTopicRequest(config), cancellationToken).ConfigureAwait(false);
+            if (created.Error != ErrorCode.None)
+            {
+                throw new InvalidOperationException($"Could not create {GroupCoordinator.OffsetsTopic}: {created.Error} {created.ErrorMessage}");
+            }
         }
 
+        controller.Current.TryGetTopic(GroupCoordinator.OffsetsTopic, out var topic);
         var options = new GroupCoordinatorOptions
         {
-            OffsetsTopicPartitions = topic.PartitionCount,
+            OffsetsTopicPartitions = topic?.PartitionCount ?? config.OffsetsTopicNumPartitions,
             MinSessionTimeout = TimeSpan.FromMilliseconds(config.GroupMinSessionTimeoutMs),
             MaxSessionTimeout = TimeSpan.FromMilliseconds(config.GroupMaxSessionTimeoutMs),
             InitialRebalanceDelay = TimeSpan.FromMilliseconds(config.GroupInitialRebalanceDelayMs),
@@ -56,7 +67,7 @@ public static class GroupCoordinatorSetup
         var coordinator = new GroupCoordinator(new InternalTopicWriter(replicas, GroupCoordinator.OffsetsTopic), options, time, loggerFactory);
         try
         {
-            var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).ToList();
+            var led = (topic?.Partitions.Values ?? []).Where(p => p.Leader == controller.Current.NodeId).ToList();
             await Task.WhenAll(led.Select(p => coordinator.OnElection(p.Partition, LeaderEpochOf(replicas, GroupCoordinator.OffsetsTopic, p), cancellationToken))).ConfigureAwait(false);
             // One line for the whole topic; each partition's own line is at Debug (50 of them would bury the banner).
             loggerFactory.CreateLogger(typeof(GroupCoordinatorSetup)).LogInformation("Loaded {Count} groups from {Partitions} {Topic} partitions", led.Sum(p => coordinator.GroupCount(p.Partition)), led.Count, GroupCoordinator.OffsetsTopic);
@@ -75,8 +86,8 @@ public static class GroupCoordinatorSetup
         replicas.GetPartition(new TopicPartition(topic, partition.Partition))?.LeaderEpoch ?? partition.LeaderEpoch;
 
     /// <summary>Registers FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, DescribeGroups, ListGroups and DeleteGroups.</summary>
-    public static HandlerRegistry.Builder AddGroupHandlers(this HandlerRegistry.Builder builder, GroupCoordinator groups, Controller controller, TransactionCoordinator? transactions = null) => builder
-        .Add<FindCoordinatorHandler, FindCoordinatorRequest, FindCoordinatorResponse>(new FindCoordinatorHandler(groups, controller, transactions))
+    public static HandlerRegistry.Builder AddGroupHandlers(this HandlerRegistry.Builder builder, GroupCoordinator groups, Controller controller, TopicCreator topics, TransactionCoordinator? transactions = null) => builder
+        .Add<FindCoordinatorHandler, FindCoordinatorRequest, FindCoordinatorResponse>(new FindCoordinatorHandler(groups, controller, topics, transactions))
         .Add<JoinGroupHandler, JoinGroupRequest, JoinGroupResponse>(new JoinGroupHandler(groups))
         .Add<SyncGroupHandler, SyncGroupRequest, SyncGroupResponse>(new SyncGroupHandler(groups))
         .Add<HeartbeatHandler, HeartbeatRequest, HeartbeatResponse>(new HeartbeatHandler(groups))

@@ -16,7 +16,8 @@ using CreatePartitionsRequest = Wharf.Protocol.Messages.CreatePartitionsRequest;
 namespace Wharf.Server;
 
 /// <summary>
-/// A single-node broker: the metadata <see cref="Controller"/> (embedded metadata log), the partition logs
+/// A broker: the metadata <see cref="Controller"/> (the embedded metadata log of a single node, or a cluster's shared log
+/// with <see cref="ClusterMembership"/>), the partition logs
 /// (<see cref="LogManager"/>), the partitions it leads (<see cref="ReplicaManager"/>, kept in step with the
 /// metadata image by <see cref="PartitionSync"/>), the handlers, and a Kafka listener (<see cref="KafkaListener"/>).
 /// Start with <see cref="StartAsync"/>; <see cref="DisposeAsync"/> is the clean stop (listener closed, logs
@@ -30,10 +31,16 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly ILogger _logger;
 
     private readonly ControllerForwarder _forwarder;
+    private readonly IDisposable _coordinatorLeadership;
+    private readonly ClusterMembership? _membership;
+    private readonly ClusterMetadata? _cluster;
 
-    private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, Listener advertised, ILogger logger)
+    private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, IDisposable coordinatorLeadership, ClusterMembership? membership, ClusterMetadata? cluster, Listener advertised, ILogger logger)
     {
         _forwarder = forwarder;
+        _coordinatorLeadership = coordinatorLeadership;
+        _membership = membership;
+        _cluster = cluster;
         Config = config;
         Groups = groups;
         Transactions = transactions;
@@ -66,8 +73,15 @@ public sealed class KafkaBroker : IAsyncDisposable
 
     public string DataDirectory => _logs.DataDirectory;
 
-    /// <summary>Starts the broker; writes and fsyncs go through <paramref name="disk"/> (the machine's file system by default).</summary>
-    public static async Task<KafkaBroker> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, TimeProvider? time = null, IDisk? disk = null, CancellationToken cancellationToken = default)
+    /// <summary>True when this broker is a member of a multi-node cluster (etcd) rather than a single node.</summary>
+    public bool IsClusterMember => _cluster is not null;
+
+    /// <summary>
+    /// Starts the broker; writes and fsyncs go through <paramref name="disk"/> (the machine's file system by default).
+    /// With <paramref name="cluster"/> it joins that cluster (shared metadata log, registry, controller election) and
+    /// owns it from then on; without, it is a single node on the embedded metadata log in its data directory.
+    /// </summary>
+    public static async Task<KafkaBroker> StartAsync(BrokerConfig config, ILoggerFactory loggerFactory, TimeProvider? time = null, IDisk? disk = null, ClusterMetadata? cluster = null, CancellationToken cancellationToken = default)
     {
         time ??= TimeProvider.System;
         disk ??= LocalDisk.Instance;
@@ -78,8 +92,22 @@ public sealed class KafkaBroker : IAsyncDisposable
             logger.LogWarning("{Warning}", warning);
         }
 
-        var controller = await MetadataLoader.OpenEmbeddedAsync(config, loggerFactory: loggerFactory, disk: disk, cancellationToken: cancellationToken).ConfigureAwait(false);
+        Controller controller;
+        try
+        {
+            controller = cluster is null
+                ? await MetadataLoader.OpenEmbeddedAsync(config, loggerFactory: loggerFactory, disk: disk, cancellationToken: cancellationToken).ConfigureAwait(false)
+                : await MetadataLoader.OpenClusterAsync(config, cluster, loggerFactory: loggerFactory, disk: disk, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch when (cluster is not null)
+        {
+            await cluster.Connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         LogManager? logs = null;
+        ClusterMembership? membership = null;
+        IDisposable? coordinatorLeadership = null;
         GroupCoordinator? groups = null;
         TransactionCoordinator? transactions = null;
         KafkaListener? network = null;
@@ -96,15 +124,22 @@ public sealed class KafkaBroker : IAsyncDisposable
             var sync = new PartitionSync(replicas, controller);
             controller.ImageChanged += sync.Apply;
             sync.Apply(MetadataImage.Empty(controller.Current.ClusterId, config.NodeId, config.NodeId), controller.Current);
-            groups = await GroupCoordinatorSetup.StartAsync(config, controller, replicas, time, loggerFactory, cancellationToken).ConfigureAwait(false);
+            if (cluster is not null)
+            {
+                membership = ClusterMembership.Start(cluster, controller, replicas, config, time, loggerFactory);
+            }
+
+            groups = await GroupCoordinatorSetup.StartAsync(config, controller, replicas, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
             forwarder = new ControllerForwarder(controller, config.Listeners[0].Name, loggerFactory.CreateLogger<ControllerForwarder>());
             var producerIds = new ProducerIdManager(controller, config.NodeId, loggerFactory.CreateLogger<ProducerIdManager>(), forwarder);
-            transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, time, loggerFactory, cancellationToken).ConfigureAwait(false);
+            transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
+            coordinatorLeadership = CoordinatorLeadership.Follow(replicas, groups, transactions, logger);
+            var topics = new TopicCreator(controller, forwarder);
 
             var registry = (HandlerRegistry?)null;
             registry = new HandlerRegistry.Builder()
                 .Add<ApiVersionsHandler, ApiVersionsRequest, ApiVersionsResponse>(new ApiVersionsHandler(() => registry!))
-                .Add<MetadataHandler, MetadataRequest, MetadataResponse>(new MetadataHandler(controller, replicas))
+                .Add<MetadataHandler, MetadataRequest, MetadataResponse>(new MetadataHandler(controller, replicas, topics))
                 .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>(), transactions))
                 .Add<InitProducerIdHandler, InitProducerIdRequest, InitProducerIdResponse>(new InitProducerIdHandler(producerIds, loggerFactory.CreateLogger<InitProducerIdHandler>(), transactions))
                 .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas, config.FetchMaxBytes))
@@ -119,7 +154,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .AddForwarded<IncrementalAlterConfigsHandler, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(new IncrementalAlterConfigsHandler(controller), forwarder)
                 .Add<DescribeClusterHandler, DescribeClusterRequest, DescribeClusterResponse>(new DescribeClusterHandler(controller))
                 .Add<DescribeLogDirsHandler, DescribeLogDirsRequest, DescribeLogDirsResponse>(new DescribeLogDirsHandler(replicas))
-                .AddGroupHandlers(groups, controller, transactions)
+                .AddGroupHandlers(groups, controller, topics, transactions)
                 .AddTransactionHandlers(transactions, groups, controller, replicas)
                 .Build();
 
@@ -140,17 +175,32 @@ public sealed class KafkaBroker : IAsyncDisposable
             if (advertised.Port == 0)
             {
                 advertised = advertised with { Port = boundPort };
-                await controller.RegisterBrokerAsync([advertised], config.Rack, cancellationToken).ConfigureAwait(false);
+                if (membership is null)
+                {
+                    await controller.RegisterBrokerAsync([advertised], config.Rack, cancellationToken).ConfigureAwait(false);
+                }
             }
 
-            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, advertised, logger);
+            if (membership is not null)
+            {
+                await membership.RegisterAsync(advertised, config.Rack, RegistrationReadyTimeout, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, coordinatorLeadership, membership, cluster, advertised, logger);
         }
         catch
         {
+            if (membership is not null)
+            {
+                await membership.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (network is not null)
             {
                 await network.DisposeAsync().ConfigureAwait(false);
             }
+
+            coordinatorLeadership?.Dispose();
 
             transactions?.Dispose();
             groups?.Dispose();
@@ -161,24 +211,43 @@ public sealed class KafkaBroker : IAsyncDisposable
             }
 
             await controller.DisposeAsync().ConfigureAwait(false);
+            if (cluster is not null)
+            {
+                await cluster.Connection.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
     }
+
+    /// <summary>How long a joining broker waits for the controller to record it before it reports ready anyway.</summary>
+    private static readonly TimeSpan RegistrationReadyTimeout = TimeSpan.FromSeconds(30);
 
     public async ValueTask DisposeAsync()
     {
         try
         {
+            if (_membership is not null)
+            {
+                await _membership.DisposeAsync().ConfigureAwait(false);
+            }
+
             await _listener.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {
+            _coordinatorLeadership.Dispose();
             Transactions.Dispose();
             Groups.Dispose();
             Replicas.Dispose();
             _logs.Dispose();
             await _forwarder.DisposeAsync().ConfigureAwait(false);
             await Controller.DisposeAsync().ConfigureAwait(false);
+            if (_cluster is not null)
+            {
+                await _cluster.Connection.DisposeAsync().ConfigureAwait(false);
+            }
+
             _logger.LogInformation("Broker stopped cleanly; data in {DataDirectory}", _logs.DataDirectory);
         }
     }

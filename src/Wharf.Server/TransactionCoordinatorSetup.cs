@@ -21,26 +21,33 @@ namespace Wharf.Server;
 /// </summary>
 public static class TransactionCoordinatorSetup
 {
-    public static async Task<TransactionCoordinator> StartAsync(BrokerConfig config, Controller controller, ReplicaManager replicas, GroupCoordinator groups, ProducerIdManager producerIds, TimeProvider time, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    /// <summary><c>__transaction_state</c> as the broker config describes it (compacted, <c>transaction.state.log.*</c>).</summary>
+    public static CreateTopicRequest StateTopicRequest(BrokerConfig config) => new(
+        TransactionCoordinator.StateTopic,
+        config.TransactionStateLogNumPartitions,
+        (short)config.GetInt("transaction.state.log.replication.factor"),
+        [
+            new("cleanup.policy", "compact"),
+            new("segment.bytes", config.GetInt("transaction.state.log.segment.bytes").ToString(CultureInfo.InvariantCulture)),
+            new("min.insync.replicas", config.GetInt("transaction.state.log.min.isr").ToString(CultureInfo.InvariantCulture)),
+        ]);
+
+    /// <summary>As <see cref="GroupCoordinatorSetup.StartAsync"/>, for <c>__transaction_state</c>.</summary>
+    public static async Task<TransactionCoordinator> StartAsync(BrokerConfig config, Controller controller, ReplicaManager replicas, GroupCoordinator groups, ProducerIdManager producerIds, bool createTopic, TimeProvider time, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        var request = new CreateTopicRequest(
-            TransactionCoordinator.StateTopic,
-            config.TransactionStateLogNumPartitions,
-            (short)config.GetInt("transaction.state.log.replication.factor"),
-            [
-                new("cleanup.policy", "compact"),
-                new("segment.bytes", config.GetInt("transaction.state.log.segment.bytes").ToString(CultureInfo.InvariantCulture)),
-                new("min.insync.replicas", config.GetInt("transaction.state.log.min.isr").ToString(CultureInfo.InvariantCulture)),
-            ]);
-        var created = await controller.EnsureTopicAsync(request, cancellationToken).ConfigureAwait(false);
-        if (created.Error != ErrorCode.None || !controller.Current.TryGetTopic(TransactionCoordinator.StateTopic, out var topic))
+        if (createTopic)
         {
-            throw new InvalidOperationException($"Could not create {TransactionCoordinator.StateTopic}: {created.Error} {created.ErrorMessage}");
+            var created = await controller.EnsureTopicAsync(StateTopicRequest(config), cancellationToken).ConfigureAwait(false);
+            if (created.Error != ErrorCode.None)
+            {
+                throw new InvalidOperationException($"Could not create {TransactionCoordinator.StateTopic}: {created.Error} {created.ErrorMessage}");
+            }
         }
 
+        controller.Current.TryGetTopic(TransactionCoordinator.StateTopic, out var topic);
         var options = new TransactionCoordinatorOptions
         {
-            StateTopicPartitions = topic.PartitionCount,
+            StateTopicPartitions = topic?.PartitionCount ?? config.TransactionStateLogNumPartitions,
             MaxTransactionTimeout = TimeSpan.FromMilliseconds(config.TransactionMaxTimeoutMs),
             TransactionalIdExpiration = TimeSpan.FromMilliseconds(config.TransactionalIdExpirationMs),
             AbortTimedOutTransactionsInterval = TimeSpan.FromMilliseconds(config.GetInt("transaction.abort.timed.out.transaction.cleanup.interval.ms")),
@@ -50,7 +57,7 @@ public static class TransactionCoordinatorSetup
             new InternalTopicWriter(replicas, TransactionCoordinator.StateTopic), markers, producerIds.GenerateProducerIdAsync, options, time, loggerFactory);
         try
         {
-            var led = topic.Partitions.Values.Where(p => p.Leader == controller.Current.NodeId).ToList();
+            var led = (topic?.Partitions.Values ?? []).Where(p => p.Leader == controller.Current.NodeId).ToList();
             await Task.WhenAll(led.Select(p => coordinator.OnElection(p.Partition, GroupCoordinatorSetup.LeaderEpochOf(replicas, TransactionCoordinator.StateTopic, p), cancellationToken))).ConfigureAwait(false);
             // One line for the whole topic; each partition's own line is at Debug (50 of them would bury the banner).
             loggerFactory.CreateLogger(typeof(TransactionCoordinatorSetup)).LogInformation("Loaded {Count} transactional ids from {Partitions} {Topic} partitions", led.Sum(p => coordinator.TransactionalIdCount(p.Partition)), led.Count, TransactionCoordinator.StateTopic);

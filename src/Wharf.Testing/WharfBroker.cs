@@ -64,7 +64,7 @@ public sealed class WharfBroker : IAsyncDisposable
         };
         loggerFactory ??= NullLoggerFactory.Instance;
         time ??= TimeProvider.System;
-        var broker = await KafkaBroker.StartAsync(Load(effective), loggerFactory, time, disk, cancellationToken).ConfigureAwait(false);
+        var broker = await KafkaBroker.StartAsync(Load(effective), loggerFactory, time, disk, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new WharfBroker(effective, broker, loggerFactory, time, disk);
     }
 
@@ -89,7 +89,7 @@ public sealed class WharfBroker : IAsyncDisposable
             _settings["listeners"] = $"PLAINTEXT://127.0.0.1:{port}";
         }
 
-        _broker = await KafkaBroker.StartAsync(Load(_settings), _loggerFactory, _time, _disk, cancellationToken).ConfigureAwait(false);
+        _broker = await KafkaBroker.StartAsync(Load(_settings), _loggerFactory, _time, _disk, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -6,7 +6,8 @@ internal static class Program
     private const string Usage = """
         usage: wharf start [--config FILE] [--set key=value]...
 
-          start    run a single-node broker (default: 127.0.0.1:9092, data in ./wharf-data)
+          start    run a broker (default: 127.0.0.1:9092, data in ./wharf-data); a single node, or a cluster member
+                   with --set etcd.connect=host:port[,host:port...][/prefix] and a distinct node.id per broker
 
         Config keys are Kafka's (e.g. listeners, log.dirs, num.partitions, log.retention.ms, log.flush.mode);
         sources, later wins: defaults < --config file < WHARF_* environment < --set.

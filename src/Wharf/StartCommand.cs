@@ -1,10 +1,14 @@
 using Microsoft.Extensions.Logging;
 using Wharf.Configuration;
+using Wharf.Metadata;
 using Wharf.Server;
 
 namespace Wharf;
 
-/// <summary><c>wharf start</c>: runs a single-node broker until Ctrl+C or SIGTERM, then stops cleanly.</summary>
+/// <summary>
+/// <c>wharf start</c>: runs a broker until Ctrl+C or SIGTERM, then stops cleanly — a single node, or with
+/// <c>etcd.connect</c> a member of the cluster kept in that etcd (SIGTERM is then a controlled shutdown).
+/// </summary>
 internal static class StartCommand
 {
     public static async Task<int> RunAsync(string[] args)
@@ -55,17 +59,27 @@ internal static class StartCommand
         KafkaBroker broker;
         try
         {
-            broker = await KafkaBroker.StartAsync(config, loggerFactory, cancellationToken: stopping.Token);
+            var cluster = await ClusterConnector.ConnectAsync(config, loggerFactory, stopping.Token);
+            broker = await KafkaBroker.StartAsync(config, loggerFactory, cluster: cluster, cancellationToken: stopping.Token);
         }
         catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
         {
             await Console.Error.WriteLineAsync($"wharf: cannot listen on {config.Listeners[0]}: the address is already in use (another broker running? change it with --set listeners=PLAINTEXT://127.0.0.1:PORT)");
             return 1;
         }
+        catch (Exception e) when (e is MetaPropertiesException or DuplicateBrokerRegistrationException or FormatException or TimeoutException)
+        {
+            await Console.Error.WriteLineAsync($"wharf: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return 1;
+        }
 
         await using var brokerScope = broker;
         Console.WriteLine($"""
-            Wharf {typeof(StartCommand).Assembly.GetName().Version?.ToString(3)} — Kafka-compatible broker (single node)
+            Wharf {typeof(StartCommand).Assembly.GetName().Version?.ToString(3)} — Kafka-compatible broker ({(broker.IsClusterMember ? $"cluster member, etcd {config.EtcdConnect}" : "single node")})
               listener     {config.Listeners[0]} (advertised {broker.BootstrapServers})
               data dir     {Path.GetFullPath(broker.DataDirectory)}
               cluster id   {broker.Controller.Current.ClusterId}   node id {config.NodeId}

@@ -22,7 +22,7 @@ public class LayeringTests
         ["Wharf.Network"] = ["Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
         ["Wharf.Server"] = ["Wharf.Network", "Wharf.Coordinator", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
         ["Wharf.Testing"] = ["Wharf.Server", "Wharf.Network", "Wharf.Coordinator", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
-        ["wharf"] = ["Wharf.Server", "Wharf.Network", "Wharf.Coordinator", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
+        ["wharf"] = ["Wharf.Server", "Wharf.Metadata.Etcd", "Wharf.Network", "Wharf.Coordinator", "Wharf.Replication", "Wharf.Storage", "Wharf.Metadata", "Wharf.Configuration", "Wharf.Protocol", "Wharf.Records", "Wharf.Common"],
     };
 
     public static TheoryData<string> Assemblies() => [.. Allowed.Keys];

@@ -105,7 +105,7 @@ public sealed class CoordinatorRuntime<TShard> : IDisposable
 
             slot.Current = null;
             current.Close();
-            _logger.LogInformation("Unloaded {Topic}-{Partition} (led at epoch {Epoch})", Topic, partition, current.LeaderEpoch);
+            _logger.LogDebug("Unloaded {Topic}-{Partition} (led at epoch {Epoch})", Topic, partition, current.LeaderEpoch);
         }
     }
 

@@ -4,7 +4,7 @@ using Wharf.Protocol.Messages;
 
 namespace Wharf.Server.Handlers;
 
-/// <summary>DescribeCluster (API 60), v0–1: cluster id, controller and brokers (endpoint type 1, brokers). Thread-safety: stateless.</summary>
+/// <summary>DescribeCluster (API 60), v0–1: cluster id, the active controller and the live (unfenced) brokers (endpoint type 1). Thread-safety: stateless.</summary>
 public sealed class DescribeClusterHandler(Controller controller) : IRequestHandler<DescribeClusterRequest, DescribeClusterResponse>
 {
     public static ApiVersionRange Versions => new(0, 1);
@@ -12,7 +12,7 @@ public sealed class DescribeClusterHandler(Controller controller) : IRequestHand
     public ValueTask<DescribeClusterResponse?> HandleAsync(RequestContext context, DescribeClusterRequest request, CancellationToken cancellationToken)
     {
         var image = controller.Current;
-        var response = new DescribeClusterResponse { ClusterId = image.ClusterId, ControllerId = image.ControllerId, EndpointType = request.EndpointType };
+        var response = new DescribeClusterResponse { ClusterId = image.ClusterId, ControllerId = controller.Leadership.ControllerId, EndpointType = request.EndpointType };
         if (request.EndpointType != 1)
         {
             response.ErrorCode = (short)ErrorCode.UnsupportedEndpointType;
@@ -20,7 +20,7 @@ public sealed class DescribeClusterHandler(Controller controller) : IRequestHand
             return ValueTask.FromResult<DescribeClusterResponse?>(response);
         }
 
-        foreach (var broker in image.Brokers.Values.OrderBy(b => b.NodeId))
+        foreach (var broker in image.LiveBrokers)
         {
             response.Brokers.Add(new() { BrokerId = broker.NodeId, Host = broker.Endpoints[0].Host, Port = broker.Endpoints[0].Port, Rack = broker.Rack });
         }

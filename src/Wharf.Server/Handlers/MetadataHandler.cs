@@ -2,6 +2,7 @@ using Wharf.Common;
 using Wharf.Metadata;
 using Wharf.Protocol.Messages;
 using Wharf.Replication;
+using Wharf.Server.Forwarding;
 
 namespace Wharf.Server.Handlers;
 
@@ -11,7 +12,7 @@ namespace Wharf.Server.Handlers;
 /// <c>auto.create.topics.enable</c> allow it, and returned at once. v0 with an empty list and v1+ with null mean
 /// all topics; v10+ may name topics by id. Thread-safety: stateless.
 /// </summary>
-public sealed class MetadataHandler(Controller controller, ReplicaManager replicas) : IRequestHandler<MetadataRequest, MetadataResponse>
+public sealed class MetadataHandler(Controller controller, ReplicaManager replicas, TopicCreator topics) : IRequestHandler<MetadataRequest, MetadataResponse>
 {
     public static ApiVersionRange Versions => new(0, 12);
 
@@ -25,14 +26,14 @@ public sealed class MetadataHandler(Controller controller, ReplicaManager replic
             {
                 if (requested.Name is { } name && !controller.Current.TryGetTopic(name, out _) && TopicNames.Validate(name) is null)
                 {
-                    await controller.AutoCreateTopicAsync(name, cancellationToken).ConfigureAwait(false);
+                    await topics.AutoCreateAsync(name, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
 
         var image = controller.Current;
-        var response = new MetadataResponse { ClusterId = image.ClusterId, ControllerId = image.ControllerId };
-        foreach (var broker in image.Brokers.Values.OrderBy(b => b.NodeId))
+        var response = new MetadataResponse { ClusterId = image.ClusterId, ControllerId = controller.Leadership.ControllerId };
+        foreach (var broker in image.LiveBrokers)
         {
             var endpoint = broker.Endpoints[0];
             response.Brokers.Add(new() { NodeId = broker.NodeId, Host = endpoint.Host, Port = endpoint.Port, Rack = broker.Rack });
@@ -78,7 +79,7 @@ public sealed class MetadataHandler(Controller controller, ReplicaManager replic
         {
             // A partition this node should lead but does not (not opened yet, or its metadata could not be applied) is
             // reported as not available.
-            var hosted = partition.Leader != image.NodeId || replicas.GetPartition(new TopicPartition(topic.Name, partition.Partition)) is { IsLeader: true };
+            var hosted = partition.Leader >= 0 && partition.Leader != image.NodeId || replicas.GetPartition(new TopicPartition(topic.Name, partition.Partition)) is { IsLeader: true };
             described.Partitions.Add(new()
             {
                 ErrorCode = (short)(hosted ? ErrorCode.None : ErrorCode.LeaderNotAvailable),
@@ -87,6 +88,7 @@ public sealed class MetadataHandler(Controller controller, ReplicaManager replic
                 LeaderEpoch = partition.LeaderEpoch,
                 ReplicaNodes = [.. partition.Replicas],
                 IsrNodes = [.. partition.Isr],
+                OfflineReplicas = [.. partition.Replicas.Where(r => !image.IsLive(r))],
             });
         }
 
