@@ -66,6 +66,9 @@ public sealed class BrokerConfig
     /// <summary><c>broker.heartbeat.interval.ms</c>.</summary>
     public TimeSpan BrokerHeartbeatInterval => TimeSpan.FromMilliseconds(GetInt("broker.heartbeat.interval.ms"));
 
+    /// <summary><c>controller.session.timeout.ms</c>.</summary>
+    public TimeSpan ControllerSessionTimeout => TimeSpan.FromMilliseconds(GetInt("controller.session.timeout.ms"));
+
     /// <summary><c>auto.leader.rebalance.enable</c>.</summary>
     public bool AutoLeaderRebalanceEnable => GetBoolean("auto.leader.rebalance.enable");
 

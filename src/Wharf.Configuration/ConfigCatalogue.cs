@@ -37,6 +37,8 @@ public static class ConfigCatalogue
             "A broker that has not renewed its etcd session for this long is fenced; it stops leading until it registers again."),
         Define("broker.heartbeat.interval.ms", ConfigType.Int, "2000", ConfigValidator.AtLeast(100), ConfigImportance.Medium,
             "How often a broker renews its etcd session."),
+        Define("controller.session.timeout.ms", ConfigType.Int, "2000", ConfigValidator.AtLeast(1000), ConfigImportance.Medium,
+            "TTL of the etcd lease behind a broker's controller candidacy: a controller that dies is replaced about this long after its last renewal (etcd's minimum, 2 s by default, applies)."),
         Define("auto.leader.rebalance.enable", ConfigType.Boolean, "true", null, ConfigImportance.Medium,
             "Move a partition's leadership back to its preferred replica when that broker returns."),
         Define("socket.request.max.bytes", ConfigType.Int, "104857600", ConfigValidator.AtLeast(1), ConfigImportance.High,

@@ -22,6 +22,13 @@ public sealed record EtcdMetadataOptions
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(2000);
 
     /// <summary>
+    /// <c>controller.session.timeout.ms</c>: the TTL of the lease this node's controller-election key is attached to
+    /// (whole seconds; etcd raises it to its own minimum, 2 s with etcd's default timing). A controller that dies is
+    /// replaced about this long after its last renewal. Renewed four times per TTL.
+    /// </summary>
+    public TimeSpan ControllerSessionTimeout { get; init; } = TimeSpan.FromMilliseconds(2000);
+
+    /// <summary>
     /// The deadline of one etcd call. A call to a member that just died hangs until it (measured: the client does not
     /// fail it sooner), so this bounds how long a member loss stalls a write before the retry goes elsewhere.
     /// </summary>
@@ -36,6 +43,11 @@ public sealed record EtcdMetadataOptions
     /// <summary>Log keys read per range request while catching up.</summary>
     public int ReadPageSize { get; init; } = 256;
 
-    /// <summary>The lease TTL in whole seconds (at least 1).</summary>
-    internal long SessionTtlSeconds => Math.Max(1, (long)Math.Ceiling(SessionTimeout.TotalSeconds));
+    /// <summary>The broker session's lease TTL in whole seconds (at least 1).</summary>
+    internal long SessionTtlSeconds => WholeSeconds(SessionTimeout);
+
+    /// <summary>The controller session's lease TTL in whole seconds (at least 1).</summary>
+    internal long ControllerSessionTtlSeconds => WholeSeconds(ControllerSessionTimeout);
+
+    private static long WholeSeconds(TimeSpan timeout) => Math.Max(1, (long)Math.Ceiling(timeout.TotalSeconds));
 }

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Wharf.Metadata.Etcd;
 
 /// <summary>
-/// One node's connection to the cluster's etcd (design §6): the channel, the node's session (one lease, kept alive
-/// by a supervisor), and on top of them the metadata log with the controller election (<see cref="Log"/>), the
+/// One node's connection to the cluster's etcd (design §6): the channel, the node's two sessions (the broker session
+/// its registration hangs on, the shorter controller session its election key hangs on; see <see cref="EtcdSession"/>),
+/// and on top of them the metadata log with the controller election (<see cref="Log"/>), the
 /// broker registry (<see cref="Brokers"/>) and the cluster id. Everything lives under the prefix of
 /// <c>etcd.connect</c> (key scheme in <see cref="EtcdKeys"/>).
 /// Thread-safety: the parts are thread-safe; see each.
@@ -19,11 +20,13 @@ public sealed class EtcdMetadataStore : IAsyncDisposable
 {
     private readonly EtcdConnection _etcd;
     private readonly EtcdSession _session;
+    private readonly EtcdSession _controllerSession;
 
-    private EtcdMetadataStore(EtcdConnection etcd, EtcdSession session, EtcdMetadataLog log, EtcdBrokerRegistry brokers)
+    private EtcdMetadataStore(EtcdConnection etcd, EtcdSession session, EtcdSession controllerSession, EtcdMetadataLog log, EtcdBrokerRegistry brokers)
     {
         _etcd = etcd;
         _session = session;
+        _controllerSession = controllerSession;
         Log = log;
         Brokers = brokers;
     }
@@ -44,7 +47,7 @@ public sealed class EtcdMetadataStore : IAsyncDisposable
     internal bool CutOffForTests
     {
         get => _session.CutOffForTests;
-        set => _session.CutOffForTests = value;
+        set => _session.CutOffForTests = _controllerSession.CutOffForTests = value;
     }
 
     /// <summary>Connects to etcd and loads the current state.</summary>
@@ -53,17 +56,19 @@ public sealed class EtcdMetadataStore : IAsyncDisposable
     {
         loggerFactory ??= NullLoggerFactory.Instance;
         var etcd = new EtcdConnection(options, loggerFactory.CreateLogger<EtcdMetadataStore>());
-        var session = new EtcdSession(etcd);
+        var session = new EtcdSession(etcd, "broker", options.SessionTtlSeconds, options.HeartbeatInterval);
+        var controllerSession = new EtcdSession(etcd, "controller", options.ControllerSessionTtlSeconds, options.ControllerSessionTimeout / 4);
         EtcdMetadataLog? log = null;
         EtcdBrokerRegistry? brokers = null;
         try
         {
             await session.StartAsync(cancellationToken).ConfigureAwait(false);
-            log = new EtcdMetadataLog(etcd, session, loggerFactory.CreateLogger<EtcdMetadataLog>());
+            await controllerSession.StartAsync(cancellationToken).ConfigureAwait(false);
+            log = new EtcdMetadataLog(etcd, controllerSession, loggerFactory.CreateLogger<EtcdMetadataLog>());
             await log.StartAsync(cancellationToken).ConfigureAwait(false);
             brokers = new EtcdBrokerRegistry(etcd, session, loggerFactory.CreateLogger<EtcdBrokerRegistry>());
             await brokers.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new EtcdMetadataStore(etcd, session, log, brokers);
+            return new EtcdMetadataStore(etcd, session, controllerSession, log, brokers);
         }
         catch
         {
@@ -77,6 +82,7 @@ public sealed class EtcdMetadataStore : IAsyncDisposable
                 await log.DisposeAsync().ConfigureAwait(false);
             }
 
+            await controllerSession.DisposeAsync().ConfigureAwait(false);
             await session.DisposeAsync().ConfigureAwait(false);
             etcd.Dispose();
             throw;
@@ -104,6 +110,7 @@ public sealed class EtcdMetadataStore : IAsyncDisposable
     {
         await Brokers.DisposeAsync().ConfigureAwait(false);
         await Log.DisposeAsync().ConfigureAwait(false);
+        await _controllerSession.DisposeAsync().ConfigureAwait(false);
         await _session.DisposeAsync().ConfigureAwait(false);
         _etcd.Dispose();
     }

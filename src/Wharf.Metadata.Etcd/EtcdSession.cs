@@ -6,8 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace Wharf.Metadata.Etcd;
 
 /// <summary>
-/// This node's session with etcd: one lease (TTL = <c>broker.session.timeout.ms</c>) that its registration and its
-/// election key are attached to, renewed every <c>broker.heartbeat.interval.ms</c> by a supervised keep-alive loop.
+/// One of this node's sessions with etcd: a lease renewed by a supervised keep-alive loop. A node holds two: the
+/// broker session (TTL <c>broker.session.timeout.ms</c>, renewed every <c>broker.heartbeat.interval.ms</c>) that its
+/// registration is attached to, and the controller session (TTL <c>controller.session.timeout.ms</c>, renewed four
+/// times per TTL) that its election key is attached to, so a dead controller is replaced quickly while a broker's
+/// registration tolerates Kafka's longer session timeout.
 /// <para>
 /// The supervisor restarts the keep-alive stream after any failure (a member killed mid-stream ends it with an
 /// exception, which the client library's own loop would not survive). The session is declared lost — and
@@ -36,10 +39,21 @@ internal sealed class EtcdSession : IAsyncDisposable
     private Task _watchdog = Task.CompletedTask;
     private int _keepAliveRestarts;
 
-    public EtcdSession(EtcdConnection etcd)
+    private readonly string _name;
+    private readonly long _ttlSeconds;
+    private readonly TimeSpan _heartbeat;
+
+    /// <param name="etcd">The connection.</param>
+    /// <param name="name">What the session is for, in log lines ("broker", "controller").</param>
+    /// <param name="ttlSeconds">The lease TTL in whole seconds (etcd may raise it to its minimum).</param>
+    /// <param name="heartbeat">How often the lease is renewed.</param>
+    public EtcdSession(EtcdConnection etcd, string name, long ttlSeconds, TimeSpan heartbeat)
     {
         _etcd = etcd;
         _logger = etcd.Logger;
+        _name = name;
+        _ttlSeconds = ttlSeconds;
+        _heartbeat = heartbeat;
     }
 
     /// <summary>The current lease, or 0 while none is held (after a loss, until a new one is granted).</summary>
@@ -60,7 +74,7 @@ internal sealed class EtcdSession : IAsyncDisposable
     /// </summary>
     internal volatile bool CutOffForTests;
 
-    private TimeSpan Ttl => TimeSpan.FromSeconds(_etcd.Options.SessionTtlSeconds);
+    private TimeSpan Ttl => TimeSpan.FromSeconds(_ttlSeconds);
 
     /// <summary>Grants the first lease and starts the supervisor.</summary>
     /// <exception cref="TimeoutException">etcd could not be reached within the operation timeout.</exception>
@@ -112,7 +126,7 @@ internal sealed class EtcdSession : IAsyncDisposable
     {
         var sent = Stopwatch.GetTimestamp();
         var response = await _etcd.CallAsync("lease grant",
-            o => _etcd.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = _etcd.Options.SessionTtlSeconds }, o), cancellationToken).ConfigureAwait(false);
+            o => _etcd.Lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = _ttlSeconds }, o), cancellationToken).ConfigureAwait(false);
         lock (_lock)
         {
             Interlocked.Exchange(ref _lastRenewalSentTicks, sent);
@@ -120,7 +134,7 @@ internal sealed class EtcdSession : IAsyncDisposable
             _lostSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
-        _logger.LogInformation("etcd session established: lease {Lease:x} with TTL {Ttl} s", response.ID, response.TTL);
+        _logger.LogInformation("etcd {Session} session established: lease {Lease:x} with TTL {Ttl} s", _name, response.ID, response.TTL);
         Established?.Invoke(response.ID);
     }
 
@@ -134,7 +148,7 @@ internal sealed class EtcdSession : IAsyncDisposable
             {
                 if (CutOffForTests)
                 {
-                    await Task.Delay(_etcd.Options.HeartbeatInterval, stop).ConfigureAwait(false);
+                    await Task.Delay(_heartbeat, stop).ConfigureAwait(false);
                     continue;
                 }
 
@@ -191,7 +205,7 @@ internal sealed class EtcdSession : IAsyncDisposable
             }
 
             Interlocked.Exchange(ref _lastRenewalSentTicks, sent);
-            var next = _etcd.Options.HeartbeatInterval - Stopwatch.GetElapsedTime(sent);
+            var next = _heartbeat - Stopwatch.GetElapsedTime(sent);
             if (next > TimeSpan.Zero)
             {
                 await Task.Delay(next, stop).ConfigureAwait(false);
@@ -236,7 +250,7 @@ internal sealed class EtcdSession : IAsyncDisposable
             signal = _lostSignal;
         }
 
-        _logger.LogError("etcd session lost: lease {Lease:x} ({Reason}); this node gives up its registration and controller role until it has a new session", lease, reason);
+        _logger.LogError("etcd {Session} session lost: lease {Lease:x} ({Reason}); this node gives up what the session held until it has a new one", _name, lease, reason);
         signal.TrySetResult();
         Lost?.Invoke(lease);
         if (!CutOffForTests)

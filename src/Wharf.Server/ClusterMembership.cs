@@ -28,19 +28,23 @@ namespace Wharf.Server;
 public sealed class ClusterMembership : IAsyncDisposable
 {
     private static readonly TimeSpan ShutdownWait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan DuplicateGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan DuplicateRetry = TimeSpan.FromMilliseconds(500);
 
     private readonly ClusterMetadata _cluster;
     private readonly Controller _controller;
     private readonly ReplicaManager _replicas;
     private readonly ControllerService _service;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly Guid _incarnationId = Guid.NewGuid();
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopping = new();
     private int _generation;
 
-    private ClusterMembership(ClusterMetadata cluster, Controller controller, ReplicaManager replicas, ControllerService service, ILogger logger)
+    private ClusterMembership(ClusterMetadata cluster, Controller controller, ReplicaManager replicas, ControllerService service, TimeProvider time, ILogger logger)
     {
+        _time = time;
         _cluster = cluster;
         _controller = controller;
         _replicas = replicas;
@@ -52,7 +56,7 @@ public sealed class ClusterMembership : IAsyncDisposable
     public static ClusterMembership Start(ClusterMetadata cluster, Controller controller, ReplicaManager replicas, BrokerConfig config, TimeProvider time, ILoggerFactory loggerFactory)
     {
         var service = new ControllerService(controller, cluster.Log, cluster.Registry, time, loggerFactory.CreateLogger<ControllerService>(), config.AutoLeaderRebalanceEnable);
-        var membership = new ClusterMembership(cluster, controller, replicas, service, loggerFactory.CreateLogger<ClusterMembership>());
+        var membership = new ClusterMembership(cluster, controller, replicas, service, time, loggerFactory.CreateLogger<ClusterMembership>());
         cluster.Registry.SessionChanged += membership.OnSessionChanged;
         service.Start();
         return membership;
@@ -60,13 +64,32 @@ public sealed class ClusterMembership : IAsyncDisposable
 
     /// <summary>
     /// Registers this broker at <paramref name="advertised"/> and waits until the controller has recorded it live (so a
-    /// broker reported ready is one clients can be sent to).
+    /// broker reported ready is one clients can be sent to). A registration of this node id by another process is
+    /// waited out for one session timeout — a broker restarted after kill -9 finds its previous run's registration
+    /// until that session expires, as a KRaft broker does — and refused after that: then another live process holds it.
     /// </summary>
     /// <exception cref="DuplicateBrokerRegistrationException">another live broker has this node id.</exception>
     public async Task RegisterAsync(Listener advertised, string? rack, TimeSpan readyTimeout, CancellationToken cancellationToken)
     {
         var nodeId = _controller.Config.NodeId;
-        var epoch = await _cluster.Registry.RegisterAsync(new BrokerRegistration(nodeId, _incarnationId, [advertised], rack), cancellationToken).ConfigureAwait(false);
+        var registration = new BrokerRegistration(nodeId, _incarnationId, [advertised], rack);
+        var giveUpAt = _time.GetUtcNow() + _controller.Config.BrokerSessionTimeout + DuplicateGrace;
+        long epoch;
+        while (true)
+        {
+            try
+            {
+                epoch = await _cluster.Registry.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (DuplicateBrokerRegistrationException e) when (_time.GetUtcNow() < giveUpAt)
+            {
+                _logger.LogInformation("Node id {Node} is still registered by incarnation {Incarnation}; waiting for that session to end (until {GiveUp:HH:mm:ss})",
+                    nodeId, e.LiveIncarnationId, giveUpAt);
+                await Task.Delay(DuplicateRetry, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(readyTimeout);
         try

@@ -29,6 +29,7 @@ internal static class ClusterConnector
             NodeId = config.NodeId,
             SessionTimeout = config.BrokerSessionTimeout,
             HeartbeatInterval = config.BrokerHeartbeatInterval,
+            ControllerSessionTimeout = config.ControllerSessionTimeout,
         };
         var store = await EtcdMetadataStore.ConnectAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
         try
