@@ -70,9 +70,24 @@ public sealed class HandlerRegistry
             var local = _handlers[TRequest.Api];
             _handlers[TRequest.Api] = local with
             {
-                Handle = async (context, request, cancellation) => forwarder.ShouldForward
-                    ? await forwarder.ForwardAsync<TRequest, TResponse>((TRequest)request, context.ApiVersion, cancellation).ConfigureAwait(false)
-                    : await local.Handle(context, request, cancellation).ConfigureAwait(false),
+                Handle = async (context, request, cancellation) =>
+                {
+                    if (forwarder.ShouldForward)
+                    {
+                        try
+                        {
+                            return await forwarder.ForwardAsync<TRequest, TResponse>((TRequest)request, context.ApiVersion, cancellation).ConfigureAwait(false);
+                        }
+                        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+                        {
+                            // The controller is unreachable (it may be dying, an election under way): the local handler
+                            // answers NOT_CONTROLLER for each item, which clients retry, instead of losing the connection.
+                            forwarder.ReportUnreachable(TRequest.Api, e);
+                        }
+                    }
+
+                    return await local.Handle(context, request, cancellation).ConfigureAwait(false);
+                },
             };
             return this;
         }

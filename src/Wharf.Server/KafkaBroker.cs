@@ -153,6 +153,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .AddForwarded<AlterConfigsHandler, AlterConfigsRequest, AlterConfigsResponse>(new AlterConfigsHandler(controller), forwarder)
                 .AddForwarded<IncrementalAlterConfigsHandler, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(new IncrementalAlterConfigsHandler(controller), forwarder)
                 .Add<DescribeClusterHandler, DescribeClusterRequest, DescribeClusterResponse>(new DescribeClusterHandler(controller))
+                .Add<DescribeTopicPartitionsHandler, DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(new DescribeTopicPartitionsHandler(controller, replicas))
                 .Add<DescribeLogDirsHandler, DescribeLogDirsRequest, DescribeLogDirsResponse>(new DescribeLogDirsHandler(replicas))
                 .AddGroupHandlers(groups, controller, topics, transactions)
                 .AddTransactionHandlers(transactions, groups, controller, replicas)

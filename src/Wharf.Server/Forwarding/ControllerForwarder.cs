@@ -43,6 +43,11 @@ public sealed class ControllerForwarder(Controller controller, string listenerNa
         }
     }
 
+    /// <summary>Logs that <paramref name="api"/> could not be forwarded and is answered locally (NOT_CONTROLLER).</summary>
+    public void ReportUnreachable(ApiKey api, Exception error) =>
+        logger.LogWarning("Forwarding {Api} to the controller (node {Controller}) failed twice ({Message}); answering NOT_CONTROLLER so the client retries",
+            api, controller.Leadership.ControllerId, error.Message);
+
     private async Task<BrokerConnection> ConnectionAsync(CancellationToken cancellationToken)
     {
         await _connecting.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -77,18 +77,15 @@ public sealed class MetadataHandler(Controller controller, ReplicaManager replic
         var described = new MetadataResponse.MetadataResponseTopic { Name = topic.Name, TopicId = topic.TopicId, IsInternal = topic.IsInternal };
         foreach (var partition in topic.Partitions.Values)
         {
-            // A partition this node should lead but does not (not opened yet, or its metadata could not be applied) is
-            // reported as not available.
-            var hosted = partition.Leader >= 0 && partition.Leader != image.NodeId || replicas.GetPartition(new TopicPartition(topic.Name, partition.Partition)) is { IsLeader: true };
             described.Partitions.Add(new()
             {
-                ErrorCode = (short)(hosted ? ErrorCode.None : ErrorCode.LeaderNotAvailable),
+                ErrorCode = (short)PartitionState.ErrorOf(image, topic.Name, partition, replicas),
                 PartitionIndex = partition.Partition,
                 LeaderId = partition.Leader,
                 LeaderEpoch = partition.LeaderEpoch,
                 ReplicaNodes = [.. partition.Replicas],
                 IsrNodes = [.. partition.Isr],
-                OfflineReplicas = [.. partition.Replicas.Where(r => !image.IsLive(r))],
+                OfflineReplicas = PartitionState.OfflineReplicas(image, partition),
             });
         }
 
