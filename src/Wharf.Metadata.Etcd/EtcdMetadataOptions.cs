@@ -1,3 +1,5 @@
+using Wharf.Configuration;
+
 namespace Wharf.Metadata.Etcd;
 
 /// <summary>
@@ -42,6 +44,20 @@ public sealed record EtcdMetadataOptions
 
     /// <summary>Log keys read per range request while catching up.</summary>
     public int ReadPageSize { get; init; } = 256;
+
+    /// <summary>
+    /// The options a broker's config asks for: <c>etcd.connect</c>, <c>node.id</c>, <c>broker.session.timeout.ms</c>,
+    /// <c>broker.heartbeat.interval.ms</c> and <c>controller.session.timeout.ms</c>.
+    /// </summary>
+    /// <exception cref="FormatException"><c>etcd.connect</c> is unset or cannot be parsed.</exception>
+    public static EtcdMetadataOptions From(BrokerConfig config) => new()
+    {
+        Connect = EtcdConnectString.Parse(config.EtcdConnect ?? throw new FormatException("etcd.connect is not set.")),
+        NodeId = config.NodeId,
+        SessionTimeout = config.BrokerSessionTimeout,
+        HeartbeatInterval = config.BrokerHeartbeatInterval,
+        ControllerSessionTimeout = config.ControllerSessionTimeout,
+    };
 
     /// <summary>The broker session's lease TTL in whole seconds (at least 1).</summary>
     internal long SessionTtlSeconds => WholeSeconds(SessionTimeout);

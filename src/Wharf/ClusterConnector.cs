@@ -18,19 +18,12 @@ internal static class ClusterConnector
     /// <exception cref="MetaPropertiesException"><c>cluster.id</c> names another cluster than the one in etcd.</exception>
     public static async Task<ClusterMetadata?> ConnectAsync(BrokerConfig config, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        if (config.EtcdConnect is not { } connect)
+        if (config.EtcdConnect is null)
         {
             return null;
         }
 
-        var options = new EtcdMetadataOptions
-        {
-            Connect = EtcdConnectString.Parse(connect),
-            NodeId = config.NodeId,
-            SessionTimeout = config.BrokerSessionTimeout,
-            HeartbeatInterval = config.BrokerHeartbeatInterval,
-            ControllerSessionTimeout = config.ControllerSessionTimeout,
-        };
+        var options = EtcdMetadataOptions.From(config);
         var store = await EtcdMetadataStore.ConnectAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
         try
         {

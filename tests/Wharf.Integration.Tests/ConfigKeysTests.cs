@@ -1,6 +1,8 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Wharf.Configuration;
+using Wharf.Metadata;
+using Wharf.Metadata.Etcd;
 using CompressionType = Wharf.Records.CompressionType;
 using TimestampType = Wharf.Records.TimestampType;
 using Wharf.Server;
@@ -25,6 +27,16 @@ public sealed class ConfigKeysTests
         var usage = broker.Config.Usage;
         var topicKeysRead = usage.TopicKeysRead.ToHashSet(StringComparer.Ordinal);
         var brokerKeysRead = usage.BrokerKeysRead.ToHashSet(StringComparer.Ordinal);
+
+        // Cluster keys: read by a cluster member and by the etcd options the exe builds from a config.
+        await using (var member = await InMemoryClusterMember.StartAsync(new InMemoryMetadataStore(), 1))
+        {
+            brokerKeysRead.UnionWith(member.Broker.Config.Usage.BrokerKeysRead);
+        }
+
+        var clusterConfig = BrokerConfigLoader.Load(new BrokerConfigSources { Overrides = [new("etcd.connect", "127.0.0.1:2379/keys")] });
+        _ = EtcdMetadataOptions.From(clusterConfig);
+        brokerKeysRead.UnionWith(clusterConfig.Usage.BrokerKeysRead);
         foreach (var topicKey in ConfigCatalogue.TopicKeys.Where(k => topicKeysRead.Contains(k.Name) && k.BrokerSynonym is not null))
         {
             brokerKeysRead.Add(topicKey.BrokerSynonym!); // a topic key's default is its broker key
