@@ -214,8 +214,9 @@ public sealed class EtcdBrokerRegistry : IBrokerRegistry
                 _logger.LogInformation("Broker {Node} registered again in etcd at broker epoch {Epoch}", registration.NodeId, epoch);
                 return;
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // Stopping; gRPC reports the cancelled stream as an RpcException (Cancelled), not as a cancellation.
                 return;
             }
 #pragma warning disable CA1031 // Keep trying: a broker without a registration serves nothing.
@@ -289,8 +290,9 @@ public sealed class EtcdBrokerRegistry : IBrokerRegistry
 
                 revision = await LoadAsync(stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // Stopping; gRPC reports the cancelled stream as an RpcException (Cancelled), not as a cancellation.
                 return;
             }
 #pragma warning disable CA1031 // The view of live brokers must outlive any etcd failure; it reloads and watches again.

@@ -239,8 +239,9 @@ public sealed partial class EtcdMetadataLog
 
                 revision = await LoadElectionAsync(stop).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested)
             {
+                // Stopping; gRPC reports the cancelled stream as an RpcException (Cancelled), not as a cancellation.
                 return;
             }
 #pragma warning disable CA1031 // The election view must outlive any etcd failure; it reloads and watches again.

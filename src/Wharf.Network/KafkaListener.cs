@@ -50,7 +50,7 @@ public sealed class KafkaListener : IAsyncDisposable
                 socket.DualMode = true;
             }
 
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            AllowRebindDuringTimeWait(socket);
             socket.Bind(endPoint);
             socket.Listen(512);
             return new KafkaListener(socket, processor, options, loggerFactory);
@@ -59,6 +59,25 @@ public sealed class KafkaListener : IAsyncDisposable
         {
             socket.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// SO_REUSEADDR only, so a restarted broker can bind while its old connections sit in TIME_WAIT. .NET's
+    /// <see cref="SocketOptionName.ReuseAddress"/> also sets SO_REUSEPORT on Linux, which lets a second broker bind the same
+    /// port and the kernel split connections between the two; on Linux the option is set raw instead.
+    /// </summary>
+    private static void AllowRebindDuringTimeWait(Socket socket)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            const int SolSocket = 1;
+            const int SoReuseAddr = 2;
+            socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+        }
+        else
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         }
     }
 

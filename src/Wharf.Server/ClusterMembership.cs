@@ -75,6 +75,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         var registration = new BrokerRegistration(nodeId, _incarnationId, [advertised], rack);
         var giveUpAt = _time.GetUtcNow() + _controller.Config.BrokerSessionTimeout + DuplicateGrace;
         long epoch;
+        var waiting = false;
         while (true)
         {
             try
@@ -84,8 +85,13 @@ public sealed class ClusterMembership : IAsyncDisposable
             }
             catch (DuplicateBrokerRegistrationException e) when (_time.GetUtcNow() < giveUpAt)
             {
-                _logger.LogInformation("Node id {Node} is still registered by incarnation {Incarnation}; waiting for that session to end (until {GiveUp:HH:mm:ss})",
-                    nodeId, e.LiveIncarnationId, giveUpAt);
+                if (!waiting)
+                {
+                    waiting = true;
+                    _logger.LogInformation("Node id {Node} is still registered by incarnation {Incarnation}; waiting for that session to end (until {GiveUp:HH:mm:ss})",
+                        nodeId, e.LiveIncarnationId, giveUpAt);
+                }
+
                 await Task.Delay(DuplicateRetry, _time, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -34,9 +34,11 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly IDisposable _coordinatorLeadership;
     private readonly ClusterMembership? _membership;
     private readonly ClusterMetadata? _cluster;
+    private readonly DataDirectoryLock _directoryLock;
 
-    private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, IDisposable coordinatorLeadership, ClusterMembership? membership, ClusterMetadata? cluster, Listener advertised, ILogger logger)
+    private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, IDisposable coordinatorLeadership, ClusterMembership? membership, ClusterMetadata? cluster, DataDirectoryLock directoryLock, Listener advertised, ILogger logger)
     {
+        _directoryLock = directoryLock;
         _forwarder = forwarder;
         _coordinatorLeadership = coordinatorLeadership;
         _membership = membership;
@@ -85,7 +87,7 @@ public sealed class KafkaBroker : IAsyncDisposable
     {
         time ??= TimeProvider.System;
         disk ??= LocalDisk.Instance;
-        Directory.CreateDirectory(config.DataDir);
+        var directoryLock = DataDirectoryLock.Acquire(config.DataDir);
         var logger = loggerFactory.CreateLogger<KafkaBroker>();
         foreach (var warning in config.Warnings)
         {
@@ -99,9 +101,14 @@ public sealed class KafkaBroker : IAsyncDisposable
                 ? await MetadataLoader.OpenEmbeddedAsync(config, loggerFactory: loggerFactory, disk: disk, cancellationToken: cancellationToken).ConfigureAwait(false)
                 : await MetadataLoader.OpenClusterAsync(config, cluster, loggerFactory: loggerFactory, disk: disk, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch when (cluster is not null)
+        catch
         {
-            await cluster.Connection.DisposeAsync().ConfigureAwait(false);
+            directoryLock.Dispose();
+            if (cluster is not null)
+            {
+                await cluster.Connection.DisposeAsync().ConfigureAwait(false);
+            }
+
             throw;
         }
 
@@ -187,7 +194,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await membership.RegisterAsync(advertised, config.Rack, RegistrationReadyTimeout, cancellationToken).ConfigureAwait(false);
             }
 
-            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, coordinatorLeadership, membership, cluster, advertised, logger);
+            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, coordinatorLeadership, membership, cluster, directoryLock, advertised, logger);
         }
         catch
         {
@@ -217,6 +224,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await cluster.Connection.DisposeAsync().ConfigureAwait(false);
             }
 
+            directoryLock.Dispose();
             throw;
         }
     }
@@ -249,6 +257,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await _cluster.Connection.DisposeAsync().ConfigureAwait(false);
             }
 
+            _directoryLock.Dispose();
             _logger.LogInformation("Broker stopped cleanly; data in {DataDirectory}", _logs.DataDirectory);
         }
     }

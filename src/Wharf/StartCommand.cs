@@ -67,7 +67,7 @@ internal static class StartCommand
             await Console.Error.WriteLineAsync($"wharf: cannot listen on {config.Listeners[0]}: the address is already in use (another broker running? change it with --set listeners=PLAINTEXT://127.0.0.1:PORT)");
             return 1;
         }
-        catch (Exception e) when (e is MetaPropertiesException or DuplicateBrokerRegistrationException or FormatException or TimeoutException)
+        catch (Exception e) when (e is MetaPropertiesException or DuplicateBrokerRegistrationException or FormatException or TimeoutException or Storage.DataDirectoryLockedException)
         {
             await Console.Error.WriteLineAsync($"wharf: {e.Message}");
             return 1;
