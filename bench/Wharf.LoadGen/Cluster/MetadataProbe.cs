@@ -6,8 +6,8 @@ namespace Wharf.LoadGen.Cluster;
 
 /// <summary>
 /// Asks one particular broker for Metadata (API 3, v4) over its own TCP connection. A Kafka client picks the broker it
-/// asks itself and caches the controller id, so it cannot say what <em>this</em> broker reports right now; the
-/// cluster benchmark needs exactly that. v4 is the oldest version with <c>allow_auto_topic_creation</c>, sent as false
+/// asks itself, and Confluent.Kafka's metadata has no controller id, so it cannot say what <em>this</em> broker reports
+/// right now; the cluster benchmark needs exactly that. v4 is the oldest version with <c>allow_auto_topic_creation</c>, sent as false
 /// so that polling for a topic a broker has not learned yet never creates it. The connection is opened on first use
 /// and after any failure (a killed broker, a restart on the same port).
 /// Thread-safety: one caller at a time (one request in flight per connection).
