@@ -394,7 +394,8 @@ public sealed class Comparison(CompareOptions options, TextWriter output)
 
     private void Log(string line) => output.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 
-    private static string MachineDescription()
+    /// <summary>CPU, memory, kernel, .NET and librdkafka of this machine, for the report header.</summary>
+    internal static string MachineDescription()
     {
         string Read(string path) => File.Exists(path) ? File.ReadAllText(path) : "";
         var cpu = Read("/proc/cpuinfo").Split('\n').FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?";

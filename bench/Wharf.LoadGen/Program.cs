@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using Confluent.Kafka;
 using Wharf.LoadGen;
+using Wharf.LoadGen.Cluster;
 
 // The generator must be the bundled librdkafka (the csproj swaps in the build that loads on Debian).
 if (Library.VersionString != "2.16.0")
@@ -8,28 +10,46 @@ if (Library.VersionString != "2.16.0")
     return 2;
 }
 
-if (args.Length == 0 || args[0] != "compare")
+var command = args.Length > 0 ? args[0] : "";
+if (command is not ("compare" or "cluster"))
 {
     Console.Error.WriteLine(CompareOptions.Usage);
-    return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 1;
+    Console.Error.WriteLine(ClusterOptions.Usage);
+    return command is "" or "-h" or "--help" ? 0 : 1;
 }
 
-CompareOptions options;
+CompareOptions? compare = null;
+ClusterOptions? cluster = null;
 try
 {
-    options = CompareOptions.Parse(args[1..]);
+    if (command == "compare")
+    {
+        compare = CompareOptions.Parse(args[1..]);
+    }
+    else
+    {
+        cluster = ClusterOptions.Parse(args[1..]);
+    }
 }
 catch (Exception e) when (e is ArgumentException or FormatException)
 {
     Console.Error.WriteLine(e.Message);
-    Console.Error.WriteLine(CompareOptions.Usage);
+    Console.Error.WriteLine(command == "compare" ? CompareOptions.Usage : ClusterOptions.Usage);
     return 1;
 }
 
+// Ctrl+C and SIGTERM both cancel, so the servers this tool started are stopped before it exits.
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
     cancel.Cancel();
 };
-return await new Comparison(options, Console.Out).RunAsync(cancel.Token);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancel.Cancel();
+});
+return compare is not null
+    ? await new Comparison(compare, Console.Out).RunAsync(cancel.Token)
+    : await new ClusterBenchmark(cluster!, Console.Out).RunAsync(cancel.Token);

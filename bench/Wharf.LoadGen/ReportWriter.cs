@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 
 namespace Wharf.LoadGen;
 
-/// <summary>Renders a <see cref="CompareReport"/> as the printed (Markdown) table and as JSON.</summary>
+/// <summary>Renders a <see cref="CompareReport"/> as the printed (Markdown) table, and any report as JSON.</summary>
 public static class ReportWriter
 {
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -16,6 +16,9 @@ public static class ReportWriter
     };
 
     public static string Json(CompareReport report) => JsonSerializer.Serialize(report, JsonOptions);
+
+    /// <summary>Any report (the <c>cluster</c> command's too), with the same settings: camelCase, indented, NaN allowed.</summary>
+    public static string Json<T>(T report) => JsonSerializer.Serialize(report, JsonOptions);
 
     public static string Table(CompareReport report)
     {

@@ -7,8 +7,8 @@ namespace Wharf.LoadGen.Servers;
 
 /// <summary>
 /// A server this tool started: its own process (so its CPU and memory can be read from /proc), on 127.0.0.1, with
-/// a fresh data directory that is deleted on dispose. Stopped by its own process id: SIGTERM, then SIGKILL after
-/// a grace period. Never touches a process it did not start.
+/// a fresh data directory that is deleted on dispose (unless the caller keeps it for a restart). Stopped by its own
+/// process id: SIGTERM, then SIGKILL after a grace period. Never touches a process it did not start.
 /// Thread-safety: one owner; output callbacks only append to a bounded, locked log.
 /// </summary>
 public sealed partial class ServerProcess : IAsyncDisposable
@@ -18,13 +18,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly Queue<string> _recentOutput = new();
+    private readonly bool _ownsDataDirectory;
 
-    private ServerProcess(string name, Process process, int port, string dataDirectory)
+    private ServerProcess(string name, Process process, int port, string dataDirectory, bool ownsDataDirectory)
     {
         Name = name;
         _process = process;
         Port = port;
         DataDirectory = dataDirectory;
+        _ownsDataDirectory = ownsDataDirectory;
     }
 
     public string Name { get; }
@@ -35,9 +37,13 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Starts <paramref name="fileName"/> and waits until <paramref name="isReadyLine"/> matches an output
-    /// line (if given) and the port accepts TCP connections.</summary>
-    public static async Task<ServerProcess> StartAsync(string name, string fileName, IEnumerable<string> arguments, int port, string dataDirectory, Func<string, bool>? isReadyLine, TimeSpan timeout, IReadOnlyList<string>? environment = null)
+    /// line (if given) and the port accepts TCP connections. Every output line also goes to <paramref name="onOutput"/>
+    /// (on the process's reader threads). With <paramref name="ownsDataDirectory"/> false the data directory survives
+    /// dispose, so the server can be started again on it.</summary>
+    public static async Task<ServerProcess> StartAsync(string name, string fileName, IEnumerable<string> arguments, int port, string dataDirectory, Func<string, bool>? isReadyLine, TimeSpan timeout, IReadOnlyList<string>? environment = null, bool ownsDataDirectory = true, Action<string>? onOutput = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -57,7 +63,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
-        var server = new ServerProcess(name, process, port, dataDirectory);
+        var server = new ServerProcess(name, process, port, dataDirectory, ownsDataDirectory);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (isReadyLine is null)
         {
@@ -72,6 +78,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             }
 
             server.Remember(line);
+            onOutput?.Invoke(line);
             if (isReadyLine?.Invoke(line) == true)
             {
                 ready.TrySetResult();
@@ -113,25 +120,47 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGTERM by pid, wait up to 30 s, then SIGKILL; then delete the data directory.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>SIGKILL by pid (a crash: no shutdown code runs), then waits until the process is gone.</summary>
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
         {
-            _ = Kill(_process.Id, SigTerm);
-            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await _process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                _ = Kill(_process.Id, SigKill);
-                await _process.WaitForExitAsync().ConfigureAwait(false);
-            }
+            _ = Kill(_process.Id, SigKill);
         }
 
+        await _process.WaitForExitAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>SIGTERM by pid, wait up to <paramref name="grace"/>, then SIGKILL; returns when the process is gone.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        _ = Kill(_process.Id, SigTerm);
+        using var timeout = new CancellationTokenSource(grace);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>SIGTERM by pid, wait up to 30 s, then SIGKILL; then delete the data directory if this server owns it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         _process.Dispose();
+        if (!_ownsDataDirectory)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
