@@ -22,7 +22,7 @@ public sealed class ClusterMemberTests
         // One broker, its own controller: when its session is lost no controller is left to fence it, so only
         // the broker's own self-fencing can stop it from accepting writes.
         var store = new InMemoryMetadataStore();
-        await using var member = await InMemoryClusterMember.StartAsync(store, 1);
+        await using var member = await InProcessBroker.StartClusterMemberAsync(store, 1);
         await CreateTopicAsync(member, "fenced", 1);
         Assert.Equal(ErrorCode.None, await ProduceAsync(member, "fenced", 0, "before"));
 
@@ -42,8 +42,8 @@ public sealed class ClusterMemberTests
     public async Task CleanStop_FencesTheBroker_BeforeItStops()
     {
         var store = new InMemoryMetadataStore();
-        await using var first = await InMemoryClusterMember.StartAsync(store, 1);
-        var second = await InMemoryClusterMember.StartAsync(store, 2);
+        await using var first = await InProcessBroker.StartClusterMemberAsync(store, 1);
+        var second = await InProcessBroker.StartClusterMemberAsync(store, 2);
         await CreateTopicAsync(first, "spread", 2);
         var image = first.Broker.Controller.Current;
         var topicId = image.TopicsByName["spread"].TopicId;
@@ -56,7 +56,7 @@ public sealed class ClusterMemberTests
         Assert.Contains(committed, r => r is PartitionRecord { Leader: -1 } moved && moved.TopicId == topicId && moved.Partition == onSecond);
     }
 
-    private static async Task CreateTopicAsync(InMemoryClusterMember member, string topic, int partitions)
+    private static async Task CreateTopicAsync(InProcessBroker member, string topic, int partitions)
     {
         await using var connection = await RawKafkaConnection.ConnectAsync(member.BootstrapServers);
         await connection.SendAsync(new CreateTopicsRequest { Topics = [new() { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }] }, 4);
@@ -67,7 +67,7 @@ public sealed class ClusterMemberTests
             || member.Broker.Replicas.GetPartition(new(topic, p)) is { IsLeader: true }));
     }
 
-    private static async Task<ErrorCode> ProduceAsync(InMemoryClusterMember member, string topic, int partition, string value)
+    private static async Task<ErrorCode> ProduceAsync(InProcessBroker member, string topic, int partition, string value)
     {
         await using var connection = await RawKafkaConnection.ConnectAsync(member.BootstrapServers);
         var batch = new RecordBatchBuilder().Append(1_700_000_000_000, null, Encoding.UTF8.GetBytes(value)).ToArray();

@@ -29,7 +29,7 @@ public sealed class ConfigKeysTests
         var brokerKeysRead = usage.BrokerKeysRead.ToHashSet(StringComparer.Ordinal);
 
         // Cluster keys: read by a cluster member and by the etcd options the exe builds from a config.
-        await using (var member = await InMemoryClusterMember.StartAsync(new InMemoryMetadataStore(), 1))
+        await using (var member = await InProcessBroker.StartClusterMemberAsync(new InMemoryMetadataStore(), 1))
         {
             brokerKeysRead.UnionWith(member.Broker.Config.Usage.BrokerKeysRead);
         }

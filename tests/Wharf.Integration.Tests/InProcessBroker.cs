@@ -25,15 +25,29 @@ internal sealed class InProcessBroker : IAsyncDisposable
 
     public string BootstrapServers => Broker.BootstrapServers;
 
-    public static async Task<InProcessBroker> StartAsync()
+    public static Task<InProcessBroker> StartAsync() => StartAsync(null);
+
+    /// <summary>
+    /// A cluster member whose coordination service is <paramref name="store"/> (shared by the members of one test), so
+    /// the test decides when sessions expire and who is controller. The etcd adapter is tested against real etcd
+    /// elsewhere; this isolates what the broker does with the ports.
+    /// </summary>
+    public static Task<InProcessBroker> StartClusterMemberAsync(InMemoryMetadataStore store, int nodeId) =>
+        StartAsync(
+            new ClusterMetadata(store.OpenLog(nodeId), store.OpenRegistry(nodeId), "in-memory-cluster", new NoConnection()),
+            ("node.id", nodeId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("offsets.topic.num.partitions", "3"),
+            ("transaction.state.log.num.partitions", "3"));
+
+    private static async Task<InProcessBroker> StartAsync(ClusterMetadata? cluster, params (string Key, string Value)[] overrides)
     {
         var directory = Path.Combine(Path.GetTempPath(), "wharf-test-" + Guid.NewGuid().ToString("N"));
         var config = BrokerConfigLoader.Load(new BrokerConfigSources
         {
             Environment = new Dictionary<string, string>(),
-            Overrides = [new("listeners", "PLAINTEXT://127.0.0.1:0"), new("log.dirs", directory)],
+            Overrides = [new("listeners", "PLAINTEXT://127.0.0.1:0"), new("log.dirs", directory), .. overrides.Select(o => new KeyValuePair<string, string>(o.Key, o.Value))],
         });
-        return new InProcessBroker(await KafkaBroker.StartAsync(config, NullLoggerFactory.Instance), directory);
+        return new InProcessBroker(await KafkaBroker.StartAsync(config, NullLoggerFactory.Instance, cluster: cluster), directory);
     }
 
     public async Task CreateTopicAsync(string name, int partitions = 1, params (string Key, string Value)[] configs)
@@ -50,5 +64,10 @@ internal sealed class InProcessBroker : IAsyncDisposable
         {
             Directory.Delete(_directory, recursive: true);
         }
+    }
+
+    private sealed class NoConnection : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
