@@ -3,8 +3,11 @@ using Confluent.Kafka.Admin;
 using Wharf.Coordinator;
 using Wharf.Coordinator.Transaction;
 using Wharf.Metadata;
+using Wharf.Protocol;
+using Wharf.Protocol.Messages;
 using Wharf.Server;
 using Xunit.Abstractions;
+using ErrorCode = Wharf.Common.ErrorCode;
 
 namespace Wharf.Integration.Tests;
 
@@ -89,6 +92,63 @@ public sealed class ClusterTransactionTests(ITestOutputHelper output)
         await cluster.StartBrokerAsync(3);
         var read = ReadCommitted(cluster.BootstrapServers, "outage", 3, committed.Count);
         Assert.Equal(committed.Order(StringComparer.Ordinal), read.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task VerifyOnly_AtTheCoordinator_AnswersPerPartition_AndAnyOtherBrokerIsNotCoordinator()
+    {
+        await using var cluster = await InProcessCluster.StartAsync(3);
+        var image = await PrepareAsync(cluster, "verify", 3);
+        var transactionalId = Pick("verify-txn", _ => true);
+        var coordinator = CoordinatorOf(image, TransactionCoordinator.StateTopic, transactionalId);
+        var stranger = Pick("verify-unknown", id => CoordinatorOf(image, TransactionCoordinator.StateTopic, id) == coordinator);
+        using var producer = NewTransactionalProducer(cluster[coordinator].BootstrapServers, transactionalId);
+        producer.InitTransactions(Timeout);
+        producer.BeginTransaction();
+        Produce(producer, "verify", "value", 1, partitions: 1);
+        Assert.Equal(0, producer.Flush(Timeout));
+        var (error, description) = cluster[coordinator].Transactions.DescribeTransaction(transactionalId);
+        Assert.Equal(ErrorCode.None, error);
+        var (producerId, epoch) = (description!.Snapshot.ProducerId, description.Snapshot.ProducerEpoch);
+
+        var request = new AddPartitionsToTxnRequest
+        {
+            Transactions =
+            [
+                Verify(transactionalId, producerId, epoch, 0, 1),
+                Verify(stranger, producerId, epoch, 0),
+            ],
+        };
+        var atCoordinator = await SendAsync<AddPartitionsToTxnResponse>(cluster[coordinator].BootstrapServers, request, 4);
+        var stale = await SendAsync<AddPartitionsToTxnResponse>(cluster[coordinator].BootstrapServers, new AddPartitionsToTxnRequest { Transactions = [Verify(transactionalId, producerId, (short)(epoch - 1), 0)] }, 5);
+        var elsewhere = await SendAsync<AddPartitionsToTxnResponse>(cluster[coordinator % 3 + 1].BootstrapServers, request, 4);
+
+        Assert.Equal(0, atCoordinator.ErrorCode);
+        Assert.Equal([ErrorCode.None, ErrorCode.InvalidTxnState], Results(atCoordinator, transactionalId));
+        Assert.Equal([ErrorCode.InvalidTxnState], Results(atCoordinator, stranger));
+        Assert.Equal([ErrorCode.InvalidProducerEpoch], Results(stale, transactionalId));
+        Assert.Equal([ErrorCode.NotCoordinator, ErrorCode.NotCoordinator], Results(elsewhere, transactionalId));
+        producer.AbortTransaction(Timeout);
+    }
+
+    private static AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction Verify(string transactionalId, long producerId, short epoch, params int[] partitions) => new()
+    {
+        TransactionalId = transactionalId,
+        ProducerId = producerId,
+        ProducerEpoch = epoch,
+        VerifyOnly = true,
+        Topics = [new() { Name = "verify", Partitions = [.. partitions] }],
+    };
+
+    private static ErrorCode[] Results(AddPartitionsToTxnResponse response, string transactionalId) =>
+        [.. response.ResultsByTransaction.Single(t => t.TransactionalId == transactionalId).TopicResults.SelectMany(t => t.ResultsByPartition).Select(p => (ErrorCode)p.PartitionErrorCode)];
+
+    private static async Task<T> SendAsync<T>(string bootstrap, IApiMessage request, short version)
+        where T : IApiMessage<T>
+    {
+        await using var connection = await RawKafkaConnection.ConnectAsync(bootstrap);
+        await connection.SendAsync(request, version);
+        return await connection.ReceiveAsync<T>(version);
     }
 
     /// <summary>Creates the internal topics and <paramref name="topic"/>, and waits until every broker sees them all led.</summary>
