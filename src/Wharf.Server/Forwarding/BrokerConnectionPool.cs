@@ -11,8 +11,8 @@ namespace Wharf.Server.Forwarding;
 /// channel, so one never queues behind another. A request goes to a node id; the pool finds its endpoint in the
 /// current metadata image (the endpoint of this listener's name, else the first) and sends it over an idle connection
 /// to that broker, or a new one while fewer than <see cref="MaxConnectionsPerBroker"/> are in use (beyond that the
-/// caller waits for one). A connection is reused only for the broker incarnation it was opened to; one that failed,
-/// timed out or was cancelled mid-request is closed.
+/// caller waits for one). A connection is reused only for the broker incarnation it was opened to and while the peer
+/// has not closed it; one that failed, timed out or was cancelled mid-request is closed.
 /// <para>
 /// Errors: every failure to reach a broker or to read its answer — not registered, refused, reset, closed, garbled,
 /// no answer within <see cref="RequestTimeout"/> — is an <see cref="IOException"/>; the caller decides whether to retry.
@@ -108,7 +108,7 @@ public sealed class BrokerConnectionPool(Func<MetadataImage> image, string liste
 
         public SemaphoreSlim Permits { get; } = new(MaxConnectionsPerBroker, MaxConnectionsPerBroker);
 
-        /// <summary>An idle connection to <paramref name="incarnation"/>; connections to an older incarnation are closed.</summary>
+        /// <summary>An open idle connection to <paramref name="incarnation"/>; ones to an older incarnation, or that the peer closed, are closed.</summary>
         public BrokerConnection? TakeIdle(Guid incarnation)
         {
             List<BrokerConnection>? stale = null;
@@ -117,7 +117,7 @@ public sealed class BrokerConnectionPool(Func<MetadataImage> image, string liste
             {
                 while (found is null && _idle.TryPop(out var idle))
                 {
-                    if (idle.Incarnation == incarnation)
+                    if (idle.Incarnation == incarnation && idle.Connection.IsOpen)
                     {
                         found = idle.Connection;
                     }
