@@ -10,6 +10,7 @@ using Wharf.Protocol.Messages;
 using Wharf.Replication;
 using Wharf.Server.Forwarding;
 using Wharf.Server.Handlers;
+using Wharf.Server.Transactions;
 using Wharf.Storage;
 using CreatePartitionsRequest = Wharf.Protocol.Messages.CreatePartitionsRequest;
 
@@ -31,15 +32,17 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly ILogger _logger;
 
     private readonly ControllerForwarder _forwarder;
+    private readonly InterBrokerConnections _interBroker;
     private readonly IDisposable _coordinatorLeadership;
     private readonly ClusterMembership? _membership;
     private readonly ClusterMetadata? _cluster;
     private readonly DataDirectoryLock _directoryLock;
 
-    private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, IDisposable coordinatorLeadership, ClusterMembership? membership, ClusterMetadata? cluster, DataDirectoryLock directoryLock, Listener advertised, ILogger logger)
+    private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, InterBrokerConnections interBroker, IDisposable coordinatorLeadership, ClusterMembership? membership, ClusterMetadata? cluster, DataDirectoryLock directoryLock, Listener advertised, ILogger logger)
     {
         _directoryLock = directoryLock;
         _forwarder = forwarder;
+        _interBroker = interBroker;
         _coordinatorLeadership = coordinatorLeadership;
         _membership = membership;
         _cluster = cluster;
@@ -119,6 +122,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         TransactionCoordinator? transactions = null;
         KafkaListener? network = null;
         ControllerForwarder? forwarder = null;
+        var interBroker = new InterBrokerConnections(controller, config);
         try
         {
             logs = LogManager.Open(LogManagerSetup.Options(config, controller.TopicConfigs, topic => controller.Current.GetTopicConfigs(topic)) with
@@ -139,7 +143,8 @@ public sealed class KafkaBroker : IAsyncDisposable
             groups = await GroupCoordinatorSetup.StartAsync(config, controller, replicas, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
             forwarder = new ControllerForwarder(controller, config.Listeners[0].Name, loggerFactory.CreateLogger<ControllerForwarder>());
             var producerIds = new ProducerIdManager(controller, config.NodeId, loggerFactory.CreateLogger<ProducerIdManager>(), forwarder);
-            transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
+            transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, interBroker.Markers, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
+            var verifier = new TransactionVerifier(transactions, controller, interBroker.Verification, loggerFactory.CreateLogger<TransactionVerifier>());
             coordinatorLeadership = CoordinatorLeadership.Follow(replicas, groups, transactions, logger);
             var topics = new TopicCreator(controller, forwarder);
 
@@ -147,7 +152,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             registry = new HandlerRegistry.Builder()
                 .Add<ApiVersionsHandler, ApiVersionsRequest, ApiVersionsResponse>(new ApiVersionsHandler(() => registry!))
                 .Add<MetadataHandler, MetadataRequest, MetadataResponse>(new MetadataHandler(controller, replicas, topics))
-                .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>(), transactions))
+                .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>(), verifier))
                 .Add<InitProducerIdHandler, InitProducerIdRequest, InitProducerIdResponse>(new InitProducerIdHandler(producerIds, loggerFactory.CreateLogger<InitProducerIdHandler>(), transactions))
                 .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas, config.FetchMaxBytes))
                 .Add<ListOffsetsHandler, ListOffsetsRequest, ListOffsetsResponse>(new ListOffsetsHandler(replicas))
@@ -163,7 +168,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .Add<DescribeTopicPartitionsHandler, DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(new DescribeTopicPartitionsHandler(controller, replicas))
                 .Add<DescribeLogDirsHandler, DescribeLogDirsRequest, DescribeLogDirsResponse>(new DescribeLogDirsHandler(replicas))
                 .AddGroupHandlers(groups, controller, topics, transactions)
-                .AddTransactionHandlers(transactions, groups, controller, replicas)
+                .AddTransactionHandlers(transactions, groups, controller, replicas, verifier, loggerFactory)
                 .Build();
 
             var listener = config.Listeners[0];
@@ -194,7 +199,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await membership.RegisterAsync(advertised, config.Rack, RegistrationReadyTimeout, cancellationToken).ConfigureAwait(false);
             }
 
-            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, coordinatorLeadership, membership, cluster, directoryLock, advertised, logger);
+            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, interBroker, coordinatorLeadership, membership, cluster, directoryLock, advertised, logger);
         }
         catch
         {
@@ -217,6 +222,8 @@ public sealed class KafkaBroker : IAsyncDisposable
             {
                 await forwarder.DisposeAsync().ConfigureAwait(false);
             }
+
+            await interBroker.DisposeAsync().ConfigureAwait(false);
 
             await controller.DisposeAsync().ConfigureAwait(false);
             if (cluster is not null)
@@ -251,6 +258,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             Replicas.Dispose();
             _logs.Dispose();
             await _forwarder.DisposeAsync().ConfigureAwait(false);
+            await _interBroker.DisposeAsync().ConfigureAwait(false);
             await Controller.DisposeAsync().ConfigureAwait(false);
             if (_cluster is not null)
             {

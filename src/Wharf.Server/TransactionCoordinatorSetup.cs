@@ -6,18 +6,20 @@ using Wharf.Coordinator;
 using Wharf.Coordinator.Transaction;
 using Wharf.Metadata;
 using Wharf.Protocol.Messages;
-using Wharf.Records;
 using Wharf.Replication;
+using Wharf.Server.Forwarding;
 using Wharf.Server.Handlers;
-using Wharf.Storage;
+using Wharf.Server.Transactions;
 
 namespace Wharf.Server;
 
 /// <summary>
 /// Wires the transaction coordinator into the broker: ensures <c>__transaction_state</c> exists (compacted,
-/// <c>transaction.state.log.num.partitions</c> partitions), builds the coordinator over it with the in-process
-/// WriteTxnMarkers path (<see cref="TransactionMarkerWriter"/>), elects it for the partitions this node leads (see
-/// <see cref="GroupCoordinatorSetup"/> for wiring leadership changes), and registers the transaction APIs' handlers. Start it after the group coordinator: markers for <c>__consumer_offsets</c> go there.
+/// <c>transaction.state.log.num.partitions</c> partitions), builds the coordinator over it with markers routed to each
+/// partition's leader (<see cref="TransactionMarkerRouter"/>: in-process here, WriteTxnMarkers to other brokers), elects
+/// it for the partitions this node leads (see <see cref="GroupCoordinatorSetup"/> for wiring leadership changes), and
+/// registers the transaction APIs' handlers. Start it after the group coordinator: markers for <c>__consumer_offsets</c>
+/// go there.
 /// </summary>
 public static class TransactionCoordinatorSetup
 {
@@ -32,8 +34,11 @@ public static class TransactionCoordinatorSetup
             new("min.insync.replicas", config.GetInt("transaction.state.log.min.isr").ToString(CultureInfo.InvariantCulture)),
         ]);
 
-    /// <summary>As <see cref="GroupCoordinatorSetup.StartAsync"/>, for <c>__transaction_state</c>.</summary>
-    public static async Task<TransactionCoordinator> StartAsync(BrokerConfig config, Controller controller, ReplicaManager replicas, GroupCoordinator groups, ProducerIdManager producerIds, bool createTopic, TimeProvider time, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    /// <summary>
+    /// As <see cref="GroupCoordinatorSetup.StartAsync"/>, for <c>__transaction_state</c>; markers for other brokers travel
+    /// on <paramref name="markerConnections"/> (the caller owns them).
+    /// </summary>
+    public static async Task<TransactionCoordinator> StartAsync(BrokerConfig config, Controller controller, ReplicaManager replicas, GroupCoordinator groups, ProducerIdManager producerIds, BrokerConnectionPool markerConnections, bool createTopic, TimeProvider time, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         if (createTopic)
         {
@@ -52,7 +57,7 @@ public static class TransactionCoordinatorSetup
             TransactionalIdExpiration = TimeSpan.FromMilliseconds(config.TransactionalIdExpirationMs),
             AbortTimedOutTransactionsInterval = TimeSpan.FromMilliseconds(config.GetInt("transaction.abort.timed.out.transaction.cleanup.interval.ms")),
         };
-        var markers = new TransactionMarkerWriter(replicas, groups, loggerFactory.CreateLogger<TransactionMarkerWriter>());
+        var markers = new TransactionMarkerRouter(controller, MarkerAppender(replicas, groups, loggerFactory), markerConnections, time, loggerFactory.CreateLogger<TransactionMarkerRouter>());
         var coordinator = new TransactionCoordinator(
             new InternalTopicWriter(replicas, TransactionCoordinator.StateTopic), markers, producerIds.GenerateProducerIdAsync, options, time, loggerFactory);
         try
@@ -71,76 +76,18 @@ public static class TransactionCoordinatorSetup
         return coordinator;
     }
 
-    /// <summary>Registers AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, ListTransactions, DescribeTransactions and DescribeProducers.</summary>
-    public static HandlerRegistry.Builder AddTransactionHandlers(this HandlerRegistry.Builder builder, TransactionCoordinator transactions, GroupCoordinator groups, Controller controller, ReplicaManager replicas) => builder
+    /// <summary>Writes WriteTxnMarkers' markers into the partitions this broker leads.</summary>
+    public static TransactionMarkerAppender MarkerAppender(ReplicaManager replicas, GroupCoordinator groups, ILoggerFactory loggerFactory) =>
+        new(replicas, groups, loggerFactory.CreateLogger<TransactionMarkerAppender>());
+
+    /// <summary>Registers AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, WriteTxnMarkers, ListTransactions, DescribeTransactions and DescribeProducers.</summary>
+    public static HandlerRegistry.Builder AddTransactionHandlers(this HandlerRegistry.Builder builder, TransactionCoordinator transactions, GroupCoordinator groups, Controller controller, ReplicaManager replicas, TransactionVerifier verifier, ILoggerFactory loggerFactory) => builder
         .Add<AddPartitionsToTxnHandler, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse>(new AddPartitionsToTxnHandler(transactions, controller))
+        .Add<WriteTxnMarkersHandler, WriteTxnMarkersRequest, WriteTxnMarkersResponse>(new WriteTxnMarkersHandler(MarkerAppender(replicas, groups, loggerFactory)))
         .Add<AddOffsetsToTxnHandler, AddOffsetsToTxnRequest, AddOffsetsToTxnResponse>(new AddOffsetsToTxnHandler(transactions, groups))
         .Add<EndTxnHandler, EndTxnRequest, EndTxnResponse>(new EndTxnHandler(transactions))
-        .Add<TxnOffsetCommitHandler, TxnOffsetCommitRequest, TxnOffsetCommitResponse>(new TxnOffsetCommitHandler(transactions, groups))
+        .Add<TxnOffsetCommitHandler, TxnOffsetCommitRequest, TxnOffsetCommitResponse>(new TxnOffsetCommitHandler(verifier, groups))
         .Add<ListTransactionsHandler, ListTransactionsRequest, ListTransactionsResponse>(new ListTransactionsHandler(transactions))
         .Add<DescribeTransactionsHandler, DescribeTransactionsRequest, DescribeTransactionsResponse>(new DescribeTransactionsHandler(transactions))
         .Add<DescribeProducersHandler, DescribeProducersRequest, DescribeProducersResponse>(new DescribeProducersHandler(replicas));
-}
-
-/// <summary>
-/// The in-process WriteTxnMarkers path: for each partition of a transaction, a COMMIT/ABORT control batch of the producer
-/// appended by this leader (<see cref="AppendOrigin.Coordinator"/>: only the epoch is checked). Markers for
-/// <c>__consumer_offsets</c> go through the group coordinator, which commits or drops the transactional offsets with
-/// them. All partitions are written concurrently so one group-commit fsync covers them.
-/// Thread-safety: stateless over thread-safe partitions.
-/// </summary>
-public sealed class TransactionMarkerWriter(ReplicaManager replicas, GroupCoordinator groups, ILogger<TransactionMarkerWriter> logger) : ITransactionMarkerWriter
-{
-    public async Task<IReadOnlyList<(TopicPartition Partition, ErrorCode Error)>> WriteMarkersAsync(TransactionMarker marker, IReadOnlyCollection<TopicPartition> partitions, CancellationToken cancellationToken)
-    {
-        var writes = partitions.Select(p => (Partition: p, Result: WriteAsync(marker, p))).ToList();
-        var failed = new List<(TopicPartition, ErrorCode)>();
-        foreach (var (partition, result) in writes)
-        {
-            var error = await result.ConfigureAwait(false);
-            if (error != ErrorCode.None)
-            {
-                failed.Add((partition, error));
-            }
-        }
-
-        return failed;
-    }
-
-    private async Task<ErrorCode> WriteAsync(TransactionMarker marker, TopicPartition topicPartition)
-    {
-        if (topicPartition.Topic == GroupCoordinator.OffsetsTopic)
-        {
-            var error = await groups.CompleteTransactionAsync(topicPartition.Partition, marker.ProducerId, marker.ProducerEpoch, marker.CoordinatorEpoch, marker.Commit).ConfigureAwait(false);
-            return error == ErrorCode.InvalidProducerEpoch ? ErrorCode.None : error;
-        }
-
-        if (replicas.GetPartition(topicPartition) is not { } partition)
-        {
-            logger.LogInformation("Skipping the transaction marker of producer {ProducerId} for {Partition}: not hosted (deleted?)", marker.ProducerId, topicPartition);
-            return ErrorCode.None;
-        }
-
-        var builder = new RecordBatchBuilder { ProducerId = marker.ProducerId, ProducerEpoch = marker.ProducerEpoch };
-        builder.AppendEndTransactionMarker(new EndTransactionMarker(marker.Commit ? ControlRecordType.Commit : ControlRecordType.Abort, marker.CoordinatorEpoch), replicas.Time.GetUtcNow().ToUnixTimeMilliseconds());
-        try
-        {
-            await partition.AppendAsLeaderAsync(builder.ToArray(), AppendOrigin.Coordinator).ConfigureAwait(false);
-            return ErrorCode.None;
-        }
-        catch (ProducerStateException e) when (e.ErrorCode == ErrorCode.InvalidProducerEpoch)
-        {
-            logger.LogInformation("Stale transaction marker for {Partition} dropped: {Message}", topicPartition, e.Message);
-            return ErrorCode.None;
-        }
-        catch (LogException e)
-        {
-            logger.LogWarning("Transaction marker append to {Partition} failed: {Error}", topicPartition, e.Message);
-            return e.ErrorCode == ErrorCode.None ? ErrorCode.UnknownServerError : e.ErrorCode;
-        }
-        catch (ObjectDisposedException)
-        {
-            return ErrorCode.NotLeaderOrFollower;
-        }
-    }
 }

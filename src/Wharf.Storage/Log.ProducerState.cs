@@ -47,7 +47,7 @@ public sealed partial class Log
         if (batchCount == 1)
         {
             var header = RecordBatchHeader.Read(records);
-            var check = _producerState.Check(header, null, fromCoordinator);
+            var check = _producerState.Check(header, null, fromCoordinator, MarkerOf(header, records));
             return check.Error != ErrorCode.None ? throw new ProducerStateException(check.Error, check.Message!) : check.Duplicate;
         }
 
@@ -60,7 +60,8 @@ public sealed partial class Log
             if (header.HasProducerId)
             {
                 staged ??= [];
-                var check = _producerState.Check(header, staged, fromCoordinator);
+                var marker = MarkerOf(header, records.Slice(position, header.TotalSize));
+                var check = _producerState.Check(header, staged, fromCoordinator, marker);
                 if (check.Error != ErrorCode.None)
                 {
                     throw new ProducerStateException(check.Error, check.Message!);
@@ -72,7 +73,7 @@ public sealed partial class Log
                         $"{TopicPartition}: batch {position} of a {batchCount}-batch append repeats sequence {header.BaseSequence} of producer {header.ProducerId}");
                 }
 
-                _producerState.Stage(header, next, now, staged);
+                _producerState.Stage(header, next, now, staged, marker?.CoordinatorEpoch ?? -1);
             }
 
             next += header.LastOffsetDelta + 1;
@@ -99,12 +100,8 @@ public sealed partial class Log
         for (var position = 0; position < records.Length;)
         {
             var header = RecordBatchHeader.Read(records[position..]);
-            if (header.IsControl && header.HasProducerId)
-            {
-                RecordMarkerLocked(header, records.Slice(position, header.TotalSize));
-            }
-
-            _producerState.Update(header, now);
+            var coordinatorEpoch = header.IsControl && header.HasProducerId ? RecordMarkerLocked(header, records.Slice(position, header.TotalSize)) : -1;
+            _producerState.Update(header, now, coordinatorEpoch);
             position += header.TotalSize;
         }
 
@@ -160,12 +157,8 @@ public sealed partial class Log
             {
                 if (header.HasProducerId)
                 {
-                    if (header.IsControl)
-                    {
-                        ReplayMarkerLocked(segment, position, header);
-                    }
-
-                    _producerState.Update(header, header.MaxTimestamp > 0 ? Math.Min(now, header.MaxTimestamp) : now);
+                    var coordinatorEpoch = header.IsControl ? ReplayMarkerLocked(segment, position, header) : -1;
+                    _producerState.Update(header, header.MaxTimestamp > 0 ? Math.Min(now, header.MaxTimestamp) : now, coordinatorEpoch);
                 }
 
                 replayed++;

@@ -77,33 +77,37 @@ public sealed partial class Log
     /// <summary>Every aborted transaction the log knows, in marker order (tests, tools).</summary>
     public IReadOnlyList<AbortedTransaction> AbortedTransactions => _publishedAborted;
 
-    /// <summary>A live ABORT or COMMIT marker at <paramref name="header"/>'s offset: an abort of an open transaction is indexed.</summary>
-    private void RecordMarkerLocked(in RecordBatchHeader header, ReadOnlySpan<byte> batch)
+    /// <summary>
+    /// A live ABORT or COMMIT marker at <paramref name="header"/>'s offset: an abort of an open transaction is indexed.
+    /// Returns the marker's coordinator epoch (-1 when the control batch holds no readable marker).
+    /// </summary>
+    private int RecordMarkerLocked(in RecordBatchHeader header, ReadOnlySpan<byte> batch)
     {
-        if (!TryReadMarkerType(batch, out var type) || type != ControlRecordType.Abort)
+        if (MarkerOf(header, batch) is not { } marker)
         {
-            return;
+            return -1;
         }
 
         var first = _producerState.GetEntry(header.ProducerId)?.CurrentTxnFirstOffset ?? -1;
-        if (first < 0)
+        if (marker.Type != ControlRecordType.Abort || first < 0)
         {
-            return; // nothing of this producer's transaction is in this partition
+            return marker.CoordinatorEpoch; // a commit, or nothing of this producer's transaction is in this partition
         }
 
         var lastStable = _producerState.FirstUnstableOffsetExcept(header.ProducerId) ?? header.NextOffset;
         _abortedTransactions.Add(new AbortedTransaction(header.ProducerId, first, header.BaseOffset, Math.Min(lastStable, header.NextOffset)));
         _publishedAborted = [.. _abortedTransactions];
+        return marker.CoordinatorEpoch;
     }
 
-    /// <summary>During the producer state replay: reads the control batch at <paramref name="position"/> and indexes an abort.</summary>
-    private void ReplayMarkerLocked(LogSegment segment, long position, in RecordBatchHeader header)
+    /// <summary>During the producer state replay: reads the control batch at <paramref name="position"/>, indexes an abort and returns its coordinator epoch.</summary>
+    private int ReplayMarkerLocked(LogSegment segment, long position, in RecordBatchHeader header)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(header.TotalSize);
         try
         {
             segment.ReadExactly(buffer.AsSpan(0, header.TotalSize), position);
-            RecordMarkerLocked(header, buffer.AsSpan(0, header.TotalSize));
+            return RecordMarkerLocked(header, buffer.AsSpan(0, header.TotalSize));
         }
         finally
         {
@@ -111,23 +115,23 @@ public sealed partial class Log
         }
     }
 
-    private static bool TryReadMarkerType(ReadOnlySpan<byte> batch, out ControlRecordType type)
+    /// <summary>The COMMIT/ABORT marker of a control batch; null for any other batch or an unreadable one.</summary>
+    private static EndTransactionMarker? MarkerOf(in RecordBatchHeader header, ReadOnlySpan<byte> batch)
     {
-        type = default;
-        if (RecordBatchReader.TryOpen(batch, 1 << 16, out var reader) != RecordBatchError.None)
+        if (!header.IsControl || RecordBatchReader.TryOpen(batch, 1 << 16, out var reader) != RecordBatchError.None)
         {
-            return false;
+            return null;
         }
 
         using (reader)
         {
             foreach (var record in reader)
             {
-                return ControlRecord.TryReadKey(record.Key, out _, out type);
+                return EndTransactionMarker.TryRead(record, out var marker) ? marker : null;
             }
         }
 
-        return false;
+        return null;
     }
 
     /// <summary>Publishes the first unstable offset; called after every change of the producer state.</summary>

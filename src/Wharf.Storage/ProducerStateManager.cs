@@ -87,9 +87,12 @@ public sealed class ProducerStateManager
     /// <remarks>
     /// With <paramref name="fromCoordinator"/> (a coordinator's own append: transaction markers, transactional offset
     /// commits) only the epoch is checked, as Kafka does for <c>AppendOrigin.COORDINATOR</c>: a lower epoch than the
-    /// partition knows is refused, sequences are not checked and nothing is a duplicate.
+    /// partition knows is refused, sequences are not checked and nothing is a duplicate. A marker
+    /// (<paramref name="marker"/>) written by an older transaction coordinator than the one that wrote the producer's
+    /// last marker here is TRANSACTION_COORDINATOR_FENCED: a coordinator that lost its partition must not end a
+    /// transaction its successor has already decided.
     /// </remarks>
-    public ProducerAppendCheck Check(in RecordBatchHeader batch, Dictionary<long, ProducerStateEntry>? staged = null, bool fromCoordinator = false)
+    public ProducerAppendCheck Check(in RecordBatchHeader batch, Dictionary<long, ProducerStateEntry>? staged = null, bool fromCoordinator = false, EndTransactionMarker? marker = null)
     {
         if (!batch.HasProducerId)
         {
@@ -104,9 +107,15 @@ public sealed class ProducerStateManager
 
         if (batch.IsControl || fromCoordinator)
         {
-            return batch.ProducerEpoch < entry.ProducerEpoch
-                ? new ProducerAppendCheck(ErrorCode.InvalidProducerEpoch,
-                    $"{_topicPartition}: {(batch.IsControl ? "marker" : "coordinator batch")} of producer {batch.ProducerId} has epoch {batch.ProducerEpoch}, older than the current epoch {entry.ProducerEpoch}", null)
+            if (batch.ProducerEpoch < entry.ProducerEpoch)
+            {
+                return new ProducerAppendCheck(ErrorCode.InvalidProducerEpoch,
+                    $"{_topicPartition}: {(batch.IsControl ? "marker" : "coordinator batch")} of producer {batch.ProducerId} has epoch {batch.ProducerEpoch}, older than the current epoch {entry.ProducerEpoch}", null);
+            }
+
+            return batch.IsControl && marker is { } written && written.CoordinatorEpoch < entry.CoordinatorEpoch
+                ? new ProducerAppendCheck(ErrorCode.TransactionCoordinatorFenced,
+                    $"{_topicPartition}: marker of producer {batch.ProducerId} comes from coordinator epoch {written.CoordinatorEpoch}, older than {entry.CoordinatorEpoch} which wrote its last marker", null)
                 : ProducerAppendCheck.Accepted;
         }
 
@@ -136,8 +145,11 @@ public sealed class ProducerStateManager
                 $"{_topicPartition}: producer {batch.ProducerId} epoch {batch.ProducerEpoch} sent sequence {batch.BaseSequence}, expected {NextSequence(entry.LastSequence)}", null);
     }
 
-    /// <summary>Applies an accepted batch, to be appended at <paramref name="baseOffset"/>, to a copy in <paramref name="staged"/>.</summary>
-    public void Stage(in RecordBatchHeader batch, long baseOffset, long nowMs, Dictionary<long, ProducerStateEntry> staged)
+    /// <summary>
+    /// Applies an accepted batch, to be appended at <paramref name="baseOffset"/>, to a copy in <paramref name="staged"/>;
+    /// <paramref name="markerCoordinatorEpoch"/> as for <see cref="Update"/>.
+    /// </summary>
+    public void Stage(in RecordBatchHeader batch, long baseOffset, long nowMs, Dictionary<long, ProducerStateEntry> staged, int markerCoordinatorEpoch = -1)
     {
         if (!batch.HasProducerId)
         {
@@ -150,15 +162,16 @@ public sealed class ProducerStateManager
             staged[batch.ProducerId] = entry;
         }
 
-        Apply(entry, batch, baseOffset, nowMs);
+        Apply(entry, batch, baseOffset, nowMs, markerCoordinatorEpoch);
     }
 
     /// <summary>
     /// Records a batch that is now in the log at <paramref name="batch"/>'s base offset (a leader append after its
     /// write, a follower append, or a replay during load). <paramref name="nowMs"/> becomes the producer's last
-    /// update time.
+    /// update time. For a transaction marker, <paramref name="markerCoordinatorEpoch"/> is the coordinator epoch it
+    /// carries (-1 when unreadable), remembered as the producer's <see cref="ProducerStateEntry.CoordinatorEpoch"/>.
     /// </summary>
-    public void Update(in RecordBatchHeader batch, long nowMs)
+    public void Update(in RecordBatchHeader batch, long nowMs, int markerCoordinatorEpoch = -1)
     {
         if (batch.HasProducerId)
         {
@@ -169,7 +182,7 @@ public sealed class ProducerStateManager
             }
 
             var before = entry.CurrentTxnFirstOffset;
-            Apply(entry, batch, batch.BaseOffset, nowMs);
+            Apply(entry, batch, batch.BaseOffset, nowMs, markerCoordinatorEpoch);
             if (entry.CurrentTxnFirstOffset != before)
             {
                 _ongoing.Remove((before, batch.ProducerId));
@@ -327,7 +340,7 @@ public sealed class ProducerStateManager
     private static bool InSequence(int lastSequence, int nextSequence) =>
         nextSequence == (long)lastSequence + 1 || (nextSequence == 0 && lastSequence == int.MaxValue);
 
-    private static void Apply(ProducerStateEntry entry, in RecordBatchHeader batch, long baseOffset, long nowMs)
+    private static void Apply(ProducerStateEntry entry, in RecordBatchHeader batch, long baseOffset, long nowMs, int markerCoordinatorEpoch)
     {
         entry.SetEpoch(batch.ProducerEpoch);
         entry.LastUpdateMs = nowMs;
@@ -335,6 +348,11 @@ public sealed class ProducerStateManager
         {
             // A COMMIT/ABORT marker closes the producer's transaction in this partition.
             entry.CurrentTxnFirstOffset = -1;
+            if (markerCoordinatorEpoch >= 0)
+            {
+                entry.CoordinatorEpoch = markerCoordinatorEpoch;
+            }
+
             return;
         }
 

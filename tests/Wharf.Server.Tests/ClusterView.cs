@@ -23,7 +23,7 @@ internal sealed class ClusterView : IDisposable
     public const string Topic = "orders";
     public const string Listener = "PLAINTEXT";
 
-    private static readonly Guid OrdersId = new("00000000-0000-0000-0000-0000000000aa");
+    public static readonly Guid OrdersId = new("00000000-0000-0000-0000-0000000000aa");
     private static readonly LogConfig Config = new() { FlushMode = LogFlushMode.Interval };
 
     public ClusterView()
@@ -42,7 +42,11 @@ internal sealed class ClusterView : IDisposable
             new PartitionRecord(OrdersId, 2, [2, 1], [2, 1], 2, 3, 3),
         }.Aggregate(empty, (i, r) => i.Apply(r));
         Replicas.ApplyDelta(empty, image, _ => Config);
+        Image = image;
     }
+
+    /// <summary>The image the <see cref="Replicas"/> follow.</summary>
+    public MetadataImage Image { get; }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
 

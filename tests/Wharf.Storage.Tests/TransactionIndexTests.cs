@@ -17,10 +17,10 @@ public sealed class TransactionIndexTests
     private static long Transactional(Log log, long producerId, int sequence, int records = 2) =>
         log.AppendAsLeader(ProducerBatches.Build(producerId, 0, sequence, records, transactional: true), 0).FirstOffset;
 
-    private static long Marker(Log log, long producerId, bool commit)
+    private static long Marker(Log log, long producerId, bool commit, int coordinatorEpoch = 3)
     {
         var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = 0 };
-        builder.AppendEndTransactionMarker(new EndTransactionMarker(commit ? ControlRecordType.Commit : ControlRecordType.Abort, 3), 1000);
+        builder.AppendEndTransactionMarker(new EndTransactionMarker(commit ? ControlRecordType.Commit : ControlRecordType.Abort, coordinatorEpoch), 1000);
         return log.AppendAsLeader(builder.ToArray(), 0, AppendOrigin.Coordinator).FirstOffset;
     }
 
@@ -172,5 +172,29 @@ public sealed class TransactionIndexTests
         Assert.False(again.IsDuplicate);
         var stale = Assert.Throws<ProducerStateException>(() => log.AppendAsLeader(ProducerBatches.Build(ProducerA, 0, 5, transactional: true), 0, AppendOrigin.Coordinator));
         Assert.Equal(Common.ErrorCode.InvalidProducerEpoch, stale.ErrorCode);
+    }
+
+    [Fact]
+    public void Marker_FromAnOlderCoordinatorEpochThanTheLastMarker_IsFenced_AndTheEpochSurvivesARestart()
+    {
+        using var harness = Harness();
+        var log = harness.Open();
+        Transactional(log, ProducerA, 0);
+        Marker(log, ProducerA, commit: true, coordinatorEpoch: 5);
+        Transactional(log, ProducerA, 2);
+        var zombie = Assert.Throws<ProducerStateException>(() => Marker(log, ProducerA, commit: false, coordinatorEpoch: 4));
+        Assert.Equal(Common.ErrorCode.TransactionCoordinatorFenced, zombie.ErrorCode);
+        Assert.Equal(5, Assert.Single(log.ActiveProducers()).CoordinatorEpoch);
+        Marker(log, ProducerA, commit: false, coordinatorEpoch: 5);
+        Transactional(log, ProducerA, 4);
+        log.Flush();
+        var options = LogHarness.Crash(log);
+
+        using var recovered = harness.Open(options);
+        Assert.Equal(5, Assert.Single(recovered.ActiveProducers()).CoordinatorEpoch);
+        var stale = Assert.Throws<ProducerStateException>(() => Marker(recovered, ProducerA, commit: true, coordinatorEpoch: 4));
+        Assert.Equal(Common.ErrorCode.TransactionCoordinatorFenced, stale.ErrorCode);
+        Marker(recovered, ProducerA, commit: true, coordinatorEpoch: 6);
+        Assert.Equal(6, Assert.Single(recovered.ActiveProducers()).CoordinatorEpoch);
     }
 }

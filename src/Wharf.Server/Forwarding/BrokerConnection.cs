@@ -95,6 +95,26 @@ internal sealed class BrokerConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// False once the peer has closed the connection (an idle broker closes it after <c>connections.max.idle.ms</c>) or
+    /// it failed: checked without blocking before an idle connection is reused, so a request is not lost on it.
+    /// </summary>
+    public bool IsOpen
+    {
+        get
+        {
+            try
+            {
+                var socket = _client.Client;
+                return socket.Connected && !(socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         _client.Dispose();

@@ -2,10 +2,10 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Wharf.Common;
-using Wharf.Coordinator.Transaction;
 using Wharf.Protocol.Messages;
 using Wharf.Records;
 using Wharf.Replication;
+using Wharf.Server.Transactions;
 using Wharf.Storage;
 
 namespace Wharf.Server.Handlers;
@@ -18,12 +18,14 @@ namespace Wharf.Server.Handlers;
 /// original base offset, as Kafka does (never DUPLICATE_SEQUENCE_NUMBER for a single batch). Transactional batches
 /// (KIP-890 part 1): the producer's transaction must be Ongoing with this partition added, at its current epoch, else
 /// INVALID_TXN_STATE (INVALID_PRODUCER_EPOCH for an old epoch) — a late batch of a finished transaction cannot join
-/// the next one.
+/// the next one. The request's transactional partitions are verified together, once, with the transaction's
+/// coordinator wherever it is (<see cref="TransactionVerifier"/>); a coordinator that cannot answer now makes them
+/// NOT_ENOUGH_REPLICAS, which producers retry.
 /// A partition this broker does not lead answers NOT_LEADER_OR_FOLLOWER (with KIP-951's current leader and its
 /// endpoint from v10, so the client re-routes at once), one the metadata does not know UNKNOWN_TOPIC_OR_PARTITION.
 /// Thread-safety: stateless; one instance serves all connections.
 /// </summary>
-public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger, TransactionCoordinator? transactions = null) : IRequestHandler<ProduceRequest, ProduceResponse>
+public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger, TransactionVerifier? transactions = null) : IRequestHandler<ProduceRequest, ProduceResponse>
 {
     public static ApiVersionRange Versions => new(3, 10);
 
@@ -38,6 +40,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
     public async ValueTask<ProduceResponse?> HandleAsync(RequestContext context, ProduceRequest request, CancellationToken cancellationToken)
     {
         var validAcks = request.Acks is 0 or 1 or -1;
+        var verification = validAcks ? VerifyTransaction(request, cancellationToken) : null;
         var pending = new List<(TopicPartition Partition, ProduceResponse.PartitionProduceResponse Response, Task<PartitionOutcome> Outcome)>();
         var response = new ProduceResponse();
         foreach (var topic in request.TopicData)
@@ -50,7 +53,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
                 topicResponse.PartitionResponses.Add(partitionResponse);
                 var topicPartition = new TopicPartition(topic.Name, data.Index);
                 var outcome = validAcks
-                    ? AppendAsync(topicPartition, data.Records, request.TransactionalId, request.Acks)
+                    ? AppendAsync(topicPartition, data.Records, request.TransactionalId, verification, request.Acks)
                     : Task.FromResult(PartitionOutcome.Failed(ErrorCode.InvalidRequiredAcks, $"acks must be 0, 1 or -1, not {request.Acks}"));
                 pending.Add((topicPartition, partitionResponse, outcome));
             }
@@ -82,7 +85,54 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
         return request.Acks == 0 ? null : response;
     }
 
-    private async Task<PartitionOutcome> AppendAsync(TopicPartition topicPartition, ReadOnlySequence<byte>? records, string? transactionalId, short acks)
+    /// <summary>
+    /// Starts verifying the request's transactional batches with their coordinator (null when there are none): one
+    /// call per producer id and epoch, normally one, covering every partition whose batch is transactional.
+    /// </summary>
+    private Task<Dictionary<TopicPartition, ErrorCode>>? VerifyTransaction(ProduceRequest request, CancellationToken cancellationToken)
+    {
+        if (transactions is null || request.TransactionalId is not { } transactionalId)
+        {
+            return null;
+        }
+
+        List<(long ProducerId, short ProducerEpoch, TopicPartition Partition)>? batches = null;
+        Span<byte> header = stackalloc byte[RecordBatchLayout.HeaderSize];
+        foreach (var topic in request.TopicData)
+        {
+            foreach (var data in topic.PartitionData)
+            {
+                if (data.Records is { } records && records.Length >= header.Length)
+                {
+                    records.Slice(0, header.Length).CopyTo(header);
+                    var batch = RecordBatchHeader.Read(header);
+                    if (batch.IsTransactional && batch.HasProducerId)
+                    {
+                        (batches ??= []).Add((batch.ProducerId, batch.ProducerEpoch, new TopicPartition(topic.Name, data.Index)));
+                    }
+                }
+            }
+        }
+
+        return batches is null ? null : VerifyAsync(transactionalId, batches, cancellationToken);
+    }
+
+    private async Task<Dictionary<TopicPartition, ErrorCode>> VerifyAsync(string transactionalId, List<(long ProducerId, short ProducerEpoch, TopicPartition Partition)> batches, CancellationToken cancellationToken)
+    {
+        var verified = new Dictionary<TopicPartition, ErrorCode>();
+        foreach (var producer in batches.GroupBy(b => (b.ProducerId, b.ProducerEpoch)))
+        {
+            var errors = await transactions!.VerifyAsync(transactionalId, producer.Key.ProducerId, producer.Key.ProducerEpoch, [.. producer.Select(b => b.Partition)], cancellationToken).ConfigureAwait(false);
+            foreach (var (partition, error) in errors)
+            {
+                verified[partition] = error;
+            }
+        }
+
+        return verified;
+    }
+
+    private async Task<PartitionOutcome> AppendAsync(TopicPartition topicPartition, ReadOnlySequence<byte>? records, string? transactionalId, Task<Dictionary<TopicPartition, ErrorCode>>? verification, short acks)
     {
         var (partition, unavailable) = replicas.GetPartitionOrError(topicPartition);
         if (partition is null)
@@ -127,12 +177,14 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
             }
 
             var header = RecordBatchHeader.Read(batch.Span);
-            if (header.IsTransactional && transactions is not null && transactionalId is not null
-                && transactions.VerifyPartition(transactionalId, header.ProducerId, header.ProducerEpoch, topicPartition) is var verified && verified != ErrorCode.None)
+            if (header.IsTransactional && verification is not null
+                && (await verification.ConfigureAwait(false)).GetValueOrDefault(topicPartition, ErrorCode.InvalidTxnState) is var verified && verified != ErrorCode.None)
             {
-                var refused = verified == ErrorCode.InvalidProducerEpoch ? verified : ErrorCode.InvalidTxnState;
+                var refused = TransactionVerifier.ProduceError(verified);
                 logger.LogInformation("Rejected a transactional batch of {TransactionalId} for {Partition}: {Error}", transactionalId, topicPartition, verified);
-                return PartitionOutcome.Failed(refused, $"{topicPartition} is not part of an ongoing transaction of {transactionalId} at epoch {header.ProducerEpoch}");
+                return PartitionOutcome.Failed(refused, refused == ErrorCode.NotEnoughReplicas
+                    ? $"Unable to verify that {topicPartition} was added to the transaction of {transactionalId}: {verified}"
+                    : $"{topicPartition} is not part of an ongoing transaction of {transactionalId} at epoch {header.ProducerEpoch}");
             }
 
             // ProduceValidation checked the CRC of these bytes; the log checks sizes and magic again.

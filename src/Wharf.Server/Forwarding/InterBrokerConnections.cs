@@ -1,0 +1,24 @@
+using Wharf.Configuration;
+using Wharf.Metadata;
+
+namespace Wharf.Server.Forwarding;
+
+/// <summary>
+/// The broker's connections to the other brokers for transactions, one <see cref="BrokerConnectionPool"/> per kind of
+/// traffic so that a burst of one never delays the other: <see cref="Markers"/> (WriteTxnMarkers from this broker's
+/// transaction coordinator) and <see cref="Verification"/> (AddPartitionsToTxn verify-only from its produce path, which a
+/// producer waits on). Endpoints come from the current metadata image, on the listener clients use (the first).
+/// Lifecycle: owned by the broker, disposed after the coordinators stop. Thread-safety: as the pools.
+/// </summary>
+public sealed class InterBrokerConnections(Controller controller, BrokerConfig config) : IAsyncDisposable
+{
+    public BrokerConnectionPool Markers { get; } = new(() => controller.Current, config.Listeners[0].Name, $"wharf-broker-{config.NodeId}-markers");
+
+    public BrokerConnectionPool Verification { get; } = new(() => controller.Current, config.Listeners[0].Name, $"wharf-broker-{config.NodeId}-verification");
+
+    public async ValueTask DisposeAsync()
+    {
+        await Markers.DisposeAsync().ConfigureAwait(false);
+        await Verification.DisposeAsync().ConfigureAwait(false);
+    }
+}
