@@ -38,6 +38,7 @@ public sealed class WharfCluster : IAsyncDisposable
         _wharfDll = wharfDll;
         _root = root;
         EtcdPrefix = prefix;
+        _logs.Add(etcd.Log);
     }
 
     /// <summary>The node ids of all brokers the cluster was started with (running or not).</summary>
@@ -248,11 +249,6 @@ public sealed class WharfCluster : IAsyncDisposable
         }
 
         var log = new ProcessLog($"broker {nodeId}");
-        if (_logs.Count == 0)
-        {
-            _logs.Add(_etcd.Log);
-        }
-
         _logs.Add(log);
         _nodes[nodeId] = new Node(port, directory, settings, log)
         {
