@@ -102,6 +102,10 @@ public sealed class ConfluentAcrossBrokersTests(SharedClusterFixture fixture, IT
             "a group whose coordinator is not broker 1",
             () => $"last coordinator {coordinator}");
 
+        // The coordinator is the leader of the group's __consumer_offsets partition: abs(Java hashCode of the id) % count.
+        var offsetsTopic = await BrokerQuery.MetadataAsync(onlyBroker, "__consumer_offsets");
+        Assert.Equal(offsetsTopic.Leaders[Math.Abs(JavaHashCode(group!)) % offsetsTopic.Leaders.Count], coordinator);
+
         var committed = new List<TopicPartitionOffset>();
         using (var consumer = Clients.Consumer(onlyBroker, group!))
         {
@@ -144,6 +148,18 @@ public sealed class ConfluentAcrossBrokersTests(SharedClusterFixture fixture, IT
 
         Assert.Equal(ErrorCode.InvalidReplicationFactor, Assert.Single(failure.Results).Error.Code);
         Assert.Equal(Wharf.Common.ErrorCode.UnknownTopicOrPartition, (Wharf.Common.ErrorCode)(await BrokerQuery.MetadataAsync(_cluster.BootstrapServersOf(1), topic)).TopicError);
+    }
+
+    /// <summary>Java's <c>String.hashCode</c> (Kafka's mapping of group ids to partitions); <see cref="int.MinValue"/> maps to 0 as in Kafka's Utils.abs.</summary>
+    private static int JavaHashCode(string value)
+    {
+        var hash = 0;
+        foreach (var c in value)
+        {
+            hash = unchecked((31 * hash) + c);
+        }
+
+        return hash == int.MinValue ? 0 : hash;
     }
 
     private static List<ConsumeResult<string, string>> ConsumeUntil(IConsumer<string, string> consumer, int count)
