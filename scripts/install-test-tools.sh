@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the outside tools the compat tests drive: kcat, kafka-python, confluent-kafka-python and Go's sarama 1.22 with
 # the Go toolchain and a C compiler for its cgo zstd binding (Debian packages) and KafkaJS (npm, into tests/compat/node);
-# and etcd (etcd-server, with etcdctl from etcd-client), which the Wharf.Metadata.Etcd tests start.
+# and etcd (etcd-server, with etcdctl from etcd-client), which the Wharf.Metadata.Etcd and Wharf.Cluster tests start
+# (the cluster tests also drive kcat and KafkaJS against three brokers).
 # Required under CI=true; best effort otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Wharf.Compat.Tests.Infrastructure;
+namespace Wharf.TestKit.Tools;
 
 /// <summary>One record as kcat printed it.</summary>
 public sealed record KcatRecord(int Partition, long Offset, string Key, string Value, string Headers);

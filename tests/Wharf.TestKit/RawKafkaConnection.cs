@@ -4,10 +4,10 @@ using System.Net.Sockets;
 using Wharf.Protocol;
 using Wharf.Protocol.Codec;
 
-namespace Wharf.Integration.Tests;
+namespace Wharf.TestKit;
 
 /// <summary>A bare TCP connection that speaks the protocol through our codec, or sends raw bytes, for edge cases.</summary>
-internal sealed class RawKafkaConnection : IAsyncDisposable
+public sealed class RawKafkaConnection : IAsyncDisposable
 {
     private readonly TcpClient _client = new();
     private NetworkStream _stream = null!;

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 
-namespace Wharf.Compat.Tests.Infrastructure;
+namespace Wharf.TestKit.Tools;
 
 /// <summary>What a finished child process left behind.</summary>
 public sealed record ProcessResult(string Command, int ExitCode, string StandardOutput, string StandardError)

@@ -1,6 +1,6 @@
 using Xunit.Sdk;
 
-namespace Wharf.Compat.Tests.Infrastructure;
+namespace Wharf.TestKit.Tools;
 
 /// <summary>
 /// A <see cref="FactAttribute"/> that is skipped when one of its tools is missing, except under

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Wharf.Compat.Tests.Infrastructure;
+namespace Wharf.TestKit.Tools;
 
 /// <summary>Runs the client scripts under tests/compat and parses the single JSON document each prints.</summary>
 public static class Scripts

@@ -1,6 +1,6 @@
 using Xunit.Sdk;
 
-namespace Wharf.Compat.Tests.Infrastructure;
+namespace Wharf.TestKit.Tools;
 
 /// <summary>The <see cref="TheoryAttribute"/> twin of <see cref="RequiresToolFactAttribute"/>.</summary>
 [XunitTestCaseDiscoverer("Xunit.Sdk.TheoryDiscoverer", "xunit.execution.{Platform}")]

@@ -1,4 +1,4 @@
-namespace Wharf.Compat.Tests.Infrastructure;
+namespace Wharf.TestKit.Tools;
 
 /// <summary>The outside clients these tests drive.</summary>
 public enum ExternalTool
@@ -20,6 +20,9 @@ public enum ExternalTool
     /// golang-go): the old client that still sends ListOffsets v0 and OffsetCommit v1.
     /// </summary>
     Sarama,
+
+    /// <summary>etcd (Debian's etcd-server), found on PATH: the coordination service a Wharf cluster runs on.</summary>
+    Etcd,
 }
 
 /// <summary>
@@ -35,6 +38,7 @@ public static class ExternalTools
     private static readonly Lazy<string?> KcatPath = new(() => FindOnPath("kcat") ?? FindOnPath("kafkacat"));
     private static readonly Lazy<string?> NodePath = new(() => FindOnPath("node"));
     private static readonly Lazy<string?> GoPath = new(() => FindOnPath("go"));
+    private static readonly Lazy<string?> EtcdPath = new(() => FindOnPath("etcd"));
     private static readonly Lazy<string?> KafkaPythonMissing = new(() => ProbePythonModule("kafka", "python3-kafka"));
     private static readonly Lazy<string?> ConfluentKafkaPythonMissing = new(() => ProbePythonModule("confluent_kafka", "python3-confluent-kafka"));
 
@@ -73,6 +77,7 @@ public static class ExternalTools
             : Directory.Exists(Path.Combine(DebianGoPath, "src", "github.com", "Shopify", "sarama"))
                 ? null
                 : $"sarama is not in {DebianGoPath} (apt-get install golang-github-shopify-sarama-dev)",
+        ExternalTool.Etcd => EtcdPath.Value is null ? "etcd is not on PATH (apt-get install etcd-server)" : null,
         _ => throw new ArgumentOutOfRangeException(nameof(tool)),
     };
 
