@@ -45,7 +45,8 @@ public sealed partial class ReplicaManager
                 }
             }
 
-            _logger.LogWarning("Leadership suspended ({Reason}): {Count} partitions stop accepting writes until this broker is registered again and up to date", reason, resigned);
+            _logger.Log(resigned > 0 ? LogLevel.Warning : LogLevel.Debug,
+                "Leadership suspended ({Reason}): {Count} partitions stop accepting writes until this broker is registered and up to date", reason, resigned);
             return resigned;
         }
     }

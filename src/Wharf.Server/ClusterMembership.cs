@@ -41,6 +41,7 @@ public sealed class ClusterMembership : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopping = new();
     private int _generation;
+    private bool _registered;
 
     private ClusterMembership(ClusterMetadata cluster, Controller controller, ReplicaManager replicas, ControllerService service, TimeProvider time, ILogger logger)
     {
@@ -81,6 +82,7 @@ public sealed class ClusterMembership : IAsyncDisposable
             try
             {
                 epoch = await _cluster.Registry.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
+                Volatile.Write(ref _registered, true);
                 break;
             }
             catch (DuplicateBrokerRegistrationException e) when (_time.GetUtcNow() < giveUpAt)
@@ -101,6 +103,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         try
         {
             await _controller.WaitForImageAsync(image => IsRecordedLive(image, nodeId), wait.Token).ConfigureAwait(false);
+            ResumeIfCurrent(Volatile.Read(ref _generation));
             _logger.LogInformation("Broker {Node} registered (broker epoch {Epoch}); controller is node {Controller}", nodeId, epoch, _controller.Leadership.ControllerId);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -144,9 +147,14 @@ public sealed class ClusterMembership : IAsyncDisposable
             return;
         }
 
+        ResumeIfCurrent(generation);
+    }
+
+    private void ResumeIfCurrent(int generation)
+    {
         lock (_gate)
         {
-            if (generation == _generation && !_stopping.IsCancellationRequested)
+            if (generation == _generation && !_stopping.IsCancellationRequested && _cluster.Registry.Session.State == BrokerSessionState.Registered)
             {
                 _replicas.ResumeLeadership();
             }
@@ -159,18 +167,23 @@ public sealed class ClusterMembership : IAsyncDisposable
         _cluster.Registry.SessionChanged -= OnSessionChanged;
         await _stopping.CancelAsync().ConfigureAwait(false);
         var nodeId = _controller.Config.NodeId;
-        using var wait = new CancellationTokenSource(ShutdownWait);
-        try
+        // Never registered (refused as a duplicate, or stopped while starting): nothing to hand over, and the node id's
+        // registration, if any, belongs to another process.
+        if (Volatile.Read(ref _registered))
         {
-            await _cluster.Registry.UnregisterAsync(wait.Token).ConfigureAwait(false);
-            await _controller.WaitForImageAsync(image => !image.IsLive(nodeId), wait.Token).ConfigureAwait(false);
-            _logger.LogInformation("Controlled shutdown: broker {Node} is fenced; its leaderships have moved", nodeId);
-        }
+            using var wait = new CancellationTokenSource(ShutdownWait);
+            try
+            {
+                await _cluster.Registry.UnregisterAsync(wait.Token).ConfigureAwait(false);
+                await _controller.WaitForImageAsync(image => !image.IsLive(nodeId), wait.Token).ConfigureAwait(false);
+                _logger.LogInformation("Controlled shutdown: broker {Node} is fenced; its leaderships have moved", nodeId);
+            }
 #pragma warning disable CA1031 // Shutdown goes on whatever the coordination service does; the session then simply expires.
-        catch (Exception e)
+            catch (Exception e)
 #pragma warning restore CA1031
-        {
-            _logger.LogWarning("Controlled shutdown could not finish ({Message}); the cluster fences this broker when its session expires", e.Message);
+            {
+                _logger.LogWarning("Controlled shutdown could not finish ({Message}); the cluster fences this broker when its session expires", e.Message);
+            }
         }
 
         lock (_gate)

@@ -134,6 +134,13 @@ public sealed class KafkaBroker : IAsyncDisposable
             var replicas = new ReplicaManager(logs, time, loggerFactory.CreateLogger<ReplicaManager>());
             var sync = new PartitionSync(replicas, controller);
             controller.ImageChanged += sync.Apply;
+            if (cluster is not null)
+            {
+                // A cluster member leads nothing until it is registered and recorded live: until then another live
+                // process may hold this node id (a refused duplicate must never accept a write).
+                replicas.SuspendLeadership("not registered yet");
+            }
+
             sync.Apply(MetadataImage.Empty(controller.Current.ClusterId, config.NodeId, config.NodeId), controller.Current);
             if (cluster is not null)
             {

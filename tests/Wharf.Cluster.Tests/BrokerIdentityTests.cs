@@ -1,3 +1,4 @@
+using Wharf.Common;
 using Wharf.Cluster.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -25,6 +26,33 @@ public sealed class BrokerIdentityTests(SharedClusterFixture fixture, ITestOutpu
         Assert.False(_cluster.Broker(2).HasExited, "the live broker 2 exited");
         await _cluster.WaitForLiveBrokersAsync([1, 2, 3], TestClusters.WaitLimit);
         await ProducesToEveryLeaderAsync();
+    }
+
+    [RequiresToolFact(ExternalTool.Etcd)]
+    public async Task SecondBroker_WithTheNodeIdOfALiveOne_NeverAcceptsAWrite_WhileItIsRefused()
+    {
+        var topic = TestClusters.Name("duplicate-writes");
+        await Clients.CreateTopicAsync(_cluster.BootstrapServers, topic, 12);
+        var partition = (await BrokerQuery.MetadataAsync(_cluster.BootstrapServersOf(1), topic)).Leaders.First(l => l.Value == 2).Key;
+        var duplicate = _cluster.Launch(2);
+        var answers = new List<ErrorCode>();
+        var deadline = DateTime.UtcNow + ExitLimit;
+        while (!duplicate.HasExited && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                answers.Add(await BrokerQuery.ProduceAsync(duplicate.BootstrapServers, topic, partition, "to-the-duplicate"));
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+            {
+                // Not listening yet, or already gone.
+            }
+        }
+
+        Assert.True(duplicate.HasExited, "the duplicate did not exit");
+        Assert.NotEmpty(answers);
+        Assert.DoesNotContain(ErrorCode.None, answers);
+        Assert.Equal(0, Clients.Count(_cluster.BootstrapServers, topic, partition));
     }
 
     [RequiresToolFact(ExternalTool.Etcd)]
