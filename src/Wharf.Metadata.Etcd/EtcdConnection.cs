@@ -114,7 +114,11 @@ internal sealed class EtcdConnection : IDisposable
     {
         StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Aborted or StatusCode.ResourceExhausted => true,
         StatusCode.Cancelled => !cancellationToken.IsCancellationRequested,
-        StatusCode.Unknown => e.Status.Detail.Contains("leader", StringComparison.OrdinalIgnoreCase)
+        // etcd answers Unknown for its own timeouts too ("context deadline exceeded": a proposal that did not commit in
+        // time while the raft leader changed). Every call we make is safe to repeat: appends and registrations compare
+        // first, so a repeat of one that did commit finds its own value.
+        StatusCode.Unknown => (e.Status.Detail.Contains("leader", StringComparison.OrdinalIgnoreCase)
+                || e.Status.Detail.Contains("deadline exceeded", StringComparison.OrdinalIgnoreCase))
             && !e.Status.Detail.Contains("election", StringComparison.OrdinalIgnoreCase),
         _ => false,
     };

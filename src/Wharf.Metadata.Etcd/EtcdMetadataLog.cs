@@ -155,7 +155,19 @@ public sealed partial class EtcdMetadataLog : IMetadataLog
 
     public async IAsyncEnumerable<MetadataBatch> ReadCommittedAsync(long afterOffset, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var expected = afterOffset + 1;
+        await foreach (var batch in ReadFromAsync(afterOffset + 1, new StrongBox<long>(), cancellationToken).ConfigureAwait(false))
+        {
+            yield return batch;
+        }
+    }
+
+    /// <summary>
+    /// Every committed batch from offset <paramref name="expected"/> on, read in pages at one etcd revision (a page whose
+    /// revision was compacted meanwhile starts the read again at the current one); <paramref name="revisionRead"/> ends
+    /// as the revision the last page was read at, for a watch to continue from.
+    /// </summary>
+    private async IAsyncEnumerable<MetadataBatch> ReadFromAsync(long expected, StrongBox<long> revisionRead, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var revision = 0L;
         while (true)
         {
@@ -166,7 +178,7 @@ public sealed partial class EtcdMetadataLog : IMetadataLog
                 continue;
             }
 
-            revision = page.Revision;
+            revision = revisionRead.Value = page.Revision;
             foreach (var batch in page.Batches)
             {
                 yield return batch;
@@ -186,29 +198,14 @@ public sealed partial class EtcdMetadataLog : IMetadataLog
         while (true)
         {
             // Catch up with range reads at one revision, then watch from the revision after it.
-            var revision = 0L;
-            while (true)
+            var caughtUpAt = new StrongBox<long>();
+            await foreach (var batch in ReadFromAsync(expected, caughtUpAt, cancellationToken).ConfigureAwait(false))
             {
-                var page = await ReadPageAsync(expected, revision, cancellationToken).ConfigureAwait(false);
-                if (page.Compacted)
-                {
-                    revision = 0;
-                    continue;
-                }
-
-                revision = page.Revision;
-                foreach (var batch in page.Batches)
-                {
-                    yield return batch;
-                    expected = batch.LastOffset + 1;
-                }
-
-                if (!page.More)
-                {
-                    break;
-                }
+                yield return batch;
+                expected = batch.LastOffset + 1;
             }
 
+            var revision = caughtUpAt.Value;
             var prefixEnd = EtcdKeys.RangeEnd(Keys.LogPrefix);
             await foreach (var item in EtcdWatch.RunAsync(_etcd, Keys.Log(expected), prefixEnd, revision + 1, cancellationToken).ConfigureAwait(false))
             {

@@ -40,6 +40,9 @@ public sealed class EtcdMetadataStore : IAsyncDisposable
     /// <summary>This node's session lease, or 0 between a loss and the next grant (diagnostics and tests).</summary>
     public long SessionLeaseId => _session.LeaseId;
 
+    /// <summary>The lease this node's controller-election key hangs on, or 0 between a loss and the next grant (tests).</summary>
+    public long ControllerSessionLeaseId => _controllerSession.LeaseId;
+
     /// <summary>How often the supervisor restarted the session's keep-alive stream (diagnostics and tests).</summary>
     public int KeepAliveRestarts => _session.KeepAliveRestarts;
 

@@ -86,10 +86,10 @@ public sealed class EtcdMetadataLogTests(SingleEtcdFixture etcd, ITestOutputHelp
         await one.Log.AppendAsync([Topic("before")], first.Epoch, default);
         one.Log.FreezeLocalViewForTests = true;
 
-        // Node 1's lease is revoked behind its back (as an expiry would): node 2 is elected while node 1 still
-        // believes it is the controller, so only etcd's compare on the election key can stop its append.
+        // Node 1's controller lease is revoked behind its back (as an expiry would): node 2 is elected while node 1
+        // still believes it is the controller, so only etcd's compare on the election key can stop its append.
         var campaign = two.Log.CampaignAsync(default).AsTask();
-        await RevokeAsync(connect, one.SessionLeaseId);
+        await RevokeAsync(connect, one.ControllerSessionLeaseId);
         var second = await campaign.WaitAsync(WaitLimit);
 
         await Assert.ThrowsAsync<NotControllerException>(() => one.Log.AppendAsync([Topic("stale")], first.Epoch, default).AsTask());

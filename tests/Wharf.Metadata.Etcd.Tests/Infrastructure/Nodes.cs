@@ -10,13 +10,14 @@ internal static class Nodes
     /// <summary>A fresh prefix, so tests sharing one etcd never see each other's keys.</summary>
     public static string FreshPrefix() => "/test-" + Guid.NewGuid().ToString("N")[..12];
 
-    public static Task<EtcdMetadataStore> ConnectAsync(EtcdConnectString connect, int nodeId, TimeSpan? sessionTimeout = null, TimeSpan? heartbeat = null) =>
+    public static Task<EtcdMetadataStore> ConnectAsync(EtcdConnectString connect, int nodeId, TimeSpan? sessionTimeout = null, TimeSpan? heartbeat = null, TimeSpan? controllerSessionTimeout = null) =>
         EtcdMetadataStore.ConnectAsync(new EtcdMetadataOptions
         {
             Connect = connect,
             NodeId = nodeId,
             SessionTimeout = sessionTimeout ?? TimeSpan.FromSeconds(9),
             HeartbeatInterval = heartbeat ?? TimeSpan.FromSeconds(2),
+            ControllerSessionTimeout = controllerSessionTimeout ?? TimeSpan.FromSeconds(2),
         }, NullLoggerFactory.Instance);
 
     /// <summary>Completes when <paramref name="condition"/> holds for a value raised by the event, or fails after the timeout.</summary>
