@@ -16,6 +16,9 @@ public sealed partial class ReplicaManager
 {
     private bool _leadershipSuspended;
 
+    /// <summary>Partitions made leader at once when leadership resumes (their epoch checkpoints are fsync'd in parallel).</summary>
+    private const int ResumeParallelism = 16;
+
     /// <summary>True between <see cref="SuspendLeadership"/> and <see cref="ResumeLeadership"/>.</summary>
     public bool IsLeadershipSuspended
     {
@@ -64,11 +67,39 @@ public sealed partial class ReplicaManager
             _leadershipSuspended = false;
             if (Image is { } image)
             {
-                foreach (var topic in image.TopicsByName.Values)
+                var led = image.TopicsByName.Values
+                    .SelectMany(t => t.Partitions.Values.Where(p => p.Leader == image.NodeId).Select(p => (Name: new TopicPartition(t.Name, p.Partition), Image: p)))
+                    .ToList();
+
+                // Becoming leader records the epoch in each log (a checkpoint write and fsync per partition): done for
+                // many partitions at once, as the logs are independent. Announcements and any failure's handling
+                // (Reconcile: offline, retried) stay on this thread, under the apply lock, in order.
+                var outcomes = new (bool NewTerm, Exception? Error)[led.Count];
+                Parallel.For(0, led.Count, new ParallelOptions { MaxDegreeOfParallelism = ResumeParallelism }, i =>
                 {
-                    foreach (var partition in topic.Partitions.Values.Where(p => p.Leader == image.NodeId))
+                    var (name, desired) = led[i];
+                    try
                     {
-                        Reconcile(new TopicPartition(topic.Name, partition.Partition), image);
+                        outcomes[i] = _partitions.TryGetValue(name, out var partition)
+                            ? (partition.MakeLeader(desired.LeaderEpoch, desired.PartitionEpoch, desired.Replicas, desired.Isr), null)
+                            : (false, new InvalidOperationException($"{name} is not open"));
+                    }
+#pragma warning disable CA1031 // Collected and handed to Reconcile below, which logs, marks offline and retries.
+                    catch (Exception e)
+#pragma warning restore CA1031
+                    {
+                        outcomes[i] = (false, e);
+                    }
+                });
+                for (var i = 0; i < led.Count; i++)
+                {
+                    if (outcomes[i].Error is not null)
+                    {
+                        Reconcile(led[i].Name, image);
+                    }
+                    else if (outcomes[i].NewTerm)
+                    {
+                        Announce(new LeadershipChange(led[i].Name, true, led[i].Image.LeaderEpoch));
                     }
                 }
             }
