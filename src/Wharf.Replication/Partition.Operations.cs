@@ -110,6 +110,24 @@ public sealed partial class Partition
     }
 
     /// <summary>
+    /// OffsetForLeaderEpoch (Kafka's <c>lastOffsetForLeaderEpoch</c>, KIP-101/279/320): the largest epoch at or below
+    /// <paramref name="leaderEpoch"/> this log knows and the offset where it ended — the start of the next epoch, or the
+    /// log end offset for the current one. An epoch newer than any known is (-1, -1). Answered by the leader only, after
+    /// the KIP-320 check of <paramref name="currentLeaderEpoch"/>.
+    /// </summary>
+    public (ErrorCode Error, int Epoch, long EndOffset) EndOffsetForLeaderEpoch(int currentLeaderEpoch, int leaderEpoch)
+    {
+        var error = CheckLeaderEpoch(currentLeaderEpoch);
+        if (error != ErrorCode.None)
+        {
+            return (error, -1, -1);
+        }
+
+        var (epoch, endOffset) = _log.LeaderEpochCache.EndOffsetFor(leaderEpoch, _log.LogEndOffset);
+        return (ErrorCode.None, epoch, endOffset);
+    }
+
+    /// <summary>
     /// ListOffsets v1+ (Kafka's <c>fetchOffsetForTimestamp</c>): -2 the log start, -1 the high watermark (the last
     /// stable offset for read_committed), -3 the record with the largest timestamp, t ≥ 0 the first record whose
     /// timestamp is ≥ t — only below the high watermark; none found is offset and timestamp -1. Another negative

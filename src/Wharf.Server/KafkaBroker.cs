@@ -163,6 +163,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .Add<InitProducerIdHandler, InitProducerIdRequest, InitProducerIdResponse>(new InitProducerIdHandler(producerIds, loggerFactory.CreateLogger<InitProducerIdHandler>(), transactions))
                 .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas, config.FetchMaxBytes))
                 .Add<ListOffsetsHandler, ListOffsetsRequest, ListOffsetsResponse>(new ListOffsetsHandler(replicas))
+                .Add<OffsetForLeaderEpochHandler, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>(new OffsetForLeaderEpochHandler(replicas))
                 .AddForwarded<CreateTopicsHandler, CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(controller), forwarder)
                 .AddForwarded<DeleteTopicsHandler, DeleteTopicsRequest, DeleteTopicsResponse>(new DeleteTopicsHandler(controller), forwarder)
                 .AddForwarded<CreatePartitionsHandler, CreatePartitionsRequest, CreatePartitionsResponse>(new CreatePartitionsHandler(controller), forwarder)

@@ -56,6 +56,54 @@ public sealed class ClusterMemberTests
         Assert.Contains(committed, r => r is PartitionRecord { Leader: -1 } moved && moved.TopicId == topicId && moved.Partition == onSecond);
     }
 
+    [Fact]
+    public async Task OffsetForLeaderEpoch_AnswersWhereEachEpochEnded_OnTheLeaderOnly()
+    {
+        var store = new InMemoryMetadataStore();
+        await using var first = await InProcessBroker.StartClusterMemberAsync(store, 1);
+        await using var second = await InProcessBroker.StartClusterMemberAsync(store, 2);
+        await CreateTopicAsync(first, "epochs", 2);
+        var partition = first.Broker.Controller.Current.TopicsByName["epochs"].Partitions.Values.Single(p => p.Leader == 2).Partition;
+        var firstEpoch = first.Broker.Controller.Current.TopicsByName["epochs"].Partitions[partition].LeaderEpoch;
+        await ProduceAsync(second, "epochs", partition, "a");
+        await ProduceAsync(second, "epochs", partition, "b");
+
+        // Broker 2's session ends (the controller fences it: epoch + 1, no leader), then it returns (epoch + 2).
+        store.ExpireSession(2);
+        await WaitUntilAsync(() => second.Broker.Controller.Current.TopicsByName["epochs"].Partitions[partition].Leader == -1);
+        store.RestoreSession(2);
+        await WaitUntilAsync(() => second.Broker.Replicas.GetPartition(new("epochs", partition)) is { IsLeader: true });
+        var current = second.Broker.Replicas.GetPartition(new("epochs", partition))!.LeaderEpoch;
+        await ProduceAsync(second, "epochs", partition, "c");
+
+        var answers = await EndOffsetsAsync(second, partition, current, [firstEpoch, firstEpoch + 1, current, current + 3]);
+        var stale = await EndOffsetsAsync(second, partition, firstEpoch, [firstEpoch]);
+        var notLeader = await EndOffsetsAsync(first, partition, -1, [firstEpoch]);
+
+        Assert.Equal(firstEpoch + 2, current);
+        Assert.Equal(
+            [(ErrorCode.None, firstEpoch, 2L), (ErrorCode.None, firstEpoch, 2L), (ErrorCode.None, current, 3L), (ErrorCode.None, -1, -1L)],
+            answers);
+        Assert.Equal(ErrorCode.FencedLeaderEpoch, stale[0].Error);
+        Assert.Equal(ErrorCode.NotLeaderOrFollower, notLeader[0].Error);
+    }
+
+    private static async Task<List<(ErrorCode Error, int Epoch, long EndOffset)>> EndOffsetsAsync(InProcessBroker member, int partition, int currentEpoch, int[] epochs)
+    {
+        var answers = new List<(ErrorCode, int, long)>();
+        await using var connection = await RawKafkaConnection.ConnectAsync(member.BootstrapServers);
+        foreach (var epoch in epochs)
+        {
+            await connection.SendAsync(
+                new OffsetForLeaderEpochRequest { ReplicaId = -1, Topics = [new() { Topic = "epochs", Partitions = [new() { Partition = partition, CurrentLeaderEpoch = currentEpoch, LeaderEpoch = epoch }] }] },
+                4);
+            var answer = (await connection.ReceiveAsync<OffsetForLeaderEpochResponse>(4)).Topics[0].Partitions[0];
+            answers.Add(((ErrorCode)answer.ErrorCode, answer.LeaderEpoch, answer.EndOffset));
+        }
+
+        return answers;
+    }
+
     private static async Task CreateTopicAsync(InProcessBroker member, string topic, int partitions)
     {
         await using var connection = await RawKafkaConnection.ConnectAsync(member.BootstrapServers);
