@@ -34,20 +34,30 @@ internal sealed class InProcessBroker : IAsyncDisposable
     /// </summary>
     public static Task<InProcessBroker> StartClusterMemberAsync(InMemoryMetadataStore store, int nodeId) =>
         StartAsync(
-            new ClusterMetadata(store.OpenLog(nodeId), store.OpenRegistry(nodeId), "in-memory-cluster", new NoConnection()),
+            MemberOf(store, nodeId),
             ("node.id", nodeId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("offsets.topic.num.partitions", "3"),
             ("transaction.state.log.num.partitions", "3"));
 
-    private static async Task<InProcessBroker> StartAsync(ClusterMetadata? cluster, params (string Key, string Value)[] overrides)
+    /// <summary>Node <paramref name="nodeId"/>'s ports to a shared in-memory coordination store (it needs no connection).</summary>
+    public static ClusterMetadata MemberOf(InMemoryMetadataStore store, int nodeId) =>
+        new(store.OpenLog(nodeId), store.OpenRegistry(nodeId), "in-memory-cluster", NoConnection.Instance);
+
+    /// <summary>A <see cref="KafkaBroker"/> on a free loopback port over <paramref name="directory"/>, with config <paramref name="overrides"/>.</summary>
+    public static Task<KafkaBroker> StartBrokerAsync(string directory, ClusterMetadata? cluster, params (string Key, string Value)[] overrides)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "wharf-test-" + Guid.NewGuid().ToString("N"));
         var config = BrokerConfigLoader.Load(new BrokerConfigSources
         {
             Environment = new Dictionary<string, string>(),
             Overrides = [new("listeners", "PLAINTEXT://127.0.0.1:0"), new("log.dirs", directory), .. overrides.Select(o => new KeyValuePair<string, string>(o.Key, o.Value))],
         });
-        return new InProcessBroker(await KafkaBroker.StartAsync(config, NullLoggerFactory.Instance, cluster: cluster), directory);
+        return KafkaBroker.StartAsync(config, NullLoggerFactory.Instance, cluster: cluster);
+    }
+
+    private static async Task<InProcessBroker> StartAsync(ClusterMetadata? cluster, params (string Key, string Value)[] overrides)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "wharf-test-" + Guid.NewGuid().ToString("N"));
+        return new InProcessBroker(await StartBrokerAsync(directory, cluster, overrides), directory);
     }
 
     public async Task CreateTopicAsync(string name, int partitions = 1, params (string Key, string Value)[] configs)
@@ -66,8 +76,11 @@ internal sealed class InProcessBroker : IAsyncDisposable
         }
     }
 
+    /// <summary>The in-memory store needs no connection of its own.</summary>
     private sealed class NoConnection : IAsyncDisposable
     {
+        public static readonly NoConnection Instance = new();
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

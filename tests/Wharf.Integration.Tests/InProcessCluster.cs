@@ -1,6 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
-using Wharf.Configuration;
 using Wharf.Metadata;
 using Wharf.Server;
 
@@ -44,21 +42,13 @@ internal sealed class InProcessCluster : IAsyncDisposable
     /// <summary>Starts broker <paramref name="nodeId"/> on its data directory (again, after <see cref="StopBrokerAsync"/>).</summary>
     public async Task StartBrokerAsync(int nodeId)
     {
-        var config = BrokerConfigLoader.Load(new BrokerConfigSources
-        {
-            Environment = new Dictionary<string, string>(),
-            Overrides =
-            [
-                new("node.id", nodeId.ToString(CultureInfo.InvariantCulture)),
-                new("listeners", "PLAINTEXT://127.0.0.1:0"),
-                new("log.dirs", Path.Combine(_directory, $"n{nodeId}")),
-                new("offsets.topic.num.partitions", "6"),
-                new("transaction.state.log.num.partitions", "6"),
-                new("group.initial.rebalance.delay.ms", "0"),
-            ],
-        });
-        var metadata = new ClusterMetadata(_store.OpenLog(nodeId), _store.OpenRegistry(nodeId), "in-process-cluster", NoConnection.Instance);
-        _brokers[nodeId] = await KafkaBroker.StartAsync(config, NullLoggerFactory.Instance, cluster: metadata);
+        _brokers[nodeId] = await InProcessBroker.StartBrokerAsync(
+            Path.Combine(_directory, $"n{nodeId}"),
+            InProcessBroker.MemberOf(_store, nodeId),
+            ("node.id", nodeId.ToString(CultureInfo.InvariantCulture)),
+            ("offsets.topic.num.partitions", "6"),
+            ("transaction.state.log.num.partitions", "6"),
+            ("group.initial.rebalance.delay.ms", "0"));
     }
 
     /// <summary>Stops broker <paramref name="nodeId"/> cleanly (it unregisters; the controller moves or suspends its leaderships).</summary>
@@ -87,13 +77,5 @@ internal sealed class InProcessCluster : IAsyncDisposable
         {
             Directory.Delete(_directory, recursive: true);
         }
-    }
-
-    /// <summary>The in-memory store needs no connection of its own.</summary>
-    private sealed class NoConnection : IAsyncDisposable
-    {
-        public static readonly NoConnection Instance = new();
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
