@@ -61,6 +61,13 @@ public static class ExternalTools
 
     public static string Go => GoPath.Value ?? throw Missing(ExternalTool.Sarama);
 
+    /// <summary>
+    /// Why a test needing <paramref name="tools"/> is skipped: the first missing tool's reason, or null when all are
+    /// there — and always null under <c>CI=true</c>, where the test runs and fails naming the missing tool.
+    /// </summary>
+    public static string? SkipReason(IEnumerable<ExternalTool> tools) =>
+        IsCi ? null : tools.Select(MissingReason).FirstOrDefault(r => r is not null);
+
     /// <summary>Why the tool can't be used, or null when it can.</summary>
     public static string? MissingReason(ExternalTool tool) => tool switch
     {

@@ -14,10 +14,7 @@ public sealed class RequiresToolFactAttribute : FactAttribute
     public RequiresToolFactAttribute(params ExternalTool[] tools)
     {
         Tools = tools;
-        if (!ExternalTools.IsCi && tools.Select(ExternalTools.MissingReason).FirstOrDefault(r => r is not null) is { } reason)
-        {
-            Skip = reason;
-        }
+        Skip = ExternalTools.SkipReason(tools);
     }
 
     public IReadOnlyList<ExternalTool> Tools { get; }
