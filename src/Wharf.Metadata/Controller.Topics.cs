@@ -77,15 +77,17 @@ public sealed partial class Controller
     /// <c>auto.create.topics.enable</c> is true (else UNKNOWN_TOPIC_OR_PARTITION); an existing topic (also one
     /// created concurrently) is a success describing it.
     /// </summary>
-    public Task<CreateTopicResult> AutoCreateTopicAsync(string name, CancellationToken cancellationToken)
-    {
-        if (!Current.TryGetTopic(name, out _) && !Config.AutoCreateTopicsEnable)
-        {
-            return Task.FromResult(CreateTopicResult.Failed(name, ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist and auto.create.topics.enable is false."));
-        }
+    public Task<CreateTopicResult> AutoCreateTopicAsync(string name, CancellationToken cancellationToken) =>
+        AutoCreateRefusal(name) is { } refused ? Task.FromResult(refused) : EnsureTopicAsync(new CreateTopicRequest(name), cancellationToken);
 
-        return EnsureTopicAsync(new CreateTopicRequest(name), cancellationToken);
-    }
+    /// <summary>
+    /// UNKNOWN_TOPIC_OR_PARTITION when <paramref name="name"/> does not exist and <c>auto.create.topics.enable</c> is
+    /// false; null when auto-creation may go ahead (on this node or, forwarded, on the controller).
+    /// </summary>
+    public CreateTopicResult? AutoCreateRefusal(string name) =>
+        !Current.TryGetTopic(name, out _) && !Config.AutoCreateTopicsEnable
+            ? CreateTopicResult.Failed(name, ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist and auto.create.topics.enable is false.")
+            : null;
 
     /// <summary>
     /// Creates a topic unless it exists, regardless of <c>auto.create.topics.enable</c> (internal topics such as

@@ -25,9 +25,9 @@ public sealed class TopicCreator(Controller controller, ControllerForwarder forw
     /// <c>auto.create.topics.enable</c> allows it; UNKNOWN_TOPIC_OR_PARTITION otherwise.
     /// </summary>
     public Task<(ErrorCode Error, string? Message)> AutoCreateAsync(string name, CancellationToken cancellationToken) =>
-        controller.Config.AutoCreateTopicsEnable || controller.Current.TryGetTopic(name, out _)
-            ? EnsureAsync(new CreateTopicRequest(name), cancellationToken)
-            : Task.FromResult<(ErrorCode, string?)>((ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist and auto.create.topics.enable is false."));
+        controller.AutoCreateRefusal(name) is { } refused
+            ? Task.FromResult<(ErrorCode, string?)>((refused.Error, refused.ErrorMessage))
+            : EnsureAsync(new CreateTopicRequest(name), cancellationToken);
 
     /// <summary>Creates the topic of <paramref name="request"/> unless it exists; an existing topic is a success.</summary>
     public async Task<(ErrorCode Error, string? Message)> EnsureAsync(CreateTopicRequest request, CancellationToken cancellationToken)
