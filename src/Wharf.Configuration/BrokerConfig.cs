@@ -74,6 +74,30 @@ public sealed class BrokerConfig
 
     public int NumPartitions => GetInt("num.partitions");
 
+    /// <summary><c>replica.lag.time.max.ms</c>.</summary>
+    public TimeSpan ReplicaLagTimeMax => TimeSpan.FromMilliseconds(GetLong("replica.lag.time.max.ms"));
+
+    /// <summary><c>replica.fetch.wait.max.ms</c>.</summary>
+    public int ReplicaFetchWaitMaxMs => GetInt("replica.fetch.wait.max.ms");
+
+    /// <summary><c>replica.fetch.min.bytes</c>.</summary>
+    public int ReplicaFetchMinBytes => GetInt("replica.fetch.min.bytes");
+
+    /// <summary><c>replica.fetch.max.bytes</c>.</summary>
+    public int ReplicaFetchMaxBytes => GetInt("replica.fetch.max.bytes");
+
+    /// <summary><c>replica.fetch.response.max.bytes</c>.</summary>
+    public int ReplicaFetchResponseMaxBytes => GetInt("replica.fetch.response.max.bytes");
+
+    /// <summary><c>replica.fetch.backoff.ms</c>.</summary>
+    public TimeSpan ReplicaFetchBackoff => TimeSpan.FromMilliseconds(GetInt("replica.fetch.backoff.ms"));
+
+    /// <summary><c>replica.socket.timeout.ms</c>.</summary>
+    public TimeSpan ReplicaSocketTimeout => TimeSpan.FromMilliseconds(GetInt("replica.socket.timeout.ms"));
+
+    /// <summary><c>num.replica.fetchers</c>.</summary>
+    public int NumReplicaFetchers => GetInt("num.replica.fetchers");
+
     public int DefaultReplicationFactor => GetInt("default.replication.factor");
 
     public bool AutoCreateTopicsEnable => GetBoolean("auto.create.topics.enable");

@@ -7,20 +7,26 @@ namespace Wharf.Replication;
 public sealed partial class Partition
 {
     /// <summary>
-    /// Appends as leader (Kafka's <c>appendRecordsToLeader</c>); completes when the batches are durable and visible
-    /// below the high watermark. The leader epoch stamped into the batches is the one this partition holds while the
-    /// log appends: a transition waits for the append, and an append after one is refused.
+    /// Appends as leader (Kafka's <c>appendRecordsToLeader</c>); completes, for acks=1, when the batches are durable on
+    /// this broker, and for acks=-1 when the high watermark has passed them — every in-sync replica holds them durably
+    /// (the wait is parked on the high watermark's signal, not polled). The leader epoch stamped into the batches is
+    /// the one this partition holds while the log appends: a transition waits for the append, and an append after one
+    /// is refused.
     /// </summary>
     /// <param name="records">Record batches as received; see <see cref="Log.AppendAsLeader"/>.</param>
     /// <param name="origin"><see cref="AppendOrigin.Coordinator"/> for transaction markers and coordinator batches.</param>
     /// <param name="crcVerified">See <see cref="Log.AppendAsLeader"/>.</param>
     /// <param name="requiredAcks">The producer's acks: with -1 (all), fewer in-sync replicas than the topic's
     /// <c>min.insync.replicas</c> refuse the write with NOT_ENOUGH_REPLICAS before anything is appended, as Kafka does.</param>
+    /// <param name="timeout">How long acks=-1 waits for the in-sync replicas (the request's timeout); then REQUEST_TIMED_OUT.</param>
     /// <exception cref="LogException">NOT_LEADER_OR_FOLLOWER or KAFKA_STORAGE_ERROR (see <see cref="CheckLeaderEpoch"/>),
-    /// NOT_ENOUGH_REPLICAS, or any error of <see cref="Log.AppendAsLeader"/>.</exception>
-    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, AppendOrigin origin = AppendOrigin.Client, bool crcVerified = false, short requiredAcks = 1)
+    /// NOT_ENOUGH_REPLICAS, or any error of <see cref="Log.AppendAsLeader"/>; for acks=-1 after the append,
+    /// NOT_ENOUGH_REPLICAS_AFTER_APPEND (the ISR shrank below <c>min.insync.replicas</c> meanwhile), REQUEST_TIMED_OUT,
+    /// or NOT_LEADER_OR_FOLLOWER (leadership moved before the replicas had the batches).</exception>
+    public async Task<LogAppendInfo> AppendAsLeaderAsync(Memory<byte> records, AppendOrigin origin = AppendOrigin.Client, bool crcVerified = false, short requiredAcks = 1, TimeSpan? timeout = null)
     {
         LogAppendInfo info;
+        int term;
         lock (_leadershipLock)
         {
             if (CheckLeaderEpoch(-1) is var error && error != ErrorCode.None)
@@ -38,11 +44,70 @@ public sealed partial class Partition
             }
 
             info = _log.AppendAsLeader(records, leadership.LeaderEpoch, origin, crcVerified);
+            term = leadership.LeaderEpoch;
         }
 
+        WakeLogEndWaiters();
         await info.Durable.ConfigureAwait(false);
-        AdvanceHighWatermark(info.LastOffset + 1);
+        MaybeIncrementHighWatermark();
+        if (requiredAcks == -1)
+        {
+            await WaitForHighWatermarkAsync(info.LastOffset + 1, term, timeout ?? Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+            if (MaximalIsr.Length < _log.Config.MinInsyncReplicas)
+            {
+                throw new LogException(ErrorCode.NotEnoughReplicasAfterAppend,
+                    $"{TopicPartition}: the batch is replicated but the ISR shrank below min.insync.replicas ({_log.Config.MinInsyncReplicas}) meanwhile.");
+            }
+        }
+
         return info;
+    }
+
+    /// <summary>
+    /// Waits until the high watermark reaches <paramref name="offset"/> while this broker leads at
+    /// <paramref name="leaderEpoch"/> (Kafka's delayed produce): NOT_LEADER_OR_FOLLOWER when leadership moves first,
+    /// REQUEST_TIMED_OUT after <paramref name="timeout"/>.
+    /// </summary>
+    private async Task WaitForHighWatermarkAsync(long offset, int leaderEpoch, TimeSpan timeout)
+    {
+        var deadline = timeout == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : _context.Time.GetUtcNow() + timeout;
+        while (true)
+        {
+            var signal = WaitForAppendAsync();
+            if (HighWatermark >= offset)
+            {
+                return;
+            }
+
+            var leadership = Leadership;
+            if (leadership.Role != PartitionRole.Leader || leadership.LeaderEpoch != leaderEpoch)
+            {
+                throw new LogException(ErrorCode.NotLeaderOrFollower,
+                    $"{TopicPartition}: leadership moved (now {leadership.Role} at epoch {leadership.LeaderEpoch}) before the in-sync replicas had offset {offset - 1}.");
+            }
+
+            if (deadline == DateTimeOffset.MaxValue)
+            {
+                await signal.ConfigureAwait(false);
+                continue;
+            }
+
+            var remaining = deadline - _context.Time.GetUtcNow();
+            try
+            {
+                await signal.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _context.Time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                if (HighWatermark >= offset)
+                {
+                    return;
+                }
+
+                throw new LogException(ErrorCode.RequestTimedOut,
+                    $"{TopicPartition}: the in-sync replicas [{string.Join(",", MaximalIsr)}] did not all have offset {offset - 1} within {timeout.TotalMilliseconds} ms.");
+            }
+        }
     }
 
     /// <summary>
@@ -69,13 +134,14 @@ public sealed partial class Partition
         var highWatermark = HighWatermark;
         var lastStable = Math.Min(highWatermark, LastStableOffset);
         var result = new PartitionFetchResult(ErrorCode.None, LogFileSlice.Empty, highWatermark, lastStable, _log.LogStartOffset, readCommitted ? [] : null);
-        var bound = Math.Min(readCommitted ? lastStable : highWatermark, fetch.MaxOffset);
-        if (fetch.FetchOffset == highWatermark || fetch.MaxBytes <= 0 && !fetch.MinOneBatch || fetch.FetchOffset >= bound && fetch.FetchOffset <= highWatermark)
+        var readable = fetch.Isolation == FetchIsolation.LogEnd ? Math.Max(highWatermark, _log.LogEndOffset) : highWatermark;
+        var bound = Math.Min(fetch.Isolation == FetchIsolation.TransactionCommitted ? lastStable : readable, fetch.MaxOffset);
+        if (fetch.FetchOffset == readable || fetch.MaxBytes <= 0 && !fetch.MinOneBatch || fetch.FetchOffset >= bound && fetch.FetchOffset <= readable)
         {
             return result;
         }
 
-        if (fetch.FetchOffset > highWatermark)
+        if (fetch.FetchOffset > readable)
         {
             return result with { Error = ErrorCode.OffsetOutOfRange };
         }

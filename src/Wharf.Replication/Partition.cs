@@ -17,10 +17,11 @@ namespace Wharf.Replication;
 /// answers NOT_LEADER_OR_FOLLOWER; an offline partition answers KAFKA_STORAGE_ERROR.
 /// </para>
 /// <para>
-/// Replicas: until follower fetching exists, the high watermark is the end of the leader's <i>durable</i> data — an
-/// offset is exposed to consumers only once the append that wrote it has completed (fsync'd under
-/// <c>log.flush.mode=ack</c>), so a consumer never reads a record that a crash could take back. With replication
-/// (issue 15) it becomes the minimum over the ISR of the replicas' durable log ends.
+/// Replicas: the high watermark is the minimum over the in-sync replicas of their <i>durable</i> log ends (see
+/// Partition.Replicas.cs) — an offset is exposed to consumers only once every in-sync replica has it on disk (fsync'd
+/// under <c>log.flush.mode=ack</c>), so a consumer never reads a record that a crash or a failover could take back. A
+/// new leader exposes nothing more until its followers have fetched it. Followers replicate through
+/// Partition.Follower.cs.
 /// </para>
 /// <para>Invariants: the high watermark never moves backwards and never passes the log end offset; the leader epoch
 /// never moves backwards (an older epoch from a stale image is ignored); no batch is stamped with a leader epoch
@@ -39,18 +40,24 @@ public sealed partial class Partition
     private readonly Log _log;
     private PartitionLeadership _leadership;
     private long _highWatermark;
+    private readonly PartitionContext _context;
     private TaskCompletionSource _appended = NewSignal();
+    private TaskCompletionSource? _logEndSignal;
 
     /// <summary>A partition over its open log, not yet serving (<see cref="PartitionRole.None"/>) until a transition.</summary>
     /// <param name="topicPartition">Which partition.</param>
     /// <param name="log">Its log; owned by the <see cref="LogManager"/>, which closes or deletes it.</param>
     /// <param name="localBrokerId">This broker's node id.</param>
-    public Partition(TopicPartition topicPartition, Log log, int localBrokerId)
+    /// <param name="context">Clock, controller and settings shared by the broker's partitions (default: a single node's).</param>
+    /// <param name="topicId">The topic's id in the metadata.</param>
+    public Partition(TopicPartition topicPartition, Log log, int localBrokerId, PartitionContext? context = null, Guid topicId = default)
     {
         TopicPartition = topicPartition;
         LocalBrokerId = localBrokerId;
+        TopicId = topicId;
         _log = log;
-        _highWatermark = log.LogEndOffset;
+        _context = context ?? PartitionContext.Standalone;
+        _highWatermark = log.LogStartOffset;
         _leadership = PartitionLeadership.Initial;
     }
 
@@ -83,6 +90,12 @@ public sealed partial class Partition
     public long LogEndOffset => _log.LogEndOffset;
 
     public long HighWatermark => Volatile.Read(ref _highWatermark);
+
+    /// <summary>The end of what this replica holds durably (see <see cref="Log.DurableEndOffset"/>).</summary>
+    public long DurableEndOffset => _log.DurableEndOffset;
+
+    /// <summary>A task that completes once this replica holds its log durably below <paramref name="endOffset"/>.</summary>
+    public Task WhenDurable(long endOffset) => _log.WhenDurable(endOffset);
 
     /// <summary>
     /// The last stable offset: the high watermark, or the first offset of the oldest open transaction when that is
@@ -135,6 +148,7 @@ public sealed partial class Partition
     /// <exception cref="LogStorageException">the epoch could not be recorded; the role is unchanged.</exception>
     public bool MakeLeader(int leaderEpoch, int partitionEpoch, ImmutableArray<int> replicas, ImmutableArray<int> isr)
     {
+        bool newTerm;
         lock (_leadershipLock)
         {
             var current = _leadership;
@@ -143,19 +157,35 @@ public sealed partial class Partition
                 return false;
             }
 
-            var newTerm = current.Role != PartitionRole.Leader || leaderEpoch > current.LeaderEpoch;
+            newTerm = current.Role != PartitionRole.Leader || leaderEpoch > current.LeaderEpoch;
+            if (!newTerm && partitionEpoch < current.PartitionEpoch)
+            {
+                // An image older than the ISR change the controller already answered this leader with.
+                return false;
+            }
+
+            var leadership = new PartitionLeadership(PartitionRole.Leader, LocalBrokerId, leaderEpoch, partitionEpoch, replicas, isr);
             if (newTerm)
             {
                 _log.AssignLeaderEpochAtEnd(leaderEpoch);
-
-                // Single replica: what the log holds at the start of a term was appended (and made durable) by an
-                // earlier term or recovered from disk, so it is all exposed. Issue 15 replaces this with the ISR rule.
-                AdvanceHighWatermark(_log.LogEndOffset);
+                ResetFollowersLocked(leadership);
+            }
+            else
+            {
+                SettlePendingLocked(current, partitionEpoch);
             }
 
-            Volatile.Write(ref _leadership, new PartitionLeadership(PartitionRole.Leader, LocalBrokerId, leaderEpoch, partitionEpoch, replicas, isr));
-            return newTerm;
+            Volatile.Write(ref _leadership, leadership);
+            MaybeIncrementHighWatermark();
         }
+
+        // What the log holds beyond its last fsync (if anything) counts once it is durable.
+        if (_log.DurableEndOffset < _log.LogEndOffset)
+        {
+            _ = _log.WhenDurable(_log.LogEndOffset).ContinueWith(_ => MaybeIncrementHighWatermark(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return newTerm;
     }
 
     /// <summary>
@@ -177,6 +207,11 @@ public sealed partial class Partition
 
             resigned = current.Role == PartitionRole.Leader;
             Volatile.Write(ref _leadership, new PartitionLeadership(PartitionRole.Follower, leader, leaderEpoch, partitionEpoch, replicas, isr));
+            lock (_replicaLock)
+            {
+                _followers.Clear();
+                _pendingIsr = default;
+            }
         }
 
         WakeWaiters();
@@ -209,7 +244,11 @@ public sealed partial class Partition
         return resigned;
     }
 
-    private void WakeWaiters() => Interlocked.Exchange(ref _appended, NewSignal()).TrySetResult();
+    private void WakeWaiters()
+    {
+        Interlocked.Exchange(ref _appended, NewSignal()).TrySetResult();
+        WakeLogEndWaiters();
+    }
 
     private void AdvanceHighWatermark(long offset)
     {

@@ -33,7 +33,7 @@ public sealed record PartitionLeadership(PartitionRole Role, int LeaderId, int L
     public static PartitionLeadership Initial { get; } = new(PartitionRole.None, -1, -1, -1, [], []);
 }
 
-/// <summary>Which offsets a read may return (Kafka's <c>FetchIsolation</c>; followers' log-end reads come with replication).</summary>
+/// <summary>Which offsets a read may return (Kafka's <c>FetchIsolation</c>).</summary>
 public enum FetchIsolation
 {
     /// <summary>read_uncommitted: below the high watermark.</summary>
@@ -41,6 +41,9 @@ public enum FetchIsolation
 
     /// <summary>read_committed: below the last stable offset, with the aborted transactions of the range.</summary>
     TransactionCommitted,
+
+    /// <summary>Up to the log end: a coordinator replaying its partition when it becomes leader (what it holds will be committed by its term).</summary>
+    LogEnd,
 }
 
 /// <summary>What a read asks of one partition (Kafka's <c>FetchRequest.PartitionData</c> with the fetch's isolation).</summary>

@@ -147,7 +147,9 @@ public sealed partial class ReplicaManager
             }
             else
             {
-                var partition = _partitions.GetOrAdd(topicPartition, tp => new Partition(tp, _logs.GetOrCreateLog(tp, _configFor(tp.Topic)), image.NodeId));
+                var topicId = image.TryGetTopic(topicPartition.Topic, out var topic) ? topic.TopicId : Guid.Empty;
+                var partition = _partitions.GetOrAdd(topicPartition, tp => new Partition(tp, _logs.GetOrCreateLog(tp, _configFor(tp.Topic)), image.NodeId, _context, topicId));
+                var before = partition.Leadership;
                 if (desired.Leader == image.NodeId && !_leadershipSuspended)
                 {
                     if (partition.MakeLeader(desired.LeaderEpoch, desired.PartitionEpoch, desired.Replicas, desired.Isr))
@@ -158,6 +160,12 @@ public sealed partial class ReplicaManager
                 else if (partition.MakeFollower(desired.LeaderEpoch, desired.PartitionEpoch, desired.Leader == image.NodeId ? -1 : desired.Leader, desired.Replicas, desired.Isr))
                 {
                     Announce(new LeadershipChange(topicPartition, false, desired.LeaderEpoch));
+                }
+
+                var after = partition.Leadership;
+                if (before.Role != after.Role || before.LeaderId != after.LeaderId || before.LeaderEpoch != after.LeaderEpoch)
+                {
+                    SignalFollowershipChanged();
                 }
             }
 
@@ -181,9 +189,13 @@ public sealed partial class ReplicaManager
 
     private void Remove(TopicPartition topicPartition)
     {
-        if (_partitions.TryRemove(topicPartition, out var partition) && partition.Stop())
+        if (_partitions.TryRemove(topicPartition, out var partition))
         {
-            Announce(new LeadershipChange(topicPartition, false, partition.LeaderEpoch));
+            SignalFollowershipChanged();
+            if (partition.Stop())
+            {
+                Announce(new LeadershipChange(topicPartition, false, partition.LeaderEpoch));
+            }
         }
 
         _logs.DeleteLog(topicPartition);

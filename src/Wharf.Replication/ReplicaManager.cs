@@ -15,6 +15,12 @@ public sealed record ReplicaManagerOptions
 
     /// <summary>The longest wait between retries.</summary>
     public TimeSpan MaxRetryBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>replica.lag.time.max.ms</c>: see <see cref="PartitionContext.ReplicaLagTimeMax"/>.</summary>
+    public TimeSpan ReplicaLagTimeMax { get; init; } = PartitionContext.DefaultReplicaLagTimeMax;
+
+    /// <summary>How leaders send ISR changes to the controller; null: the ISR changes only through the metadata.</summary>
+    public IAlterPartitionSender? AlterPartition { get; init; }
 }
 
 /// <summary>
@@ -37,7 +43,10 @@ public sealed partial class ReplicaManager : IDisposable
     private readonly LogManager _logs;
     private readonly ILogger _logger;
     private readonly ReplicaManagerOptions _options;
+    private readonly PartitionContext _context;
+    private readonly ITimer? _isrShrinkTimer;
     private MetadataImage? _image;
+    private TaskCompletionSource _followershipChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ReplicaManager(LogManager logs, TimeProvider time, ILogger<ReplicaManager>? logger = null, ReplicaManagerOptions? options = null)
     {
@@ -45,7 +54,28 @@ public sealed partial class ReplicaManager : IDisposable
         Time = time;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _options = options ?? new ReplicaManagerOptions();
+        _context = new PartitionContext(time, _options.AlterPartition, _options.ReplicaLagTimeMax, _logger);
+        if (_options.AlterPartition is not null)
+        {
+            // Kafka checks for laggards every half lag interval.
+            var period = _options.ReplicaLagTimeMax / 2;
+            _isrShrinkTimer = time.CreateTimer(_ => ShrinkIsrs(), null, period, period);
+        }
     }
+
+    /// <summary>
+    /// A task that completes at the next change of which partitions this broker follows, or of their leaders — what
+    /// the replica fetchers wait on to pick up new partitions (<see cref="FollowedPartitions"/>).
+    /// </summary>
+    public Task FollowershipChanged => Volatile.Read(ref _followershipChanged).Task;
+
+    /// <summary>The hosted partitions that follow <paramref name="leaderId"/> now.</summary>
+    public List<Partition> FollowedPartitions(int leaderId) =>
+        [.. _partitions.Values.Where(p => p.Leadership is { Role: PartitionRole.Follower } l && l.LeaderId == leaderId)];
+
+    /// <summary>The leaders this broker follows partitions of now.</summary>
+    public HashSet<int> FollowedLeaders() =>
+        [.. _partitions.Values.Select(p => p.Leadership).Where(l => l.Role == PartitionRole.Follower && l.LeaderId >= 0).Select(l => l.LeaderId)];
 
     /// <summary>The partition logs; for composition and tests — handlers go through <see cref="Partition"/>.</summary>
     public LogManager Logs => _logs;
@@ -127,6 +157,23 @@ public sealed partial class ReplicaManager : IDisposable
             _disposed = true;
             _retryTimer?.Dispose();
             _retryTimer = null;
+            _isrShrinkTimer?.Dispose();
+        }
+
+        SignalFollowershipChanged();
+    }
+
+    private void ShrinkIsrs()
+    {
+        foreach (var partition in _partitions.Values)
+        {
+            if (partition.IsLeader)
+            {
+                partition.MaybeShrinkIsr();
+            }
         }
     }
+
+    private void SignalFollowershipChanged() =>
+        Interlocked.Exchange(ref _followershipChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 }

@@ -24,6 +24,9 @@ public sealed class InternalTopicWriter(ReplicaManager replicas, string topic) :
 {
     private const int ReadChunkBytes = 1 << 20;
 
+    /// <summary>How long a coordinator write waits for the in-sync replicas (Kafka's <c>offsets.commit.timeout.ms</c> default).</summary>
+    private static readonly TimeSpan CommitTimeout = TimeSpan.FromSeconds(5);
+
     public Task AppendAsync(int partition, int leaderEpoch, ReadOnlyMemory<byte> batch)
     {
         var leader = replicas.GetPartition(new TopicPartition(topic, partition));
@@ -45,12 +48,14 @@ public sealed class InternalTopicWriter(ReplicaManager replicas, string topic) :
             yield break;
         }
 
-        var end = leader.HighWatermark;
+        // Up to the log end, as Kafka's coordinator loader does: a new leader's high watermark covers its log only once
+        // its followers have fetched it, and what it holds is what its term commits.
+        var end = leader.LogEndOffset;
         var offset = leader.LogStartOffset;
         while (offset < end)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var read = leader.Read(new PartitionFetch(offset, ReadChunkBytes, MaxOffset: end));
+            var read = leader.Read(new PartitionFetch(offset, ReadChunkBytes, Isolation: FetchIsolation.LogEnd, MaxOffset: end));
             if (read.Error == ErrorCode.OffsetOutOfRange && offset < read.LogStartOffset)
             {
                 // Retention or DeleteRecords moved the log start past this offset meanwhile.
@@ -81,7 +86,7 @@ public sealed class InternalTopicWriter(ReplicaManager replicas, string topic) :
         Task<LogAppendInfo> append;
         try
         {
-            append = leader.AppendAsLeaderAsync(batch, AppendOrigin.Coordinator);
+            append = leader.AppendAsLeaderAsync(batch, AppendOrigin.Coordinator, requiredAcks: -1, timeout: CommitTimeout);
         }
         catch (RecordTooLargeException e)
         {
@@ -107,6 +112,11 @@ public sealed class InternalTopicWriter(ReplicaManager replicas, string topic) :
         catch (LogException e) when (e.ErrorCode == ErrorCode.NotLeaderOrFollower)
         {
             throw new PartitionWriteException(ErrorCode.NotCoordinator, e.Message, e);
+        }
+        catch (LogException e) when (e.ErrorCode is ErrorCode.NotEnoughReplicas or ErrorCode.NotEnoughReplicasAfterAppend or ErrorCode.RequestTimedOut)
+        {
+            // As Kafka's coordinators answer: the write did not reach enough replicas; the client retries.
+            throw new PartitionWriteException(ErrorCode.CoordinatorNotAvailable, e.Message, e);
         }
         catch (LogException e)
         {

@@ -9,6 +9,7 @@ using Wharf.Network;
 using Wharf.Protocol.Messages;
 using Wharf.Replication;
 using Wharf.Server.Forwarding;
+using Wharf.Server.Replication;
 using Wharf.Server.Handlers;
 using Wharf.Server.Transactions;
 using Wharf.Storage;
@@ -37,6 +38,7 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly ClusterMembership? _membership;
     private readonly ClusterMetadata? _cluster;
     private readonly DataDirectoryLock _directoryLock;
+    private ReplicaFetcherManager? _fetchers;
 
     private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, InterBrokerConnections interBroker, IDisposable coordinatorLeadership, ClusterMembership? membership, ClusterMetadata? cluster, DataDirectoryLock directoryLock, Listener advertised, ILogger logger)
     {
@@ -122,6 +124,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         TransactionCoordinator? transactions = null;
         KafkaListener? network = null;
         ControllerForwarder? forwarder = null;
+        ReplicaFetcherManager? fetchers = null;
         var interBroker = new InterBrokerConnections(controller, config);
         try
         {
@@ -131,7 +134,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 LoggerFactory = loggerFactory,
                 Disk = disk,
             });
-            var replicas = new ReplicaManager(logs, time, loggerFactory.CreateLogger<ReplicaManager>());
+            var replicas = new ReplicaManager(logs, time, loggerFactory.CreateLogger<ReplicaManager>(), new ReplicaManagerOptions { ReplicaLagTimeMax = config.ReplicaLagTimeMax });
             var sync = new PartitionSync(replicas, controller);
             controller.ImageChanged += sync.Apply;
             if (cluster is not null)
@@ -145,6 +148,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             if (cluster is not null)
             {
                 membership = ClusterMembership.Start(cluster, controller, replicas, config, time, loggerFactory);
+                fetchers = new ReplicaFetcherManager(replicas, () => controller.Current, config.Listeners[0].Name, config.NodeId, ReplicaFetcherOptions.From(config), loggerFactory.CreateLogger<ReplicaFetcherManager>());
             }
 
             groups = await GroupCoordinatorSetup.StartAsync(config, controller, replicas, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
@@ -207,10 +211,15 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await membership.RegisterAsync(advertised, config.Rack, RegistrationReadyTimeout, cancellationToken).ConfigureAwait(false);
             }
 
-            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, interBroker, coordinatorLeadership, membership, cluster, directoryLock, advertised, logger);
+            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, interBroker, coordinatorLeadership, membership, cluster, directoryLock, advertised, logger) { _fetchers = fetchers };
         }
         catch
         {
+            if (fetchers is not null)
+            {
+                await fetchers.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (membership is not null)
             {
                 await membership.DisposeAsync().ConfigureAwait(false);
@@ -260,6 +269,11 @@ public sealed class KafkaBroker : IAsyncDisposable
         }
         finally
         {
+            if (_fetchers is not null)
+            {
+                await _fetchers.DisposeAsync().ConfigureAwait(false);
+            }
+
             _coordinatorLeadership.Dispose();
             Transactions.Dispose();
             Groups.Dispose();

@@ -262,6 +262,17 @@ public sealed partial class Log : IDisposable
     }
 
     /// <summary>
+    /// The end of what is on disk: under <c>log.flush.mode=ack</c> the offsets below the last fsync
+    /// (<see cref="RecoveryPoint"/>); under <c>interval</c> the log end offset, as Kafka counts a replica's bytes once
+    /// written. A replica counts toward the high watermark only up to this.
+    /// </summary>
+    public long DurableEndOffset => _config.FlushMode == LogFlushMode.Ack ? Math.Min(RecoveryPoint, LogEndOffset) : LogEndOffset;
+
+    /// <summary>A task that completes once the log is durable below <paramref name="endOffset"/> under its flush mode (at once under <c>interval</c>).</summary>
+    public Task WhenDurable(long endOffset) =>
+        _config.FlushMode == LogFlushMode.Ack ? _environment.Flusher.RequestFlush(this, endOffset) : Task.CompletedTask;
+
+    /// <summary>
     /// Whole batches starting with the one that contains <paramref name="offset"/>, up to
     /// <paramref name="maxBytes"/> and only batches that end at or below <paramref name="maxOffsetExclusive"/> (the
     /// high watermark or last stable offset for consumers), from one segment. When the first batch alone exceeds

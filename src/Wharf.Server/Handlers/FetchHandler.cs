@@ -19,12 +19,13 @@ namespace Wharf.Server.Handlers;
 /// (<paramref name="maxResponseBytes"/>), whichever is smaller — except that its first batch is always whole (KIP-74).
 /// Each partition is read through <see cref="Partition.Read"/>, which checks the request's leader epoch; a partition this
 /// broker does not lead answers NOT_LEADER_OR_FOLLOWER (with KIP-951's current leader from v12, as for
-/// FENCED_LEADER_EPOCH), one the metadata does not know UNKNOWN_TOPIC_OR_PARTITION.
+/// FENCED_LEADER_EPOCH), one the metadata does not know UNKNOWN_TOPIC_OR_PARTITION. A fetch with a replica id is a
+/// follower's (FetchHandler.Replica.cs).
 /// Thread-safety: stateless; one instance serves all connections.
 /// </summary>
 /// <param name="replicas">The partitions this broker leads.</param>
 /// <param name="maxResponseBytes">The broker's <c>fetch.max.bytes</c>.</param>
-public sealed class FetchHandler(ReplicaManager replicas, int maxResponseBytes = int.MaxValue) : IRequestHandler<FetchRequest, FetchResponse>
+public sealed partial class FetchHandler(ReplicaManager replicas, int maxResponseBytes = int.MaxValue) : IRequestHandler<FetchRequest, FetchResponse>
 {
     public static ApiVersionRange Versions => new(4, 12);
 
@@ -33,6 +34,11 @@ public sealed class FetchHandler(ReplicaManager replicas, int maxResponseBytes =
         if (request.SessionId != 0)
         {
             return new FetchResponse { ErrorCode = (short)ErrorCode.FetchSessionIdNotFound, SessionId = 0 };
+        }
+
+        if (request.ReplicaId >= 0)
+        {
+            return await HandleReplicaFetchAsync(context, request, cancellationToken).ConfigureAwait(false);
         }
 
         var requested = request.Topics.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p.Partition))).ToList();
@@ -121,7 +127,7 @@ public sealed class FetchHandler(ReplicaManager replicas, int maxResponseBytes =
     /// sendfile (no read into this process), a small one read into a pooled array (cheaper than a descriptor and a
     /// sendfile call).
     /// </summary>
-    private static ReadOnlySequence<byte> Records(LogFileSlice slice, List<IDisposable> buffers, out int read)
+    internal static ReadOnlySequence<byte> Records(LogFileSlice slice, List<IDisposable> buffers, out int read)
     {
         if (slice.Length >= KafkaWriter.MinimumReferencedRecords && slice.FileHandle is { } file && FileRegion.TryOpen(file, slice.Position, slice.Length) is { } region)
         {

@@ -12,7 +12,9 @@ namespace Wharf.Server.Handlers;
 
 /// <summary>
 /// Produce (API 0), v3–10. Appends each partition's record batch to the partition it leads and answers when
-/// the append is durable (acks 1 and -1; one node is the whole ISR) or not at all (acks 0). Every partition
+/// the append is durable on this broker (acks 1), once the high watermark passes it — every in-sync replica has it on
+/// disk — within the request's timeout (acks -1; REQUEST_TIMED_OUT after it, NOT_ENOUGH_REPLICAS before appending when
+/// the ISR is below <c>min.insync.replicas</c>), or not at all (acks 0). Every partition
 /// is appended concurrently so one group-commit fsync covers them all. Idempotent producers: the log checks
 /// sequences and epochs (OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH) and answers a retried batch with its
 /// original base offset, as Kafka does (never DUPLICATE_SEQUENCE_NUMBER for a single batch). Transactional batches
@@ -53,7 +55,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
                 topicResponse.PartitionResponses.Add(partitionResponse);
                 var topicPartition = new TopicPartition(topic.Name, data.Index);
                 var outcome = validAcks
-                    ? AppendAsync(topicPartition, data.Records, request.TransactionalId, verification, request.Acks)
+                    ? AppendAsync(topicPartition, data.Records, request.TransactionalId, verification, request.Acks, TimeSpan.FromMilliseconds(Math.Max(0, request.TimeoutMs)))
                     : Task.FromResult(PartitionOutcome.Failed(ErrorCode.InvalidRequiredAcks, $"acks must be 0, 1 or -1, not {request.Acks}"));
                 pending.Add((topicPartition, partitionResponse, outcome));
             }
@@ -132,7 +134,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
         return verified;
     }
 
-    private async Task<PartitionOutcome> AppendAsync(TopicPartition topicPartition, ReadOnlySequence<byte>? records, string? transactionalId, Task<Dictionary<TopicPartition, ErrorCode>>? verification, short acks)
+    private async Task<PartitionOutcome> AppendAsync(TopicPartition topicPartition, ReadOnlySequence<byte>? records, string? transactionalId, Task<Dictionary<TopicPartition, ErrorCode>>? verification, short acks, TimeSpan timeout)
     {
         var (partition, unavailable) = replicas.GetPartitionOrError(topicPartition);
         if (partition is null)
@@ -188,7 +190,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
             }
 
             // ProduceValidation checked the CRC of these bytes; the log checks sizes and magic again.
-            var info = await partition.AppendAsLeaderAsync(batch, crcVerified: true, requiredAcks: acks).ConfigureAwait(false);
+            var info = await partition.AppendAsLeaderAsync(batch, crcVerified: true, requiredAcks: acks, timeout: timeout).ConfigureAwait(false);
             return new PartitionOutcome(ErrorCode.None, null, info.FirstOffset, info.LogAppendTime, info.LogStartOffset);
         }
         catch (ProducerStateException e)
@@ -201,7 +203,12 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
         {
             // An offline log logged its failure once, loudly; each refused produce after that is routine, and so is a
             // produce that reached a partition this broker no longer leads.
-            logger.Log(partition.IsOffline || e.ErrorCode == ErrorCode.NotLeaderOrFollower ? LogLevel.Debug : LogLevel.Warning, "Append to {Partition} failed: {Error}", topicPartition, e.Message);
+            // Too few in-sync replicas, or replicas too slow for the request's timeout, is the cluster's state, reported
+            // by the ISR changes already.
+            var level = partition.IsOffline || e.ErrorCode == ErrorCode.NotLeaderOrFollower ? LogLevel.Debug
+                : e.ErrorCode is ErrorCode.NotEnoughReplicas or ErrorCode.NotEnoughReplicasAfterAppend or ErrorCode.RequestTimedOut ? LogLevel.Information
+                : LogLevel.Warning;
+            logger.Log(level, "Append to {Partition} failed: {Error}", topicPartition, e.Message);
             return PartitionOutcome.Failed(e.ErrorCode, e.Message);
         }
         finally

@@ -26,6 +26,9 @@ namespace Wharf.Server.Transactions;
 /// </summary>
 public sealed class TransactionMarkerAppender(ReplicaManager replicas, GroupCoordinator groups, ILogger<TransactionMarkerAppender> logger)
 {
+    /// <summary>How long a marker waits for the in-sync replicas (Kafka's <c>request.timeout.ms</c> default); the coordinator then retries.</summary>
+    private static readonly TimeSpan MarkerTimeout = TimeSpan.FromSeconds(30);
+
     public async Task<ErrorCode> AppendAsync(TransactionMarker marker, TopicPartition topicPartition)
     {
         if (marker.ProducerId < 0 || marker.ProducerEpoch < 0)
@@ -51,7 +54,7 @@ public sealed class TransactionMarkerAppender(ReplicaManager replicas, GroupCoor
         builder.AppendEndTransactionMarker(new EndTransactionMarker(marker.Commit ? ControlRecordType.Commit : ControlRecordType.Abort, marker.CoordinatorEpoch), replicas.Time.GetUtcNow().ToUnixTimeMilliseconds());
         try
         {
-            await partition.AppendAsLeaderAsync(builder.ToArray(), AppendOrigin.Coordinator, requiredAcks: -1).ConfigureAwait(false);
+            await partition.AppendAsLeaderAsync(builder.ToArray(), AppendOrigin.Coordinator, requiredAcks: -1, timeout: MarkerTimeout).ConfigureAwait(false);
             return ErrorCode.None;
         }
         catch (ProducerStateException e)
