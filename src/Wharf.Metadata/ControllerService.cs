@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -17,6 +18,9 @@ namespace Wharf.Metadata;
 /// live registration of that incarnation is fenced (its leaderships move). When another node is elected the
 /// controller falls silent (its appends are fenced by the store anyway) and the node campaigns again.</item>
 /// </list>
+/// A registration reported dead (<see cref="ReportDead"/>: its broker's port refused a connection, so the process is
+/// gone although its session has not expired yet) counts as not live from then on, so a killed broker's leaderships
+/// move at once instead of after <c>broker.session.timeout.ms</c>; its session then expires on its own.
 /// Thread-safety: <see cref="Start"/> once; the loops run on the thread pool and signal each other through events;
 /// <see cref="DisposeAsync"/> stops both and waits for them.
 /// </summary>
@@ -30,6 +34,7 @@ public sealed class ControllerService : IAsyncDisposable
     private readonly bool _rebalanceToPreferred;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _changed = new(0);
+    private readonly ConcurrentDictionary<(int BrokerId, Guid IncarnationId), bool> _dead = new();
     private Task _follow = Task.CompletedTask;
     private Task _campaign = Task.CompletedTask;
 
@@ -51,6 +56,21 @@ public sealed class ControllerService : IAsyncDisposable
         _controller.ImageChanged += OnImageChanged;
         _follow = Task.Run(() => FollowAsync(_stopping.Token));
         _campaign = Task.Run(() => CampaignAsync(_stopping.Token));
+    }
+
+    /// <summary>
+    /// Reports that registration <paramref name="incarnationId"/> of broker <paramref name="brokerId"/> is dead (nothing
+    /// listens on its port any more): the active controller fences it at once. Safe from any thread; repeated reports
+    /// are ignored.
+    /// </summary>
+    public void ReportDead(int brokerId, Guid incarnationId)
+    {
+        if (_dead.TryAdd((brokerId, incarnationId), true))
+        {
+            _logger.LogWarning("Broker {Broker} (incarnation {Incarnation}) refuses connections: its process is gone; fencing it without waiting for its session to expire",
+                brokerId, incarnationId);
+            _changed.Release();
+        }
     }
 
     /// <summary>Completes once this node's image holds offset <paramref name="offset"/>.</summary>
@@ -131,12 +151,17 @@ public sealed class ControllerService : IAsyncDisposable
     private async Task ReconcileBrokersAsync(CancellationToken cancellationToken)
     {
         var live = _registry.LiveBrokers;
+        foreach (var gone in _dead.Keys.Where(k => !live.TryGetValue(k.BrokerId, out var r) || r.Registration.IncarnationId != k.IncarnationId))
+        {
+            _dead.TryRemove(gone, out _);
+        }
+
         foreach (var broker in _controller.Current.Brokers.Values.Where(b => !b.Fenced && !IsLive(live, b)))
         {
             await _controller.FenceBrokerAsync(broker.NodeId, broker.IncarnationId, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (var registered in live.Values)
+        foreach (var registered in live.Values.Where(r => !_dead.ContainsKey((r.BrokerId, r.Registration.IncarnationId))))
         {
             var image = _controller.Current;
             if (!image.Brokers.TryGetValue(registered.BrokerId, out var known) || !known.Equals(registered.Registration with { Fenced = false }))
@@ -146,8 +171,9 @@ public sealed class ControllerService : IAsyncDisposable
         }
     }
 
-    private static bool IsLive(ImmutableSortedDictionary<int, RegisteredBroker> live, BrokerRegistration broker) =>
-        live.TryGetValue(broker.NodeId, out var registered) && registered.Registration.IncarnationId == broker.IncarnationId;
+    private bool IsLive(ImmutableSortedDictionary<int, RegisteredBroker> live, BrokerRegistration broker) =>
+        live.TryGetValue(broker.NodeId, out var registered) && registered.Registration.IncarnationId == broker.IncarnationId
+        && !_dead.ContainsKey((broker.NodeId, broker.IncarnationId));
 
     private void OnChange(MetadataLeadership leadership) => _changed.Release();
 

@@ -42,6 +42,7 @@ public sealed class ClusterMembership : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private int _generation;
     private bool _registered;
+    private BrokerLivenessProbe? _probe;
 
     private ClusterMembership(ClusterMetadata cluster, Controller controller, ReplicaManager replicas, ControllerService service, TimeProvider time, ILogger logger)
     {
@@ -60,6 +61,7 @@ public sealed class ClusterMembership : IAsyncDisposable
         var membership = new ClusterMembership(cluster, controller, replicas, service, time, loggerFactory.CreateLogger<ClusterMembership>());
         cluster.Registry.SessionChanged += membership.OnSessionChanged;
         service.Start();
+        membership._probe = new BrokerLivenessProbe(controller, service, config.Listeners[0].Name, time, loggerFactory.CreateLogger<BrokerLivenessProbe>());
         return membership;
     }
 
@@ -166,6 +168,11 @@ public sealed class ClusterMembership : IAsyncDisposable
     {
         _cluster.Registry.SessionChanged -= OnSessionChanged;
         await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_probe is not null)
+        {
+            await _probe.DisposeAsync().ConfigureAwait(false);
+        }
+
         var nodeId = _controller.Config.NodeId;
         // Never registered (refused as a duplicate, or stopped while starting): nothing to hand over, and the node id's
         // registration, if any, belongs to another process.

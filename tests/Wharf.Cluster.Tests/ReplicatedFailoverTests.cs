@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Wharf.Cluster.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Wharf.Cluster.Tests;
+
+/// <summary>
+/// Replication factor 3 with <c>min.insync.replicas=2</c> across three broker processes, driven by librdkafka's
+/// idempotent producer (acks=all): kill -9 of a partition leader mid-stream moves leadership to an in-sync follower
+/// long before the killed broker's session could expire (the controller sees its port refuse connections), the
+/// producer carries on, and every acknowledged record is read back exactly once, in order.
+/// </summary>
+public sealed class ReplicatedFailoverTests(ITestOutputHelper output)
+{
+    private const int Partitions = 3;
+
+    [RequiresToolFact(ExternalTool.Etcd)]
+    public async Task KillNineOfALeaderMidStream_AFollowerTakesOverWithinSeconds_AndEveryAcknowledgedRecordIsReadOnce()
+    {
+        // A 30 s session: a failover within 10 s cannot be the session expiring.
+        var options = TestClusters.Options(new Dictionary<string, string> { ["num.partitions"] = "12", ["broker.session.timeout.ms"] = "30000" });
+        await using var own = await TestClusters.StartAsync(output, options);
+        var cluster = own.Cluster;
+        var controller = await cluster.ControllerIdAsync();
+        var topic = TestClusters.Name("failover");
+        using (var admin = Clients.Admin(cluster.BootstrapServers))
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification
+            {
+                Name = topic,
+                NumPartitions = Partitions,
+                ReplicationFactor = 3,
+                Configs = new() { ["min.insync.replicas"] = "2" },
+            }]);
+        }
+
+        BrokerAnswer? answer = null;
+        await Wait.UntilAsync(async () => (answer = await BrokerQuery.MetadataAsync(cluster.BootstrapServersOf(controller), topic)).Leaders.Values.All(l => l >= 0),
+            "the topic's leaders", () => answer?.ToString() ?? "nothing");
+        var victim = answer!.Leaders.Values.FirstOrDefault(l => l != controller, -1);
+        Assert.True(victim > 0, $"every partition is led by the controller ({answer})");
+        var victimPartitions = answer.Leaders.Where(l => l.Value == victim).Select(l => l.Key).ToList();
+
+        var acknowledged = new System.Collections.Concurrent.ConcurrentQueue<(int Partition, string Value, long Offset)>();
+        using var producer = Clients.Producer(cluster.BootstrapServers, c => c.MessageTimeoutMs = 60_000);
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var partition = i % Partitions;
+                var value = $"v{i}";
+                var result = await producer.ProduceAsync(new TopicPartition(topic, partition), new Message<string, string> { Key = $"k{i}", Value = value });
+                acknowledged.Enqueue((partition, value, result.Offset.Value));
+            }
+        });
+        await Wait.UntilAsync(() => acknowledged.Count >= 300, "300 acknowledged records before the kill");
+
+        var killedAt = Stopwatch.StartNew();
+        cluster.Kill(victim);
+        await Wait.UntilAsync(async () =>
+            {
+                answer = await BrokerQuery.MetadataAsync(cluster.BootstrapServersOf(controller), topic);
+                return victimPartitions.All(p => answer.Leaders[p] >= 0 && answer.Leaders[p] != victim);
+            },
+            $"broker {victim}'s partitions to get new leaders", () => answer?.ToString() ?? "nothing");
+        var failover = killedAt.Elapsed;
+        output.WriteLine($"killed broker {victim}; partitions {string.Join(',', victimPartitions)} had new leaders after {failover.TotalMilliseconds:0} ms");
+        Assert.True(failover < TimeSpan.FromSeconds(10), $"leadership moved only after {failover} (the session timeout is 30 s)");
+
+        var countAtFailover = acknowledged.Count;
+        await Wait.UntilAsync(() => acknowledged.Count >= countAtFailover + 300, "300 more acknowledged records after the failover");
+        await stop.CancelAsync();
+        await writer;
+
+        var expected = acknowledged.ToList();
+        var read = Clients.Read(cluster.BootstrapServers, Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, p)), expected.Count);
+        foreach (var partition in Enumerable.Range(0, Partitions))
+        {
+            var sent = expected.Where(a => a.Partition == partition).OrderBy(a => a.Offset).Select(a => (a.Offset, a.Value)).ToList();
+            var got = read.Where(r => r.Partition.Value == partition).Select(r => (r.Offset.Value, r.Message.Value)).ToList();
+            Assert.Equal(sent, got);
+        }
+    }
+}
