@@ -277,6 +277,7 @@ public sealed partial class Partition
                 else if (current.Role == PartitionRole.Leader && current.LeaderEpoch == outcome.LeaderEpoch && outcome.PartitionEpoch > current.PartitionEpoch)
                 {
                     Volatile.Write(ref _leadership, current with { Isr = outcome.Isr, PartitionEpoch = outcome.PartitionEpoch });
+                    _context.Counters.CountIsrChange(current.Isr.Length, outcome.Isr.Length);
                     _context.Logger.LogInformation("{Partition}: ISR is now [{Isr}] (partition epoch {PartitionEpoch})", TopicPartition, string.Join(",", outcome.Isr), outcome.PartitionEpoch);
                 }
 

@@ -21,6 +21,9 @@ public sealed record PartitionContext(TimeProvider Time, IAlterPartitionSender? 
     /// <summary>A single node's context: system clock, no controller to ask, nothing logged.</summary>
     public static PartitionContext Standalone { get; } = new(TimeProvider.System, null, DefaultReplicaLagTimeMax, NullLogger.Instance);
 
+    /// <summary>The broker's ISR change counters.</summary>
+    public ReplicationCounters Counters { get; } = new();
+
     /// <summary>How long an ISR proposal refused as stale waits before it is tried again (the metadata usually arrives first).</summary>
     public TimeSpan ProposalRetryBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
 }

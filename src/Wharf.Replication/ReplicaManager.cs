@@ -73,6 +73,35 @@ public sealed partial class ReplicaManager : IDisposable
     public List<Partition> FollowedPartitions(int leaderId) =>
         [.. _partitions.Values.Where(p => p.Leadership is { Role: PartitionRole.Follower } l && l.LeaderId == leaderId)];
 
+    /// <summary>This broker's replication gauges and counters now (see <see cref="ReplicationStats"/>).</summary>
+    public ReplicationStats ReplicationStats()
+    {
+        int leaders = 0, underReplicated = 0, underMinIsr = 0, offline = 0;
+        long maxLag = 0;
+        foreach (var partition in _partitions.Values)
+        {
+            if (partition.IsOffline)
+            {
+                offline++;
+            }
+            else if (partition.IsLeader)
+            {
+                leaders++;
+                var leadership = partition.Leadership;
+                underReplicated += leadership.Isr.Length < leadership.Replicas.Length ? 1 : 0;
+                underMinIsr += leadership.Isr.Length < partition.Config.MinInsyncReplicas ? 1 : 0;
+                maxLag = partition.FollowerStates.Select(f => f.LagOffsets).Append(maxLag).Max();
+            }
+        }
+
+        if (Image is { } image)
+        {
+            offline += image.TopicsById.Values.Sum(t => t.Partitions.Values.Count(p => p.Leader < 0));
+        }
+
+        return new ReplicationStats(leaders, underReplicated, underMinIsr, offline, maxLag, _context.Counters.IsrShrinks, _context.Counters.IsrExpands);
+    }
+
     /// <summary>The leaders this broker follows partitions of now.</summary>
     public HashSet<int> FollowedLeaders() =>
         [.. _partitions.Values.Select(p => p.Leadership).Where(l => l.Role == PartitionRole.Follower && l.LeaderId >= 0).Select(l => l.LeaderId)];

@@ -93,6 +93,7 @@ public sealed class PartitionReplicationTests : IDisposable
         await _sender.AnswerAsync(leader, new AlterPartitionOutcome(ErrorCode.None, 4, 8, Nodes.Of(1, 2)));
         Assert.Equal([1, 2], leader.Leadership.Isr.ToArray());
         Assert.Equal(8, leader.Leadership.PartitionEpoch);
+        Assert.Equal((1L, 0L), (_context.Counters.IsrExpands, _context.Counters.IsrShrinks));
     }
 
     [Fact]

@@ -35,6 +35,19 @@ public sealed class ReplicaManagerDeltaTests : IDisposable
     }
 
     [Fact]
+    public void ReplicationStats_CountUnderReplicatedLeadersAndPartitionsWithoutALeader()
+    {
+        _fixture.Change(
+            new TopicRecord("orders", OrdersId),
+            new PartitionRecord(OrdersId, 0, [1, 2], [1], 1, 3, 3),
+            ReplicaFixture.Partition(OrdersId, 1, leader: 1, leaderEpoch: 2, 1, 2),
+            new PartitionRecord(OrdersId, 2, [2], [2], -1, 5, 5));
+
+        var stats = Replicas.ReplicationStats();
+        Assert.Equal((2, 1, 1), (stats.LeaderPartitions, stats.UnderReplicatedPartitions, stats.OfflinePartitions));
+    }
+
+    [Fact]
     public void GetPartitionOrError_AnswersAsKafkaForPartitionsNotHostedHere()
     {
         _fixture.Change(
