@@ -198,14 +198,14 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
             switch (error)
             {
                 case ErrorCode.None when data.DivergingEpoch is { Epoch: >= 0 } or { EndOffset: >= 0 }:
-                {
-                    var diverging = new DivergingEpoch(data.DivergingEpoch.Epoch, data.DivergingEpoch.EndOffset);
-                    var offset = partition.TruncationOffsetFor(diverging);
-                    _logger.LogInformation("{Partition}: log diverges from leader {Leader} (its epoch {Epoch} ends at {EndOffset}); truncating from {LogEnd} to {Offset}",
-                        partition.TopicPartition, LeaderId, diverging.Epoch, diverging.EndOffset, partition.LogEndOffset, offset);
-                    partition.TruncateAsFollower(offset, LeaderId, leaderEpoch);
-                    return null;
-                }
+                    {
+                        var diverging = new DivergingEpoch(data.DivergingEpoch.Epoch, data.DivergingEpoch.EndOffset);
+                        var offset = partition.TruncationOffsetFor(diverging);
+                        _logger.LogInformation("{Partition}: log diverges from leader {Leader} (its epoch {Epoch} ends at {EndOffset}); truncating from {LogEnd} to {Offset}",
+                            partition.TopicPartition, LeaderId, diverging.Epoch, diverging.EndOffset, partition.LogEndOffset, offset);
+                        partition.TruncateAsFollower(offset, LeaderId, leaderEpoch);
+                        return null;
+                    }
 
                 case ErrorCode.None:
                     return Append(partition, leaderEpoch, data);
