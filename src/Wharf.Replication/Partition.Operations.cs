@@ -117,7 +117,7 @@ public sealed partial class Partition
     /// </summary>
     /// <returns>
     /// An error of <see cref="CheckLeaderEpoch"/> with every offset -1; or the partition's offsets with
-    /// OFFSET_OUT_OF_RANGE (below the log start, above the high watermark, or the data was deleted under the read),
+    /// OFFSET_OUT_OF_RANGE (below the log start, above the log end, or the data was deleted under the read),
     /// KAFKA_STORAGE_ERROR (the log is offline at that offset), or NONE with the records (possibly none).
     /// </returns>
     public PartitionFetchResult Read(in PartitionFetch fetch)
@@ -136,14 +136,16 @@ public sealed partial class Partition
         var result = new PartitionFetchResult(ErrorCode.None, LogFileSlice.Empty, highWatermark, lastStable, _log.LogStartOffset, readCommitted ? [] : null);
         var readable = fetch.Isolation == FetchIsolation.LogEnd ? Math.Max(highWatermark, _log.LogEndOffset) : highWatermark;
         var bound = Math.Min(fetch.Isolation == FetchIsolation.TransactionCommitted ? lastStable : readable, fetch.MaxOffset);
-        if (fetch.FetchOffset == readable || fetch.MaxBytes <= 0 && !fetch.MinOneBatch || fetch.FetchOffset >= bound && fetch.FetchOffset <= readable)
-        {
-            return result;
-        }
-
-        if (fetch.FetchOffset > readable)
+        if (fetch.FetchOffset > Math.Max(readable, _log.LogEndOffset))
         {
             return result with { Error = ErrorCode.OffsetOutOfRange };
+        }
+
+        // Between the high watermark and the log end is not out of range (as in Kafka): a new leader's high watermark
+        // can trail what consumers read from the previous leader until its followers catch up; they wait, not reset.
+        if (fetch.FetchOffset >= readable || fetch.MaxBytes <= 0 && !fetch.MinOneBatch || fetch.FetchOffset >= bound)
+        {
+            return result;
         }
 
         try

@@ -40,6 +40,19 @@ public sealed class PartitionReplicationTests : IDisposable
     }
 
     [Fact]
+    public async Task ConsumerFetch_AboveTheHighWatermarkButWithinTheLog_WaitsInsteadOfBeingOutOfRange()
+    {
+        var leader = NewPartition("trailing-hw", Leader);
+        leader.MakeLeader(1, 1, Nodes.Of(1, 2), Nodes.Of(1, 2));
+        await leader.AppendAsLeaderAsync(_fixture.Batch(3));
+        Assert.Equal(0, leader.HighWatermark);
+
+        var within = leader.Read(new PartitionFetch(2, 1000));
+        Assert.Equal((ErrorCode.None, true), (within.Error, within.Records.IsEmpty));
+        Assert.Equal(ErrorCode.OffsetOutOfRange, leader.Read(new PartitionFetch(4, 1000)).Error);
+    }
+
+    [Fact]
     public async Task AcksAll_CompletesWhenTheIsrHasTheBatch_AndTimesOutWhenItDoesNot()
     {
         var leader = NewPartition("acks", Leader);
