@@ -17,16 +17,23 @@ internal sealed class InProcessCluster : IAsyncDisposable
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "wharf-cluster-" + Guid.NewGuid().ToString("N"));
     private readonly KafkaBroker?[] _brokers;
 
-    private InProcessCluster(int size) => _brokers = new KafkaBroker?[size + 1];
+    private readonly (string Key, string Value)[] _settings;
+
+    private InProcessCluster(int size, (string Key, string Value)[] settings)
+    {
+        _brokers = new KafkaBroker?[size + 1];
+        _settings = settings;
+    }
 
     /// <summary>Every running broker's address, for <c>bootstrap.servers</c>.</summary>
     public string BootstrapServers => string.Join(",", _brokers.OfType<KafkaBroker>().Select(b => b.BootstrapServers));
 
     public KafkaBroker this[int nodeId] => _brokers[nodeId] ?? throw new InvalidOperationException($"Broker {nodeId} is stopped.");
 
-    public static async Task<InProcessCluster> StartAsync(int size)
+    /// <summary>Starts brokers 1..<paramref name="size"/>, each with <paramref name="settings"/> on top of the test defaults.</summary>
+    public static async Task<InProcessCluster> StartAsync(int size, params (string Key, string Value)[] settings)
     {
-        var cluster = new InProcessCluster(size);
+        var cluster = new InProcessCluster(size, settings);
         try
         {
             await Task.WhenAll(Enumerable.Range(1, size).Select(cluster.StartBrokerAsync));
@@ -45,10 +52,13 @@ internal sealed class InProcessCluster : IAsyncDisposable
         _brokers[nodeId] = await InProcessBroker.StartBrokerAsync(
             Path.Combine(_directory, $"n{nodeId}"),
             InProcessBroker.MemberOf(_store, nodeId),
-            ("node.id", nodeId.ToString(CultureInfo.InvariantCulture)),
-            ("offsets.topic.num.partitions", "6"),
-            ("transaction.state.log.num.partitions", "6"),
-            ("group.initial.rebalance.delay.ms", "0"));
+            [
+                ("node.id", nodeId.ToString(CultureInfo.InvariantCulture)),
+                ("offsets.topic.num.partitions", "6"),
+                ("transaction.state.log.num.partitions", "6"),
+                ("group.initial.rebalance.delay.ms", "0"),
+                .. _settings,
+            ]);
     }
 
     /// <summary>Stops broker <paramref name="nodeId"/> cleanly (it unregisters; the controller moves or suspends its leaderships).</summary>
