@@ -116,6 +116,8 @@ public static class ConfigCatalogue
             "Allow DeleteTopics; false rejects every delete."),
         Define("min.insync.replicas", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.High,
             "With acks=all, a write needs at least this many in-sync replicas."),
+        Define("unclean.leader.election.enable", ConfigType.Boolean, "false", null, ConfigImportance.High,
+            "When no in-sync replica of a partition is live, make a live replica outside the ISR its leader (available again, but records acknowledged by the lost ISR may be gone); false leaves the partition offline until an in-sync replica returns."),
 
         // Group coordinator.
         Define("offsets.topic.num.partitions", ConfigType.Int, "50", ConfigValidator.AtLeast(1), ConfigImportance.High,
@@ -176,6 +178,7 @@ public static class ConfigCatalogue
         ("segment.index.bytes", "log.index.size.max.bytes", "largest index file of a segment; a full index rolls the segment"),
         ("segment.jitter.ms", "log.roll.jitter.ms", "largest amount subtracted from segment.ms, different per segment"),
         ("segment.ms", "log.roll.ms", "roll once the active segment's first record is this old"),
+        ("unclean.leader.election.enable", "unclean.leader.election.enable", "when no in-sync replica is live, let a live replica outside the ISR lead; acknowledged records may be lost"),
     ];
 
     /// <summary>
@@ -203,9 +206,6 @@ public static class ConfigCatalogue
         NoEffectTopicKey("preallocate", ConfigType.Boolean, "false", null, null,
             "Preallocate segment files at full size.",
             "segment files grow as they are written; Kafka preallocates mainly for NTFS"),
-        NoEffectTopicKey("unclean.leader.election.enable", ConfigType.Boolean, "false", null, null,
-            "Allow a replica outside the ISR to become leader.",
-            "a single node has no other replica; replication across brokers (a later issue) will read it"),
     ];
 
     /// <summary>
@@ -217,7 +217,7 @@ public static class ConfigCatalogue
         ("the HTTP admin API, metrics and health endpoints (Wharf.Http) are not built yet; they will read it",
             ["http.listeners"]),
         ("replication across brokers is not built yet (a single node is its own ISR); it will read it",
-            ["replica.lag.time.max.ms", "unclean.leader.election.enable", "num.replica.fetchers", "replica.fetch.max.bytes",
+            ["replica.lag.time.max.ms", "num.replica.fetchers", "replica.fetch.max.bytes",
              "replica.fetch.min.bytes", "replica.fetch.wait.max.ms", "replica.fetch.backoff.ms", "replica.fetch.response.max.bytes",
              "replica.socket.timeout.ms", "replica.socket.receive.buffer.bytes", "replica.high.watermark.checkpoint.interval.ms",
              "replica.selector.class", "leader.imbalance.check.interval.seconds",
