@@ -74,6 +74,10 @@ public sealed class BrokerConfig
 
     public int NumPartitions => GetInt("num.partitions");
 
+    /// <summary>
+    /// <c>default.replication.factor</c> as configured (3 when unset); the factor a topic gets also depends on the live
+    /// brokers when it is unset (<c>Wharf.Metadata.DefaultReplicationFactor</c>).
+    /// </summary>
     public int DefaultReplicationFactor => GetInt("default.replication.factor");
 
     public bool AutoCreateTopicsEnable => GetBoolean("auto.create.topics.enable");

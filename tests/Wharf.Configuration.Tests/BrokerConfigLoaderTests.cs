@@ -18,7 +18,8 @@ public sealed class BrokerConfigLoaderTests : IDisposable
         Assert.Equal(config.Listeners, config.AdvertisedListeners);
         Assert.Equal(["./wharf-data"], config.LogDirs);
         Assert.Equal(1, config.NumPartitions);
-        Assert.Equal(1, config.DefaultReplicationFactor);
+        Assert.Equal(3, config.DefaultReplicationFactor);
+        Assert.False(config.IsExplicitlySet("default.replication.factor"));
         Assert.True(config.AutoCreateTopicsEnable);
         Assert.Equal(1048588, config.MessageMaxBytes);
         Assert.Equal(104857600, config.SocketRequestMaxBytes);
