@@ -53,7 +53,7 @@ public static class PartitionLeaderElection
                 continue;
             }
 
-            records.Add(Changed(topic, partition, isr, leader));
+            records.Add(Changed(image, topic, partition, isr, leader));
         }
 
         return records;
@@ -75,7 +75,7 @@ public static class PartitionLeaderElection
             {
                 if (offline && uncleanElection(topic))
                 {
-                    records.Add(Changed(topic, partition, [brokerId], brokerId));
+                    records.Add(Changed(image, topic, partition, [brokerId], brokerId));
                 }
 
                 continue;
@@ -84,7 +84,7 @@ public static class PartitionLeaderElection
             var preferred = rebalanceToPreferred && partition.Replicas[0] == brokerId;
             if (offline || preferred)
             {
-                records.Add(Changed(topic, partition, partition.Isr, brokerId));
+                records.Add(Changed(image, topic, partition, partition.Isr, brokerId));
             }
         }
 
@@ -98,7 +98,8 @@ public static class PartitionLeaderElection
     private static IEnumerable<(TopicImage Topic, PartitionImage Partition)> Partitions(MetadataImage image) =>
         image.TopicsById.Values.SelectMany(t => t.Partitions.Values.Select(p => (t, p)));
 
-    private static PartitionRecord Changed(TopicImage topic, PartitionImage partition, ImmutableArray<int> isr, int leader) =>
-        (partition with { Isr = isr, Leader = leader, LeaderEpoch = partition.LeaderEpoch + 1, PartitionEpoch = partition.PartitionEpoch + 1 })
+    /// <summary>The record of <paramref name="partition"/> with a new ISR and leader (a reassignment it allows completes too).</summary>
+    private static PartitionRecord Changed(MetadataImage image, TopicImage topic, PartitionImage partition, ImmutableArray<int> isr, int leader) =>
+        PartitionReassignment.Finish(image, partition, partition with { Isr = isr, Leader = leader, LeaderEpoch = partition.LeaderEpoch + 1 })
             .ToRecord(topic.TopicId);
 }
