@@ -176,6 +176,8 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .AddForwarded<CreatePartitionsHandler, CreatePartitionsRequest, CreatePartitionsResponse>(new CreatePartitionsHandler(controller), forwarder)
                 .Add<AllocateProducerIdsHandler, AllocateProducerIdsRequest, AllocateProducerIdsResponse>(new AllocateProducerIdsHandler(controller))
                 .Add<AlterPartitionHandler, AlterPartitionRequest, AlterPartitionResponse>(new AlterPartitionHandler(controller))
+                .AddForwarded<AlterPartitionReassignmentsHandler, AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>(new AlterPartitionReassignmentsHandler(controller), forwarder)
+                .AddForwarded<ListPartitionReassignmentsHandler, ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse>(new ListPartitionReassignmentsHandler(controller), forwarder)
                 .Add<DeleteRecordsHandler, DeleteRecordsRequest, DeleteRecordsResponse>(new DeleteRecordsHandler(replicas))
                 .Add<DescribeConfigsHandler, DescribeConfigsRequest, DescribeConfigsResponse>(new DescribeConfigsHandler(controller))
                 .AddForwarded<AlterConfigsHandler, AlterConfigsRequest, AlterConfigsResponse>(new AlterConfigsHandler(controller), forwarder)
