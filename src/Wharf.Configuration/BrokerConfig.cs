@@ -98,6 +98,10 @@ public sealed class BrokerConfig
     /// <summary><c>num.replica.fetchers</c>.</summary>
     public int NumReplicaFetchers => GetInt("num.replica.fetchers");
 
+    /// <summary>
+    /// <c>default.replication.factor</c> as configured (3 when unset); the factor a topic gets also depends on the live
+    /// brokers when it is unset (<c>Wharf.Metadata.DefaultReplicationFactor</c>).
+    /// </summary>
     public int DefaultReplicationFactor => GetInt("default.replication.factor");
 
     public bool AutoCreateTopicsEnable => GetBoolean("auto.create.topics.enable");

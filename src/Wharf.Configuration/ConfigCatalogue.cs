@@ -108,14 +108,16 @@ public static class ConfigCatalogue
         // Topics and replication.
         Define("num.partitions", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
             "Partitions of a topic created without a count (auto-created, or -1 in CreateTopics)."),
-        Define("default.replication.factor", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
-            "Replicas of a topic created without a replication factor."),
+        Define("default.replication.factor", ConfigType.Int, "3", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "Replicas of a topic created without a replication factor. Unset: 3, capped at the live brokers (1 on a single node); set explicitly, more than the live brokers is INVALID_REPLICATION_FACTOR."),
         Define("auto.create.topics.enable", ConfigType.Boolean, "true", null, ConfigImportance.High,
             "Create a topic when a client asks for its metadata or produces to it."),
         Define("delete.topic.enable", ConfigType.Boolean, "true", null, ConfigImportance.High,
             "Allow DeleteTopics; false rejects every delete."),
         Define("min.insync.replicas", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.High,
             "With acks=all, a write needs at least this many in-sync replicas."),
+        Define("unclean.leader.election.enable", ConfigType.Boolean, "false", null, ConfigImportance.High,
+            "When no in-sync replica of a partition is live, make a live replica outside the ISR its leader (available again, but records acknowledged by the lost ISR may be gone); false leaves the partition offline until an in-sync replica returns."),
 
         // Replication between brokers.
         Define("replica.lag.time.max.ms", ConfigType.Long, "30000", ConfigValidator.AtLeast(1), ConfigImportance.High,
@@ -138,8 +140,8 @@ public static class ConfigCatalogue
         // Group coordinator.
         Define("offsets.topic.num.partitions", ConfigType.Int, "50", ConfigValidator.AtLeast(1), ConfigImportance.High,
             "Partitions of __consumer_offsets; fixed once the topic exists."),
-        Define("offsets.topic.replication.factor", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.High,
-            "Replicas of __consumer_offsets."),
+        Define("offsets.topic.replication.factor", ConfigType.Int, "3", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "Replicas of __consumer_offsets. Unset: 3, capped at the live brokers when it is created (1 on a single node); set explicitly, FindCoordinator answers COORDINATOR_NOT_AVAILABLE until that many brokers are live."),
         Define("offsets.topic.segment.bytes", ConfigType.Int, "104857600", ConfigValidator.AtLeast(1), ConfigImportance.Low,
             "Segment size of __consumer_offsets, kept small for fast loading."),
         Define("offsets.retention.minutes", ConfigType.Int, "10080", ConfigValidator.AtLeast(1), ConfigImportance.High,
@@ -162,8 +164,8 @@ public static class ConfigCatalogue
             "A transactional id unused for this long is forgotten."),
         Define("transaction.state.log.num.partitions", ConfigType.Int, "50", ConfigValidator.AtLeast(1), ConfigImportance.High,
             "Partitions of __transaction_state."),
-        Define("transaction.state.log.replication.factor", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.High,
-            "Replicas of __transaction_state."),
+        Define("transaction.state.log.replication.factor", ConfigType.Int, "3", ConfigValidator.AtLeast(1), ConfigImportance.High,
+            "Replicas of __transaction_state. Unset: 3, capped at the live brokers when it is created (1 on a single node); set explicitly, FindCoordinator answers COORDINATOR_NOT_AVAILABLE until that many brokers are live."),
         Define("transaction.state.log.min.isr", ConfigType.Int, "1", ConfigValidator.AtLeast(1), ConfigImportance.High,
             "min.insync.replicas of __transaction_state."),
         Define("transaction.state.log.segment.bytes", ConfigType.Int, "104857600", ConfigValidator.AtLeast(1), ConfigImportance.Low,
@@ -194,6 +196,7 @@ public static class ConfigCatalogue
         ("segment.index.bytes", "log.index.size.max.bytes", "largest index file of a segment; a full index rolls the segment"),
         ("segment.jitter.ms", "log.roll.jitter.ms", "largest amount subtracted from segment.ms, different per segment"),
         ("segment.ms", "log.roll.ms", "roll once the active segment's first record is this old"),
+        ("unclean.leader.election.enable", "unclean.leader.election.enable", "when no in-sync replica is live, let a live replica outside the ISR lead; acknowledged records may be lost"),
     ];
 
     /// <summary>
@@ -221,9 +224,6 @@ public static class ConfigCatalogue
         NoEffectTopicKey("preallocate", ConfigType.Boolean, "false", null, null,
             "Preallocate segment files at full size.",
             "segment files grow as they are written; Kafka preallocates mainly for NTFS"),
-        NoEffectTopicKey("unclean.leader.election.enable", ConfigType.Boolean, "false", null, null,
-            "Allow a replica outside the ISR to become leader.",
-            "a single node has no other replica; replication across brokers (a later issue) will read it"),
     ];
 
     /// <summary>
@@ -234,9 +234,8 @@ public static class ConfigCatalogue
     [
         ("the HTTP admin API, metrics and health endpoints (Wharf.Http) are not built yet; they will read it",
             ["http.listeners"]),
-        ("replication across brokers is not built yet (a single node is its own ISR); it will read it",
-            ["unclean.leader.election.enable",
-             "replica.socket.receive.buffer.bytes", "replica.high.watermark.checkpoint.interval.ms",
+        ("followers fetch over the first listener with the OS's socket buffers; the high watermark is not checkpointed (a new leader rebuilds it from its followers' fetches); follower fetching for consumers and the leader-imbalance timer are not built (leaders move back when their preferred replica returns)",
+            ["replica.socket.receive.buffer.bytes", "replica.high.watermark.checkpoint.interval.ms",
              "replica.selector.class", "leader.imbalance.check.interval.seconds",
              "leader.imbalance.per.broker.percentage", "inter.broker.listener.name", "security.inter.broker.protocol"]),
         ("log.flush.mode decides: 'ack' fsyncs every acknowledged write, 'interval' every log.flush.interval.ms",

@@ -205,6 +205,9 @@ public sealed class TopicConfig
 
     public int MinInsyncReplicas => GetInt("min.insync.replicas");
 
+    /// <summary><c>unclean.leader.election.enable</c>: a replica outside the ISR may lead when no in-sync replica is live.</summary>
+    public bool UncleanLeaderElectionEnable => GetBoolean("unclean.leader.election.enable");
+
     /// <summary>The effective value of a topic key; counts as a read of it (<see cref="ConfigUsage"/>).</summary>
     /// <exception cref="ArgumentException">not a topic key.</exception>
     public object? Get(string key)

@@ -6,7 +6,7 @@ namespace Wharf.Metadata;
 /// <summary>
 /// Broker liveness as the active controller sees it through service discovery: a registration that appears is
 /// recorded (and the partitions its return brings back get it as leader), a registration whose session ended is
-/// fenced (and the partitions it led get another in-sync leader, or none). Each is one atomic metadata change, so no
+/// fenced (and the partitions it led get another in-sync leader, an unclean one where the topic allows it, or none). Each is one atomic metadata change, so no
 /// image ever shows a fenced broker leading a partition.
 /// </summary>
 public sealed partial class Controller
@@ -34,7 +34,7 @@ public sealed partial class Controller
 
             MetadataRecord register = new RegisterBrokerRecord(registration.NodeId, registration.IncarnationId, registration.Endpoints, registration.Rack);
             var after = Current.Apply(register);
-            List<MetadataRecord> records = [register, .. PartitionLeaderElection.OnReturned(after, registration.NodeId, rebalanceToPreferred)];
+            List<MetadataRecord> records = [register, .. PartitionLeaderElection.OnReturned(after, registration.NodeId, rebalanceToPreferred, UncleanElection(after))];
             _logger.LogInformation("Broker {Broker} registered (incarnation {Incarnation}); {Partitions} partition leader(s) move to it",
                 registration.NodeId, registration.IncarnationId, records.Count - 1);
             return await CommitAsync(records).ConfigureAwait(false);
@@ -43,6 +43,25 @@ public sealed partial class Controller
         {
             _writer.Release();
         }
+    }
+
+    /// <summary>
+    /// Whether a topic of <paramref name="image"/> allows unclean leader election: its
+    /// <c>unclean.leader.election.enable</c> override, else the broker's. Resolved once per topic per call.
+    /// </summary>
+    private Func<TopicImage, bool> UncleanElection(MetadataImage image)
+    {
+        var resolved = new Dictionary<string, bool>(StringComparer.Ordinal);
+        return topic =>
+        {
+            if (!resolved.TryGetValue(topic.Name, out var enabled))
+            {
+                enabled = TopicConfigs.Resolve(image.GetTopicConfigs(topic.Name)).UncleanLeaderElectionEnable;
+                resolved[topic.Name] = enabled;
+            }
+
+            return enabled;
+        };
     }
 
     /// <summary>
@@ -66,7 +85,7 @@ public sealed partial class Controller
 
             MetadataRecord fence = new BrokerRegistrationChangeRecord(brokerId, incarnationId, Fenced: true);
             var after = Current.Apply(fence);
-            List<MetadataRecord> records = [fence, .. PartitionLeaderElection.OnFenced(after, brokerId)];
+            List<MetadataRecord> records = [fence, .. PartitionLeaderElection.OnFenced(after, brokerId, UncleanElection(after))];
             _logger.LogWarning("Broker {Broker} fenced: its session ended; {Partitions} partition(s) change leader or go offline",
                 brokerId, records.Count - 1);
             return await CommitAsync(records).ConfigureAwait(false);

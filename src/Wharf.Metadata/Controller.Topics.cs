@@ -294,7 +294,9 @@ public sealed partial class Controller
         else
         {
             var partitions = request.NumPartitions == -1 ? Config.NumPartitions : request.NumPartitions;
-            int replicationFactor = request.ReplicationFactor == -1 ? Config.DefaultReplicationFactor : request.ReplicationFactor;
+            int replicationFactor = request.ReplicationFactor == -1
+                ? DefaultReplicationFactor.For(Config, "default.replication.factor", image)
+                : request.ReplicationFactor;
             if (partitions <= 0 || partitions > _options.MaxPartitionsPerTopic)
             {
                 return Fail(ErrorCode.InvalidPartitions, $"Number of partitions must be between 1 and {_options.MaxPartitionsPerTopic}, or -1 for the default; got {partitions}.");

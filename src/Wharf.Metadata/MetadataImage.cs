@@ -5,12 +5,51 @@ using Wharf.Configuration;
 
 namespace Wharf.Metadata;
 
-/// <summary>One partition as the metadata log last described it.</summary>
+/// <summary>
+/// One partition as the metadata log last described it. During a reassignment (<see cref="IsReassigning"/>)
+/// <see cref="Replicas"/> holds the target replicas followed by the ones being removed, so every replica that holds or
+/// will hold the data is listed (Metadata answers name them all); <see cref="AddingReplicas"/> and
+/// <see cref="RemovingReplicas"/> tell them apart. Immutable.
+/// </summary>
 public sealed record PartitionImage(int Partition, ImmutableArray<int> Replicas, ImmutableArray<int> Isr, int Leader, int LeaderEpoch, int PartitionEpoch)
 {
+    private readonly ImmutableArray<int> _addingReplicas = [];
+    private readonly ImmutableArray<int> _removingReplicas = [];
+
+    /// <summary>Replicas a reassignment in progress adds; empty when none is.</summary>
+    public ImmutableArray<int> AddingReplicas
+    {
+        get => _addingReplicas;
+        init => _addingReplicas = value.IsDefault ? [] : value;
+    }
+
+    /// <summary>Replicas a reassignment in progress removes; empty when none is.</summary>
+    public ImmutableArray<int> RemovingReplicas
+    {
+        get => _removingReplicas;
+        init => _removingReplicas = value.IsDefault ? [] : value;
+    }
+
+    /// <summary>True while a reassignment of this partition is in progress.</summary>
+    public bool IsReassigning => !AddingReplicas.IsEmpty || !RemovingReplicas.IsEmpty;
+
+    /// <summary>The replicas once the reassignment in progress completes (<see cref="Replicas"/> when none is).</summary>
+    public ImmutableArray<int> TargetReplicas => RemovingReplicas.IsEmpty ? Replicas : [.. Replicas.Where(r => !RemovingReplicas.Contains(r))];
+
+    /// <summary>The replicas before the reassignment in progress began (<see cref="Replicas"/> when none is).</summary>
+    public ImmutableArray<int> OriginalReplicas => AddingReplicas.IsEmpty ? Replicas : [.. Replicas.Where(r => !AddingReplicas.Contains(r))];
+
+    /// <summary>The record that describes this partition of topic <paramref name="topicId"/>.</summary>
+    public PartitionRecord ToRecord(Guid topicId) => new(topicId, Partition, Replicas, Isr, Leader, LeaderEpoch, PartitionEpoch)
+    {
+        AddingReplicas = AddingReplicas,
+        RemovingReplicas = RemovingReplicas,
+    };
+
     public bool Equals(PartitionImage? other) =>
         other is not null && Partition == other.Partition && Replicas.SequenceEqual(other.Replicas) && Isr.SequenceEqual(other.Isr)
-        && Leader == other.Leader && LeaderEpoch == other.LeaderEpoch && PartitionEpoch == other.PartitionEpoch;
+        && Leader == other.Leader && LeaderEpoch == other.LeaderEpoch && PartitionEpoch == other.PartitionEpoch
+        && AddingReplicas.SequenceEqual(other.AddingReplicas) && RemovingReplicas.SequenceEqual(other.RemovingReplicas);
 
     public override int GetHashCode() => HashCode.Combine(Partition, Leader, LeaderEpoch, PartitionEpoch);
 }
@@ -20,8 +59,11 @@ public sealed record TopicImage(string Name, Guid TopicId, ImmutableSortedDictio
 {
     public int PartitionCount => Partitions.Count;
 
-    /// <summary>Replicas per partition, taken from partition 0 (every partition has the same count).</summary>
-    public int ReplicationFactor => Partitions.IsEmpty ? 0 : Partitions.First().Value.Replicas.Length;
+    /// <summary>
+    /// Replicas per partition, taken from partition 0 (every partition has the same count); during a reassignment of
+    /// partition 0, its target's count.
+    /// </summary>
+    public int ReplicationFactor => Partitions.IsEmpty ? 0 : Partitions.First().Value.TargetReplicas.Length;
 
     /// <summary>Internal topics (<c>__consumer_offsets</c>, <c>__transaction_state</c>) start with two underscores.</summary>
     public bool IsInternal => Name.StartsWith("__", StringComparison.Ordinal);
@@ -179,8 +221,7 @@ public sealed class MetadataImage
         foreach (var topic in TopicsByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             records.Add(new TopicRecord(topic.Name, topic.TopicId));
-            records.AddRange(topic.Partitions.Values.Select(p =>
-                new PartitionRecord(topic.TopicId, p.Partition, p.Replicas, p.Isr, p.Leader, p.LeaderEpoch, p.PartitionEpoch)));
+            records.AddRange(topic.Partitions.Values.Select(p => p.ToRecord(topic.TopicId)));
         }
 
         foreach (var (topic, configs) in TopicConfigs.OrderBy(c => c.Key, StringComparer.Ordinal))
@@ -219,7 +260,11 @@ public sealed class MetadataImage
             throw new InvalidDataException($"PartitionRecord {r.Partition} for unknown topic id {r.TopicId}.");
         }
 
-        var partition = new PartitionImage(r.Partition, r.Replicas, r.Isr, r.Leader, r.LeaderEpoch, r.PartitionEpoch);
+        var partition = new PartitionImage(r.Partition, r.Replicas, r.Isr, r.Leader, r.LeaderEpoch, r.PartitionEpoch)
+        {
+            AddingReplicas = r.AddingReplicas,
+            RemovingReplicas = r.RemovingReplicas,
+        };
         var updated = topic with { Partitions = topic.Partitions.SetItem(r.Partition, partition) };
         return With(topicsByName: TopicsByName.SetItem(topic.Name, updated), topicsById: TopicsById.SetItem(topic.TopicId, updated));
     }

@@ -10,12 +10,16 @@ namespace Wharf.Metadata;
 /// The binary encoding of <see cref="MetadataRecord"/>s, used by the embedded log and its snapshots. All integers
 /// are little-endian; a UUID is 16 bytes, most significant first (as Kafka's <c>Uuid</c> on the wire).
 /// <code>
-/// record          := type:u8 version:u8 body            (version is 0 for every type today)
+/// record          := type:u8 version:u8 body            (version 0 unless a type lists others)
 /// string          := length:i32 utf8-bytes              (length -1 = null)
 /// int32s          := count:i32 i32*
 ///
 /// type 1 TopicRecord          name:string topicId:uuid
-/// type 2 PartitionRecord      topicId:uuid partition:i32 replicas:int32s isr:int32s leader:i32 leaderEpoch:i32 partitionEpoch:i32
+/// type 2 PartitionRecord v0   topicId:uuid partition:i32 replicas:int32s isr:int32s leader:i32 leaderEpoch:i32 partitionEpoch:i32
+///                        v1   v0's fields, then addingReplicas:int32s removingReplicas:int32s
+///                             (v1 is written only while a reassignment is in progress; a partition without one is
+///                             written as v0, so logs and snapshots without reassignments stay readable by builds that
+///                             know only v0; v0 reads as no reassignment)
 /// type 3 ConfigRecord         resourceType:i8 resourceName:string name:string value:string(nullable)
 /// type 4 RemoveTopicRecord    topicId:uuid
 /// type 5 ProducerIdsRecord    brokerId:i32 brokerEpoch:i64 nextProducerId:i64
@@ -28,6 +32,9 @@ namespace Wharf.Metadata;
 public static class MetadataRecordSerializer
 {
     private const byte Version = 0;
+
+    /// <summary>PartitionRecord with adding and removing replicas (a reassignment in progress).</summary>
+    private const byte PartitionWithReassignment = 1;
 
     private enum RecordType : byte
     {
@@ -52,7 +59,8 @@ public static class MetadataRecordSerializer
                 writer.Uuid(r.TopicId);
                 break;
             case PartitionRecord r:
-                writer.Header(RecordType.Partition);
+                var reassigning = !r.AddingReplicas.IsEmpty || !r.RemovingReplicas.IsEmpty;
+                writer.Header(RecordType.Partition, reassigning ? PartitionWithReassignment : Version);
                 writer.Uuid(r.TopicId);
                 writer.Int32(r.Partition);
                 writer.Int32s(r.Replicas);
@@ -60,6 +68,12 @@ public static class MetadataRecordSerializer
                 writer.Int32(r.Leader);
                 writer.Int32(r.LeaderEpoch);
                 writer.Int32(r.PartitionEpoch);
+                if (reassigning)
+                {
+                    writer.Int32s(r.AddingReplicas);
+                    writer.Int32s(r.RemovingReplicas);
+                }
+
                 break;
             case ConfigRecord r:
                 writer.Header(RecordType.Config);
@@ -118,7 +132,7 @@ public static class MetadataRecordSerializer
         var reader = new Reader(data);
         var type = (RecordType)reader.Byte();
         var version = reader.Byte();
-        if (version != Version)
+        if (version != Version && !(type == RecordType.Partition && version == PartitionWithReassignment))
         {
             throw new InvalidDataException($"Metadata record type {type} has unknown version {version}.");
         }
@@ -126,7 +140,7 @@ public static class MetadataRecordSerializer
         MetadataRecord record = type switch
         {
             RecordType.Topic => new TopicRecord(reader.RequiredString(), reader.Uuid()),
-            RecordType.Partition => new PartitionRecord(reader.Uuid(), reader.Int32(), reader.Int32s(), reader.Int32s(), reader.Int32(), reader.Int32(), reader.Int32()),
+            RecordType.Partition => ReadPartition(ref reader, version),
             RecordType.Config => new ConfigRecord((ConfigResourceType)(sbyte)reader.Byte(), reader.RequiredString(), reader.RequiredString(), reader.String()),
             RecordType.RemoveTopic => new RemoveTopicRecord(reader.Uuid()),
             RecordType.ProducerIds => new ProducerIdsRecord(reader.Int32(), reader.Int64(), reader.Int64()),
@@ -147,14 +161,22 @@ public static class MetadataRecordSerializer
         return record;
     }
 
+    private static PartitionRecord ReadPartition(ref Reader reader, byte version)
+    {
+        var record = new PartitionRecord(reader.Uuid(), reader.Int32(), reader.Int32s(), reader.Int32s(), reader.Int32(), reader.Int32(), reader.Int32());
+        return version == PartitionWithReassignment
+            ? record with { AddingReplicas = reader.Int32s(), RemovingReplicas = reader.Int32s() }
+            : record;
+    }
+
     private readonly ref struct Writer(IBufferWriter<byte> output)
     {
         private readonly IBufferWriter<byte> _output = output;
 
-        public void Header(RecordType type)
+        public void Header(RecordType type, byte version = Version)
         {
             Byte((byte)type);
-            Byte(Version);
+            Byte(version);
         }
 
         public void Byte(byte value)

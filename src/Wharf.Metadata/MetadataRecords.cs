@@ -17,6 +17,12 @@ public sealed record TopicRecord(string Name, Guid TopicId) : MetadataRecord;
 /// The full state of one partition (KRaft <c>PartitionRecord</c>): replicas in preference order, the in-sync
 /// replicas, the leader (-1 for none) and its epoch, and the partition epoch that every change bumps.
 /// A later record for the same partition replaces the earlier one.
+/// <para>
+/// While a reassignment is in progress (KIP-455) <see cref="Replicas"/> is the target replicas followed by the ones
+/// being removed, <see cref="AddingReplicas"/> the target replicas that were not replicas before and
+/// <see cref="RemovingReplicas"/> the replicas that are not in the target; both are empty otherwise. They are init
+/// properties (not constructor parameters) so that every partition without a reassignment is written as before.
+/// </para>
 /// </summary>
 public sealed record PartitionRecord(
     Guid TopicId,
@@ -27,9 +33,27 @@ public sealed record PartitionRecord(
     int LeaderEpoch,
     int PartitionEpoch) : MetadataRecord
 {
+    private readonly ImmutableArray<int> _addingReplicas = [];
+    private readonly ImmutableArray<int> _removingReplicas = [];
+
+    /// <summary>Replicas a reassignment in progress adds (in <see cref="Replicas"/>, not replicas before it); empty when none.</summary>
+    public ImmutableArray<int> AddingReplicas
+    {
+        get => _addingReplicas;
+        init => _addingReplicas = value.IsDefault ? [] : value;
+    }
+
+    /// <summary>Replicas a reassignment in progress removes (at the end of <see cref="Replicas"/>); empty when none.</summary>
+    public ImmutableArray<int> RemovingReplicas
+    {
+        get => _removingReplicas;
+        init => _removingReplicas = value.IsDefault ? [] : value;
+    }
+
     public bool Equals(PartitionRecord? other) =>
         other is not null && TopicId == other.TopicId && Partition == other.Partition && Replicas.SequenceEqual(other.Replicas)
-        && Isr.SequenceEqual(other.Isr) && Leader == other.Leader && LeaderEpoch == other.LeaderEpoch && PartitionEpoch == other.PartitionEpoch;
+        && Isr.SequenceEqual(other.Isr) && Leader == other.Leader && LeaderEpoch == other.LeaderEpoch && PartitionEpoch == other.PartitionEpoch
+        && AddingReplicas.SequenceEqual(other.AddingReplicas) && RemovingReplicas.SequenceEqual(other.RemovingReplicas);
 
     public override int GetHashCode() => HashCode.Combine(TopicId, Partition, Leader, LeaderEpoch, PartitionEpoch);
 }

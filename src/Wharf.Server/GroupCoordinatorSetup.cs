@@ -26,11 +26,14 @@ namespace Wharf.Server;
 /// </summary>
 public static class GroupCoordinatorSetup
 {
-    /// <summary><c>__consumer_offsets</c> as the broker config describes it (compacted, <c>offsets.topic.*</c>).</summary>
-    public static CreateTopicRequest OffsetsTopicRequest(BrokerConfig config) => new(
+    /// <summary>
+    /// <c>__consumer_offsets</c> as the broker config describes it (compacted, <c>offsets.topic.*</c>), its replication
+    /// factor for the live brokers of <paramref name="image"/> unless configured (<see cref="DefaultReplicationFactor"/>).
+    /// </summary>
+    public static CreateTopicRequest OffsetsTopicRequest(BrokerConfig config, MetadataImage image) => new(
         GroupCoordinator.OffsetsTopic,
         config.OffsetsTopicNumPartitions,
-        (short)config.GetInt("offsets.topic.replication.factor"),
+        DefaultReplicationFactor.For(config, "offsets.topic.replication.factor", image),
         [
             new("cleanup.policy", "compact"),
             new("segment.bytes", config.GetInt("offsets.topic.segment.bytes").ToString(System.Globalization.CultureInfo.InvariantCulture)),
@@ -45,7 +48,7 @@ public static class GroupCoordinatorSetup
     {
         if (createTopic)
         {
-            var created = await controller.EnsureTopicAsync(OffsetsTopicRequest(config), cancellationToken).ConfigureAwait(false);
+            var created = await controller.EnsureTopicAsync(OffsetsTopicRequest(config, controller.Current), cancellationToken).ConfigureAwait(false);
             if (created.Error != ErrorCode.None)
             {
                 throw new InvalidOperationException($"Could not create {GroupCoordinator.OffsetsTopic}: {created.Error} {created.ErrorMessage}");

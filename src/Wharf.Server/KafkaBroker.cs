@@ -66,6 +66,9 @@ public sealed class KafkaBroker : IAsyncDisposable
 
     public ReplicaManager Replicas { get; }
 
+    /// <summary>Where this broker's partition leaders send ISR changes (AlterPartition to the active controller).</summary>
+    public required IAlterPartitionSender AlterPartitions { get; init; }
+
     /// <summary>The group coordinator over <c>__consumer_offsets</c>.</summary>
     public GroupCoordinator Groups { get; }
 
@@ -134,7 +137,16 @@ public sealed class KafkaBroker : IAsyncDisposable
                 LoggerFactory = loggerFactory,
                 Disk = disk,
             });
-            var replicas = new ReplicaManager(logs, time, loggerFactory.CreateLogger<ReplicaManager>(), new ReplicaManagerOptions { ReplicaLagTimeMax = config.ReplicaLagTimeMax });
+            forwarder = new ControllerForwarder(controller, config.Listeners[0].Name, loggerFactory.CreateLogger<ControllerForwarder>());
+
+            // Partition leaders propose ISR changes to the active controller through it (a single node never does: it
+            // is its partitions' only replica).
+            var alterPartition = new AlterPartitionSender(controller, forwarder, loggerFactory.CreateLogger<AlterPartitionSender>());
+            var replicas = new ReplicaManager(logs, time, loggerFactory.CreateLogger<ReplicaManager>(), new ReplicaManagerOptions
+            {
+                ReplicaLagTimeMax = config.ReplicaLagTimeMax,
+                AlterPartition = cluster is null ? null : alterPartition,
+            });
             var sync = new PartitionSync(replicas, controller);
             controller.ImageChanged += sync.Apply;
             if (cluster is not null)
@@ -152,7 +164,6 @@ public sealed class KafkaBroker : IAsyncDisposable
             }
 
             groups = await GroupCoordinatorSetup.StartAsync(config, controller, replicas, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
-            forwarder = new ControllerForwarder(controller, config.Listeners[0].Name, loggerFactory.CreateLogger<ControllerForwarder>());
             var producerIds = new ProducerIdManager(controller, config.NodeId, loggerFactory.CreateLogger<ProducerIdManager>(), forwarder);
             transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, interBroker.Markers, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
             var verifier = new TransactionVerifier(transactions, controller, interBroker.Verification, loggerFactory.CreateLogger<TransactionVerifier>());
@@ -172,6 +183,9 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .AddForwarded<DeleteTopicsHandler, DeleteTopicsRequest, DeleteTopicsResponse>(new DeleteTopicsHandler(controller), forwarder)
                 .AddForwarded<CreatePartitionsHandler, CreatePartitionsRequest, CreatePartitionsResponse>(new CreatePartitionsHandler(controller), forwarder)
                 .Add<AllocateProducerIdsHandler, AllocateProducerIdsRequest, AllocateProducerIdsResponse>(new AllocateProducerIdsHandler(controller))
+                .Add<AlterPartitionHandler, AlterPartitionRequest, AlterPartitionResponse>(new AlterPartitionHandler(controller))
+                .AddForwarded<AlterPartitionReassignmentsHandler, AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse>(new AlterPartitionReassignmentsHandler(controller), forwarder)
+                .AddForwarded<ListPartitionReassignmentsHandler, ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse>(new ListPartitionReassignmentsHandler(controller), forwarder)
                 .Add<DeleteRecordsHandler, DeleteRecordsRequest, DeleteRecordsResponse>(new DeleteRecordsHandler(replicas))
                 .Add<DescribeConfigsHandler, DescribeConfigsRequest, DescribeConfigsResponse>(new DescribeConfigsHandler(controller))
                 .AddForwarded<AlterConfigsHandler, AlterConfigsRequest, AlterConfigsResponse>(new AlterConfigsHandler(controller), forwarder)
@@ -211,7 +225,11 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await membership.RegisterAsync(advertised, config.Rack, RegistrationReadyTimeout, cancellationToken).ConfigureAwait(false);
             }
 
-            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, interBroker, coordinatorLeadership, membership, cluster, directoryLock, advertised, logger) { _fetchers = fetchers };
+            return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, interBroker, coordinatorLeadership, membership, cluster, directoryLock, advertised, logger)
+            {
+                AlterPartitions = alterPartition,
+                _fetchers = fetchers,
+            };
         }
         catch
         {

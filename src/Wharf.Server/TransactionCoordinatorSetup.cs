@@ -23,11 +23,14 @@ namespace Wharf.Server;
 /// </summary>
 public static class TransactionCoordinatorSetup
 {
-    /// <summary><c>__transaction_state</c> as the broker config describes it (compacted, <c>transaction.state.log.*</c>).</summary>
-    public static CreateTopicRequest StateTopicRequest(BrokerConfig config) => new(
+    /// <summary>
+    /// <c>__transaction_state</c> as the broker config describes it (compacted, <c>transaction.state.log.*</c>), its
+    /// replication factor for the live brokers of <paramref name="image"/> unless configured (<see cref="DefaultReplicationFactor"/>).
+    /// </summary>
+    public static CreateTopicRequest StateTopicRequest(BrokerConfig config, MetadataImage image) => new(
         TransactionCoordinator.StateTopic,
         config.TransactionStateLogNumPartitions,
-        (short)config.GetInt("transaction.state.log.replication.factor"),
+        DefaultReplicationFactor.For(config, "transaction.state.log.replication.factor", image),
         [
             new("cleanup.policy", "compact"),
             new("segment.bytes", config.GetInt("transaction.state.log.segment.bytes").ToString(CultureInfo.InvariantCulture)),
@@ -42,7 +45,7 @@ public static class TransactionCoordinatorSetup
     {
         if (createTopic)
         {
-            var created = await controller.EnsureTopicAsync(StateTopicRequest(config), cancellationToken).ConfigureAwait(false);
+            var created = await controller.EnsureTopicAsync(StateTopicRequest(config, controller.Current), cancellationToken).ConfigureAwait(false);
             if (created.Error != ErrorCode.None)
             {
                 throw new InvalidOperationException($"Could not create {TransactionCoordinator.StateTopic}: {created.Error} {created.ErrorMessage}");

@@ -18,7 +18,8 @@ public sealed class BrokerConfigLoaderTests : IDisposable
         Assert.Equal(config.Listeners, config.AdvertisedListeners);
         Assert.Equal(["./wharf-data"], config.LogDirs);
         Assert.Equal(1, config.NumPartitions);
-        Assert.Equal(1, config.DefaultReplicationFactor);
+        Assert.Equal(3, config.DefaultReplicationFactor);
+        Assert.False(config.IsExplicitlySet("default.replication.factor"));
         Assert.True(config.AutoCreateTopicsEnable);
         Assert.Equal(1048588, config.MessageMaxBytes);
         Assert.Equal(104857600, config.SocketRequestMaxBytes);
@@ -120,8 +121,7 @@ public sealed class BrokerConfigLoaderTests : IDisposable
 
     [Theory]
     [InlineData("http.listeners", "http://127.0.0.1:9644", "Wharf.Http")]
-    [InlineData("replica.lag.time.max.ms", "30000", "replication")]
-    [InlineData("unclean.leader.election.enable", "true", "replication")]
+    [InlineData("replica.selector.class", "org.example.Selector", "follower fetching for consumers")]
     [InlineData("log.message.format.version", "2.8", "deprecated")]
     public void Load_WithAKeyOfAFeatureNotBuiltYet_WarnsWhichCapabilityWillReadIt(string key, string value, string capability)
     {

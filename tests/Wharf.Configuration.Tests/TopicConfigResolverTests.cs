@@ -139,6 +139,22 @@ public class TopicConfigResolverTests
     }
 
     [Fact]
+    public void Resolve_UncleanLeaderElection_IsTheTopicOverride_ElseTheBrokerDefault()
+    {
+        var off = new TopicConfigResolver(BrokerConfig.Default);
+        var on = new TopicConfigResolver(BrokerConfigLoader.Load(new BrokerConfigSources { Overrides = [new("unclean.leader.election.enable", "true")] }));
+        var overrideOff = new Dictionary<string, string> { ["unclean.leader.election.enable"] = "false" };
+        var overrideOn = new Dictionary<string, string> { ["unclean.leader.election.enable"] = "true" };
+
+        Assert.False(off.Resolve(new Dictionary<string, string>()).UncleanLeaderElectionEnable);
+        Assert.True(on.Resolve(new Dictionary<string, string>()).UncleanLeaderElectionEnable);
+        Assert.True(off.Resolve(overrideOn).UncleanLeaderElectionEnable);
+        Assert.False(on.Resolve(overrideOff).UncleanLeaderElectionEnable);
+        Assert.Null(ConfigCatalogue.Topic["unclean.leader.election.enable"].NoEffect);
+        Assert.False(ConfigCatalogue.IsUnsupported("unclean.leader.election.enable"));
+    }
+
+    [Fact]
     public void EveryTopicKey_HasABrokerSynonymOfTheSameType_UnlessItIsWithoutEffect()
     {
         foreach (var key in ConfigCatalogue.TopicKeys)
@@ -156,7 +172,6 @@ public class TopicConfigResolverTests
 
     [Theory]
     [InlineData("message.format.version", "2.8")]
-    [InlineData("unclean.leader.election.enable", "true")]
     [InlineData("preallocate", "true")]
     public void Validate_AKeyKafkaClientsStillSend_IsAcceptedAndDescribedAsWithoutEffect(string key, string value)
     {

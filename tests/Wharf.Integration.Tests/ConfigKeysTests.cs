@@ -28,11 +28,16 @@ public sealed class ConfigKeysTests
         var topicKeysRead = usage.TopicKeysRead.ToHashSet(StringComparer.Ordinal);
         var brokerKeysRead = usage.BrokerKeysRead.ToHashSet(StringComparer.Ordinal);
 
-        // Cluster keys: read by a cluster member and by the etcd options the exe builds from a config.
-        await using (var member = await InProcessBroker.StartClusterMemberAsync(new InMemoryMetadataStore(), 1))
+        // Cluster keys: read by a cluster member and by the etcd options the exe builds from a config. Stopping the member
+        // fences it, which elects new leaders for its partitions (reading unclean.leader.election.enable).
+        var member = await InProcessBroker.StartClusterMemberAsync(new InMemoryMetadataStore(), 1);
+        await using (member)
         {
-            brokerKeysRead.UnionWith(member.Broker.Config.Usage.BrokerKeysRead);
+            await member.CreateTopicAsync("led-by-the-member");
         }
+
+        brokerKeysRead.UnionWith(member.Broker.Config.Usage.BrokerKeysRead);
+        topicKeysRead.UnionWith(member.Broker.Config.Usage.TopicKeysRead);
 
         var clusterConfig = BrokerConfigLoader.Load(new BrokerConfigSources { Overrides = [new("etcd.connect", "127.0.0.1:2379/keys")] });
         _ = EtcdMetadataOptions.From(clusterConfig);

@@ -301,47 +301,8 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Every record of the partition, through the log's own read path: offset → value.</summary>
-    private static Dictionary<long, string> ReadValues(KafkaBroker broker, TopicPartition partition)
-    {
-        var values = new Dictionary<long, string>();
-        if (broker.Replicas.Logs.GetLog(partition) is not { } log)
-        {
-            return values;
-        }
-
-        var offset = log.LogStartOffset;
-        while (offset < log.LogEndOffset)
-        {
-            var slice = log.Read(offset, 1 << 20).Slice;
-            if (slice.IsEmpty)
-            {
-                break;
-            }
-
-            var bytes = new byte[slice.Length];
-            slice.CopyTo(bytes);
-            for (var position = 0; position < bytes.Length;)
-            {
-                var header = RecordBatchHeader.Read(bytes.AsSpan(position));
-                if (!header.IsControl && RecordBatchReader.TryOpen(bytes.AsSpan(position, header.TotalSize), 1 << 20, out var reader) == RecordBatchError.None)
-                {
-                    using (reader)
-                    {
-                        foreach (var record in reader)
-                        {
-                            values[record.Offset] = Encoding.UTF8.GetString(record.Value);
-                        }
-                    }
-                }
-
-                position += header.TotalSize;
-            }
-
-            offset = slice.NextOffset;
-        }
-
-        return values;
-    }
+    private static Dictionary<long, string> ReadValues(KafkaBroker broker, TopicPartition partition) =>
+        broker.Replicas.Logs.GetLog(partition) is { } log ? LogValues.Read(log) : [];
 
     private sealed class History
     {

@@ -25,6 +25,23 @@ public class MetadataImageTests
     }
 
     [Fact]
+    public void Apply_APartitionBeingReassigned_KeepsItsAddingAndRemovingReplicas_AndASnapshotRebuildsThem()
+    {
+        var image = Build(
+            new TopicRecord("orders", OrdersId),
+            new PartitionRecord(OrdersId, 0, [3, 1, 2], [1, 2], 1, 0, 1) { AddingReplicas = [3], RemovingReplicas = [2] });
+
+        Assert.True(image.TryGetPartition(new TopicPartition("orders", 0), out var partition));
+        Assert.True(partition.IsReassigning);
+        Assert.Equal([3, 1], partition.TargetReplicas.ToArray());
+        Assert.Equal([1, 2], partition.OriginalReplicas.ToArray());
+        Assert.Equal(2, image.TopicsByName["orders"].ReplicationFactor);
+        var rebuilt = Build([.. image.ToRecords()]);
+        Assert.True(rebuilt.TryGetPartition(new TopicPartition("orders", 0), out var again));
+        Assert.Equal(partition, again);
+    }
+
+    [Fact]
     public void Apply_DoesNotChangeTheImageItWasCalledOn()
     {
         var before = Build(new TopicRecord("orders", OrdersId));

@@ -10,6 +10,8 @@ public class MetadataRecordSerializerTests
         new TopicRecord("ünïcode-topic", Guid.NewGuid()),
         new PartitionRecord(Guid.NewGuid(), 7, [1, 2, 3], [1, 3], 1, 4, 9),
         new PartitionRecord(Guid.NewGuid(), 0, [], [], -1, 0, 0),
+        new PartitionRecord(Guid.NewGuid(), 3, [4, 5, 1, 2], [1, 2, 4], 1, 2, 6) { AddingReplicas = [4, 5], RemovingReplicas = [1, 2] },
+        new PartitionRecord(Guid.NewGuid(), 3, [1, 2], [1, 2], 1, 2, 6) { RemovingReplicas = [2] },
         new ConfigRecord(ConfigResourceType.Topic, "orders", "retention.ms", "1000"),
         new ConfigRecord(ConfigResourceType.Broker, "1", "log.retention.ms", null),
         new RemoveTopicRecord(Guid.NewGuid()),
@@ -66,6 +68,41 @@ public class MetadataRecordSerializerTests
         bytes[2 + 16 + 4 + 3] = 0x7F;
 
         Assert.Throws<InvalidDataException>(() => MetadataRecordSerializer.Deserialize(bytes));
+    }
+
+    [Fact]
+    public void Deserialize_OfAPartitionRecordWrittenBeforeReassignments_ReadsItWithoutAReassignment()
+    {
+        // Version 0 of PartitionRecord as builds before reassignments wrote it, byte for byte.
+        var id = Guid.Parse("00112233-4455-6677-8899-aabbccddeeff");
+        byte[] v0 =
+        [
+            2, 0, .. Convert.FromHexString("00112233445566778899aabbccddeeff"), 7, 0, 0, 0,
+            2, 0, 0, 0, 1, 0, 0, 0, 3, 0, 0, 0, // replicas [1, 3]
+            1, 0, 0, 0, 3, 0, 0, 0,             // isr [3]
+            3, 0, 0, 0, 4, 0, 0, 0, 9, 0, 0, 0, // leader 3, leader epoch 4, partition epoch 9
+        ];
+
+        var record = Assert.IsType<PartitionRecord>(MetadataRecordSerializer.Deserialize(v0));
+
+        Assert.Equal(new PartitionRecord(id, 7, [1, 3], [3], 3, 4, 9), record);
+        Assert.Empty(record.AddingReplicas);
+        Assert.Empty(record.RemovingReplicas);
+    }
+
+    [Fact]
+    public void Serialize_OfAPartitionWithoutAReassignment_WritesVersion0_AndWithOneVersion1()
+    {
+        var plain = new PartitionRecord(Guid.NewGuid(), 0, [1, 2], [1, 2], 1, 0, 0);
+
+        Assert.Equal([2, 0], MetadataRecordSerializer.Serialize(plain)[..2]);
+        Assert.Equal([2, 1], MetadataRecordSerializer.Serialize(plain with { AddingReplicas = [3], Replicas = [1, 2, 3] })[..2]);
+    }
+
+    [Fact]
+    public void Deserialize_OfVersion1OfATypeWithoutIt_Throws()
+    {
+        Assert.Throws<InvalidDataException>(() => MetadataRecordSerializer.Deserialize([1, 1, 255, 255, 255, 255, .. new byte[16]]));
     }
 
     [Fact]

@@ -60,8 +60,8 @@ public sealed class FindCoordinatorHandler(GroupCoordinator groups, Controller c
         }
 
         var (topic, partitions, request) = keyType == TransactionKeyType
-            ? (TransactionCoordinator.StateTopic, transactions!.PartitionCount, TransactionCoordinatorSetup.StateTopicRequest(controller.Config))
-            : (GroupCoordinator.OffsetsTopic, groups.PartitionCount, GroupCoordinatorSetup.OffsetsTopicRequest(controller.Config));
+            ? (TransactionCoordinator.StateTopic, transactions!.PartitionCount, TransactionCoordinatorSetup.StateTopicRequest(controller.Config, controller.Current))
+            : (GroupCoordinator.OffsetsTopic, groups.PartitionCount, GroupCoordinatorSetup.OffsetsTopicRequest(controller.Config, controller.Current));
         if (keyType == GroupKeyType && groups.CoordinatorStatus(key) is ErrorCode.InvalidGroupId)
         {
             return (ErrorCode.InvalidGroupId, null, -1, "", -1);
