@@ -37,10 +37,10 @@ public sealed class ClusterOptionsTests
     [Fact]
     public void Parse_ReplicationMeasurements_AreSelectableAndRunBeforeScale()
     {
-        var options = ClusterOptions.Parse(["--only", "leader-sigterm,leader-kill", "--isr-wait", "5"]);
+        var options = ClusterOptions.Parse(["--only", "leader-sigterm,leader-kill,replicated-produce", "--isr-wait", "5"]);
 
         Assert.Equal(5, options.IsrWaitSeconds);
-        Assert.Equal(["leader-kill", "leader-sigterm"], ClusterOptions.AllScenarios.Where(options.Only.Contains));
+        Assert.Equal(["replicated-produce", "leader-kill", "leader-sigterm"], ClusterOptions.AllScenarios.Where(options.Only.Contains));
         Assert.Equal("scale", ClusterOptions.AllScenarios[^1]);
     }
 

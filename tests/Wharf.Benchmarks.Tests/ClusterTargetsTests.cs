@@ -88,6 +88,20 @@ public sealed class ClusterTargetsTests
     }
 
     [Fact]
+    public void Evaluate_ReplicatedProduceAtHalfTheSingleNode_IsMetWhileConsumeAtEightyPercentIsNot()
+    {
+        var report = Report();
+        report.ReplicatedProduce.AddRange([Throughput("single node", 100_000), Throughput("3-broker cluster, RF 3", 50_000)]);
+        report.ReplicatedConsume.AddRange([Throughput("single node", 100_000), Throughput("3-broker cluster, RF 3", 80_000)]);
+
+        var rows = ClusterTargets.Evaluate(report).ToList();
+
+        Assert.Equal([true, false], rows.Select(r => r.Met));
+        Assert.StartsWith("0.50×", rows[0].Measured, StringComparison.Ordinal);
+        Assert.Equal("≥ 0.9×", rows[1].Wanted);
+    }
+
+    [Fact]
     public void Choose_ControllerNotWanted_TakesAPartitionLedByAnotherBroker()
     {
         var topic = new TopicView("t", 0, [Partition(0, leader: 1), Partition(1, leader: 2), Partition(2, leader: 3)]);
@@ -110,6 +124,9 @@ public sealed class ClusterTargetsTests
         new(1, signal, "t", 0, 2, controller, 3, largestGap, largestGap, largestGap, 0.002, 0.05, 0.01, 500, 500, 0, null, 0, 6, double.NaN);
 
     private static PartitionView Partition(int index, int leader) => new(index, 0, leader, [1, 2, 3], [1, 2, 3]);
+
+    private static ThroughputRow Throughput(string system, double messagesPerSecond) =>
+        ThroughputRow.From(system, "interval", 1024, "produce", 12, 1, [new PhaseSample(1, (long)messagesPerSecond, (long)messagesPerSecond * 1024, 1, 1, "0 0 0")]);
 
     private static ClusterReport Report() => new()
     {

@@ -6,7 +6,7 @@ namespace Wharf.LoadGen.Cluster;
 public sealed record ClusterOptions
 {
     /// <summary>The measurements, in the order they run: the 10,000 partitions come last so that they weigh on nothing else.</summary>
-    public static readonly string[] AllScenarios = ["failover", "visibility", "produce", "leader-kill", "leader-sigterm", "scale"];
+    public static readonly string[] AllScenarios = ["failover", "visibility", "produce", "replicated-produce", "leader-kill", "leader-sigterm", "scale"];
 
     public string[] Only { get; init; } = AllScenarios;
 
@@ -54,8 +54,8 @@ public sealed record ClusterOptions
     public const string Usage = """
         usage: Wharf.LoadGen cluster [options]
           --quick                   smoke check: 3 runs of each failover (ISR waited on 20 s), 20 topics, 1,000
-                                    partitions, 1 produce run of 3 s
-          --only failover,visibility,produce,leader-kill,leader-sigterm,scale
+                                    partitions, 1 produce run of 3 s per throughput measurement
+          --only failover,visibility,produce,replicated-produce,leader-kill,leader-sigterm,scale
           --runs N                  runs of each failover measurement: the controller killed, a partition leader
                                     killed (kill -9) and stopped (SIGTERM) under a producer, then restarted (default 10)
           --isr-wait S              seconds a restarted leader may take to be back in the ISR (default 60)

@@ -98,6 +98,12 @@ public sealed record ClusterReport
     /// <summary>Single node and cluster, 1 KiB, one producer, <see cref="ClusterOptions.ProducePartitions"/> partitions.</summary>
     public List<ThroughputRow> Produce { get; } = [];
 
+    /// <summary>The same with replication factor 3 and <c>min.insync.replicas=2</c> on the cluster (RF 1 on the single node).</summary>
+    public List<ThroughputRow> ReplicatedProduce { get; } = [];
+
+    /// <summary>Reading back what <see cref="ReplicatedProduce"/> wrote, from the beginning, per run.</summary>
+    public List<ThroughputRow> ReplicatedConsume { get; } = [];
+
     /// <summary>Partition leaders stopped (kill -9 and SIGTERM) under an idempotent acks=all producer.</summary>
     public List<LeaderFailoverSample> LeaderFailovers { get; } = [];
 

@@ -57,6 +57,17 @@ public static class ClusterReportWriter
             }
         }
 
+        foreach (var (phase, rows) in new[] { ("produce", report.ReplicatedProduce), ("consume", report.ReplicatedConsume) }.Where(x => x.Item2.Count > 0))
+        {
+            text.AppendLine();
+            Line($"| {phase} 1 KiB, cluster RF 3 (min.insync.replicas=2) | partitions | msg/s median (range) | MB/s | broker CPU-µs/msg | generator CPU-µs/msg |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var row in rows)
+            {
+                Line($"| {row.System} | {row.Partitions} | {row.MessagesPerSecond.Median:N0} ({row.MessagesPerSecond.Min:N0}–{row.MessagesPerSecond.Max:N0}) | {row.MegabytesPerSecond.Median:0} | {row.ServerCpuMicrosPerMessage.Median:0.00} | {row.GeneratorCpuMicrosPerMessage.Median:0.00} |");
+            }
+        }
+
         if (report.LeaderFailovers.Count > 0)
         {
             text.AppendLine();
