@@ -35,6 +35,16 @@ public sealed class ClusterOptionsTests
     }
 
     [Fact]
+    public void Parse_ReplicationMeasurements_AreSelectableAndRunBeforeScale()
+    {
+        var options = ClusterOptions.Parse(["--only", "leader-sigterm,leader-kill,replicated-produce", "--isr-wait", "5"]);
+
+        Assert.Equal(5, options.IsrWaitSeconds);
+        Assert.Equal(["replicated-produce", "leader-kill", "leader-sigterm"], ClusterOptions.AllScenarios.Where(options.Only.Contains));
+        Assert.Equal("scale", ClusterOptions.AllScenarios[^1]);
+    }
+
+    [Fact]
     public void Parse_UnknownMeasurement_Throws()
     {
         Assert.Throws<ArgumentException>(() => ClusterOptions.Parse(["--only", "failover,latency"]));

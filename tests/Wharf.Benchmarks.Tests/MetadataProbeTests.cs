@@ -39,6 +39,7 @@ public sealed class MetadataProbeTests
         Assert.Equal([0, 1], topic.Partitions.Select(p => p.Index));
         Assert.Equal([1, 3], topic.Partitions.Select(p => p.Leader));
         Assert.Equal([3], topic.Partitions[1].Replicas);
+        Assert.Equal([3], topic.Partitions[1].Isr);
         Assert.True(view.IsLed("orders", 2));
     }
 
@@ -66,7 +67,7 @@ public sealed class MetadataProbeTests
     }
 
     /// <summary>A v4 response body: brokers 1–3, a controller, and topic "orders" with partition 0 led by 1 and
-    /// partition 1 (replicas [3]) led by <paramref name="leaderOfPartition1"/>.</summary>
+    /// partition 1 (replicas [3]) led by <paramref name="leaderOfPartition1"/>; the ISR of each is its leader.</summary>
     private static byte[] Response(int correlationId, int controllerId, int leaderOfPartition1)
     {
         var body = new List<byte>();
@@ -109,7 +110,11 @@ public sealed class MetadataProbeTests
             Int32(leader);
             Int32(1);
             Int32(index == 0 ? 1 : 3);
-            Int32(0);
+            Int32(leader < 0 ? 0 : 1);
+            if (leader >= 0)
+            {
+                Int32(leader);
+            }
         }
 
         return [.. body];

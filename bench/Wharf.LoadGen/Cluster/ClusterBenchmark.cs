@@ -101,6 +101,9 @@ public sealed class ClusterBenchmark(ClusterOptions options, TextWriter output)
         "failover" => ControllerFailover.RunAsync(cluster, options, report, log, cancellationToken),
         "visibility" => TopicVisibility.RunAsync(cluster, options, report, log, cancellationToken),
         "produce" => ClusterProduce.RunAsync(cluster, wharfDll, options, report, log, cancellationToken),
+        "replicated-produce" => ClusterProduce.RunReplicatedAsync(cluster, wharfDll, options, report, log, cancellationToken),
+        "leader-kill" => LeaderFailover.RunAsync(cluster, options, LeaderFailover.Kill, report, log, cancellationToken),
+        "leader-sigterm" => LeaderFailover.RunAsync(cluster, options, LeaderFailover.Sigterm, report, log, cancellationToken),
         "scale" => PartitionScale.RunAsync(cluster, options, report, log, cancellationToken),
         _ => throw new ArgumentOutOfRangeException(nameof(scenario), scenario, "unknown measurement"),
     };

@@ -6,14 +6,18 @@ namespace Wharf.LoadGen.Cluster;
 public sealed record ClusterOptions
 {
     /// <summary>The measurements, in the order they run: the 10,000 partitions come last so that they weigh on nothing else.</summary>
-    public static readonly string[] AllScenarios = ["failover", "visibility", "produce", "scale"];
+    public static readonly string[] AllScenarios = ["failover", "visibility", "produce", "replicated-produce", "leader-kill", "leader-sigterm", "scale"];
 
     public string[] Only { get; init; } = AllScenarios;
 
     public int Brokers { get; init; } = 3;
 
-    /// <summary>Controller failovers measured (kill -9 of the controller, then its restart).</summary>
+    /// <summary>Runs of each failover measurement: controller failovers (kill -9 of the controller, then its restart),
+    /// and partition leaders stopped under a producer with kill -9 and with SIGTERM (then restarted).</summary>
     public int Runs { get; init; } = 10;
+
+    /// <summary>Seconds a restarted leader is waited on to be back in its partition's ISR before the next run.</summary>
+    public double IsrWaitSeconds { get; init; } = 60;
 
     /// <summary>Topics created one after another for the visibility measurement.</summary>
     public int Topics { get; init; } = 100;
@@ -49,9 +53,12 @@ public sealed record ClusterOptions
 
     public const string Usage = """
         usage: Wharf.LoadGen cluster [options]
-          --quick                   smoke check: 3 failovers, 20 topics, 1,000 partitions, 1 produce run of 3 s (~2 min)
-          --only failover,visibility,produce,scale
-          --runs N                  controller failovers, each a kill -9 of the controller then its restart (default 10)
+          --quick                   smoke check: 3 runs of each failover (ISR waited on 20 s), 20 topics, 1,000
+                                    partitions, 1 produce run of 3 s per throughput measurement
+          --only failover,visibility,produce,replicated-produce,leader-kill,leader-sigterm,scale
+          --runs N                  runs of each failover measurement: the controller killed, a partition leader
+                                    killed (kill -9) and stopped (SIGTERM) under a producer, then restarted (default 10)
+          --isr-wait S              seconds a restarted leader may take to be back in the ISR (default 60)
           --topics N                topics created one by one for visibility (default 100)
           --visibility-partitions N partitions of each of those topics (default 3)
           --partitions N            partitions created for the scale test (default 10000)
@@ -72,6 +79,7 @@ public sealed record ClusterOptions
             {
                 Quick = true,
                 Runs = 3,
+                IsrWaitSeconds = 20,
                 Topics = 20,
                 Partitions = 1_000,
                 DurationSeconds = 3,
@@ -88,6 +96,7 @@ public sealed record ClusterOptions
                 "--quick" => options,
                 "--only" => options with { Only = Words(Next(), AllScenarios) },
                 "--runs" => options with { Runs = Int() },
+                "--isr-wait" => options with { IsrWaitSeconds = double.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--topics" => options with { Topics = Int() },
                 "--visibility-partitions" => options with { PartitionsPerVisibilityTopic = Int() },
                 "--partitions" => options with { Partitions = Int() },
@@ -105,9 +114,9 @@ public sealed record ClusterOptions
 
         if (options.Runs < 1 || options.Topics < 1 || options.PartitionsPerVisibilityTopic < 1 || options.ProduceRuns < 1
             || options.PartitionsPerTopic < 1 || options.Partitions < options.PartitionsPerTopic || options.TopicsPerRequest < 1
-            || options.DurationSeconds <= 0 || options.WarmUpMessages < 1)
+            || options.DurationSeconds <= 0 || options.IsrWaitSeconds <= 0 || options.WarmUpMessages < 1)
         {
-            throw new ArgumentException("counts must be at least 1, --duration positive, and --partitions at least --partitions-per-topic");
+            throw new ArgumentException("counts must be at least 1, --duration and --isr-wait positive, and --partitions at least --partitions-per-topic");
         }
 
         if (options.Name is { } name && (name.Length == 0 || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0))

@@ -26,6 +26,19 @@ public sealed record Percentiles(int Count, double P50, double P90, double P99, 
 /// was registered again (<c>ready in</c>) and was reported by every broker as leading all its partitions.</summary>
 public sealed record RestartSample(int Node, string Signal, int PartitionsLed, double StoppedSeconds, double RegisteredSeconds, double LeadingSeconds);
 
+/// <summary>
+/// One stop of a partition leader under a producer (<see cref="LeaderFailover"/>); the four client figures are
+/// <see cref="Unavailability"/>'s (NaN: nothing sent after the signal was acknowledged within 60 s). Then when a
+/// survivor named another leader (<see cref="LeaderMovedSeconds"/>), when the process was gone, and the restart:
+/// registered again, and back in the partition's ISR (NaN: not within <see cref="ClusterOptions.IsrWaitSeconds"/>).
+/// </summary>
+public sealed record LeaderFailoverSample(
+    int Run, string Signal, string Topic, int Partition, int StoppedLeader, bool WasController, int NewLeader,
+    double LargestGapSeconds, double FirstAckSeconds, double WorstWaitSeconds, double BaselineGapSeconds,
+    double LeaderMovedSeconds, double ExitedSeconds,
+    int AckedBeforeStop, int AckedAfterStop, int FailedDeliveries, string? FirstDeliveryError, int ClientWarnings,
+    double RegisteredSeconds, double BackInIsrSeconds);
+
 /// <summary>The 10,000-partition measurement.</summary>
 public sealed record ScaleResult
 {
@@ -84,6 +97,15 @@ public sealed record ClusterReport
 
     /// <summary>Single node and cluster, 1 KiB, one producer, <see cref="ClusterOptions.ProducePartitions"/> partitions.</summary>
     public List<ThroughputRow> Produce { get; } = [];
+
+    /// <summary>The same with replication factor 3 and <c>min.insync.replicas=2</c> on the cluster (RF 1 on the single node).</summary>
+    public List<ThroughputRow> ReplicatedProduce { get; } = [];
+
+    /// <summary>Reading back what <see cref="ReplicatedProduce"/> wrote, from the beginning, per run.</summary>
+    public List<ThroughputRow> ReplicatedConsume { get; } = [];
+
+    /// <summary>Partition leaders stopped (kill -9 and SIGTERM) under an idempotent acks=all producer.</summary>
+    public List<LeaderFailoverSample> LeaderFailovers { get; } = [];
 
     public List<ClusterTargetRow> Targets { get; } = [];
 

@@ -13,7 +13,7 @@ public static class ClusterReportWriter
         Line($"Machine: {report.Machine}; {report.EtcdVersion}");
         Line($"Measured on {report.Revision.Describe()}");
         Line($"Started {report.StartedUtc:yyyy-MM-dd HH:mm} UTC, {(report.FinishedUtc - report.StartedUtc).TotalMinutes:0.0} min; load average at start {report.LoadAverageAtStart}, at end {report.LoadAverageAtEnd}");
-        Line($"{report.Options.Brokers} brokers + 1 etcd on 127.0.0.1, log.flush.mode={report.Options.FlushMode}, replication factor 1{(report.Options.Quick ? "; --quick" : "")}");
+        Line($"{report.Options.Brokers} brokers + 1 etcd on 127.0.0.1, log.flush.mode={report.Options.FlushMode}, replication factor 1 unless a table says RF 3{(report.Options.Quick ? "; --quick" : "")}");
 
         if (report.Failovers.Count > 0)
         {
@@ -54,6 +54,30 @@ public static class ClusterReportWriter
             foreach (var row in report.Produce)
             {
                 Line($"| {row.System} | {row.Partitions} | {row.MessagesPerSecond.Median:N0} ({row.MessagesPerSecond.Min:N0}–{row.MessagesPerSecond.Max:N0}) | {row.MegabytesPerSecond.Median:0} | {row.ServerCpuMicrosPerMessage.Median:0.00} | {row.GeneratorCpuMicrosPerMessage.Median:0.00} |");
+            }
+        }
+
+        foreach (var (phase, rows) in new[] { ("produce", report.ReplicatedProduce), ("consume", report.ReplicatedConsume) }.Where(x => x.Item2.Count > 0))
+        {
+            text.AppendLine();
+            Line($"| {phase} 1 KiB, cluster RF 3 (min.insync.replicas=2) | partitions | msg/s median (range) | MB/s | broker CPU-µs/msg | generator CPU-µs/msg |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var row in rows)
+            {
+                Line($"| {row.System} | {row.Partitions} | {row.MessagesPerSecond.Median:N0} ({row.MessagesPerSecond.Min:N0}–{row.MessagesPerSecond.Max:N0}) | {row.MegabytesPerSecond.Median:0} | {row.ServerCpuMicrosPerMessage.Median:0.00} | {row.GeneratorCpuMicrosPerMessage.Median:0.00} |");
+            }
+        }
+
+        if (report.LeaderFailovers.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("Partition leader stopped under an idempotent acks=all producer (one message per ms); times from the signal:");
+            text.AppendLine();
+            text.AppendLine("| run | signal | stopped leader | new leader | largest ack gap | (before the signal) | first ack of a message sent after | worst wait of one | survivor names new leader | process gone | acks before / after / failed | client warnings | registered again | back in ISR |");
+            text.AppendLine("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var f in report.LeaderFailovers)
+            {
+                Line($"| {f.Run} | {f.Signal} | {f.StoppedLeader}{(f.WasController ? " (controller)" : "")} | {f.NewLeader} | {f.LargestGapSeconds:0.000} s | {f.BaselineGapSeconds:0.000} s | {f.FirstAckSeconds:0.000} s | {f.WorstWaitSeconds:0.000} s | {f.LeaderMovedSeconds:0.000} s | {f.ExitedSeconds:0.000} s | {f.AckedBeforeStop} / {f.AckedAfterStop} / {f.FailedDeliveries} | {f.ClientWarnings} | {f.RegisteredSeconds:0.0} s | {(double.IsNaN(f.BackInIsrSeconds) ? $"no, not within {report.Options.IsrWaitSeconds:0} s" : $"{f.BackInIsrSeconds:0.0} s")} |");
             }
         }
 

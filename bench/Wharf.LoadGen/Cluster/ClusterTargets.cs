@@ -52,14 +52,78 @@ public static class ClusterTargets
             }
         }
 
-        var single = report.Produce.FirstOrDefault(r => r.System == "single node");
-        var cluster = report.Produce.FirstOrDefault(r => r.System != "single node");
-        if (single is not null && cluster is not null)
+        if (Versus(report.Produce, 0.8, "produce 1 KiB, {0} partitions, RF 1: {1} / single node") is { } produce)
         {
-            var ratio = Summary.Ratio(cluster.MessagesPerSecond, single.MessagesPerSecond);
-            yield return new ClusterTargetRow(
-                $"produce 1 KiB, {cluster.Partitions} partitions, RF 1: {cluster.System} / single node",
-                "≥ 0.8×", string.Create(CultureInfo.InvariantCulture, $"{ratio.Median:0.00}× ({ratio.Min:0.00}–{ratio.Max:0.00})"), ratio.Median >= 0.8);
+            yield return produce;
         }
+
+        if (Versus(report.ReplicatedProduce, 0.5, "produce 1 KiB acks=all, {0} partitions: {1} (min.insync.replicas=2) / single node") is { } replicated)
+        {
+            yield return replicated;
+        }
+
+        // The issue asks for consume "unchanged in speed"; within 10 % of the single node is read as unchanged.
+        if (Versus(report.ReplicatedConsume, 0.9, "consume 1 KiB from the beginning, {0} partitions: {1} / single node") is { } consume)
+        {
+            yield return consume;
+        }
+
+        foreach (var signal in new[] { LeaderFailover.Kill, LeaderFailover.Sigterm })
+        {
+            foreach (var controller in new[] { false, true })
+            {
+                var runs = report.LeaderFailovers.Where(f => f.Signal == signal && f.WasController == controller).ToList();
+                if (runs.Count > 0)
+                {
+                    yield return LeaderRow(signal, controller, runs);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Leader stopped under a producer: the median and the p99 (nearest rank) of the largest gap between
+    /// acknowledgements around the stop (<see cref="Unavailability.LargestGapSeconds"/>), with the median time from the
+    /// signal to the first acknowledgement of a message sent after it beside it. A run where nothing sent after the
+    /// signal was acknowledged counts as infinitely long, so it fails the target rather than vanish from it.
+    /// kill -9: median ≤ 3 s and p99 ≤ 5 s; SIGTERM (controlled shutdown): median ≤ 0.3 s.
+    /// </summary>
+    public static ClusterTargetRow LeaderRow(string signal, bool controller, IReadOnlyList<LeaderFailoverSample> runs)
+    {
+        static double Finite(double seconds) => double.IsNaN(seconds) ? double.PositiveInfinity : seconds;
+        static string S(double seconds) => double.IsPositiveInfinity(seconds) ? "∞" : seconds.ToString("0.000", CultureInfo.InvariantCulture) + " s";
+
+        var gaps = runs.Select(r => Finite(r.LargestGapSeconds)).ToList();
+        var median = Summary.Of(gaps);
+        var p99 = Percentiles.Of(gaps).P99;
+        var first = Summary.Of(runs.Select(r => Finite(r.FirstAckSeconds)));
+        var kill = signal == LeaderFailover.Kill;
+        var missing = gaps.Count(double.IsPositiveInfinity);
+        return new ClusterTargetRow(
+            $"{signal} of a partition leader{(controller ? " that is also the controller" : " (not the controller)")} under an idempotent acks=all producer (RF 3, min.insync.replicas=2): "
+                + $"largest gap between acks, {runs.Count} run(s)",
+            kill ? "median ≤ 3 s, p99 ≤ 5 s" : "median ≤ 0.3 s",
+            $"median {S(median.Median)}, p99 {S(p99)} ({S(median.Min)}–{S(median.Max)}); signal → first ack of a message sent after it median {S(first.Median)}"
+                + (missing > 0 ? $"; {missing} run(s) without an ack within 60 s" : ""),
+            kill ? median.Median <= 3 && p99 <= 5 : median.Median <= 0.3);
+    }
+
+    /// <summary>The cluster's median over the single node's, for the rows of one throughput measurement; null when
+    /// it did not run. <paramref name="name"/> gets the partitions and the cluster's name.</summary>
+    private static ClusterTargetRow? Versus(IReadOnlyList<ThroughputRow> rows, double wanted, string name)
+    {
+        var single = rows.FirstOrDefault(r => r.System == "single node");
+        var cluster = rows.FirstOrDefault(r => r.System != "single node");
+        if (single is null || cluster is null)
+        {
+            return null;
+        }
+
+        var ratio = Summary.Ratio(cluster.MessagesPerSecond, single.MessagesPerSecond);
+        return new ClusterTargetRow(
+            string.Format(CultureInfo.InvariantCulture, name, cluster.Partitions, cluster.System),
+            string.Create(CultureInfo.InvariantCulture, $"≥ {wanted:0.0#}×"),
+            string.Create(CultureInfo.InvariantCulture, $"{ratio.Median:0.00}× ({ratio.Min:0.00}–{ratio.Max:0.00}; {cluster.MessagesPerSecond.Median:N0} vs {single.MessagesPerSecond.Median:N0} msg/s)"),
+            ratio.Median >= wanted);
     }
 }

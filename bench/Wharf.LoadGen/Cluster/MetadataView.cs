@@ -52,8 +52,8 @@ public sealed record MetadataView(int ControllerId, IReadOnlyList<int> Brokers, 
                 var index = reader.Int32();
                 var leader = reader.Int32();
                 var replicas = reader.Int32Array();
-                reader.Int32Array(); // isr_nodes
-                partitions[p] = new PartitionView(index, partitionError, leader, replicas);
+                var isr = reader.Int32Array();
+                partitions[p] = new PartitionView(index, partitionError, leader, replicas, isr);
             }
 
             topics[name] = new TopicView(name, error, partitions);
@@ -110,5 +110,6 @@ public sealed record MetadataView(int ControllerId, IReadOnlyList<int> Brokers, 
 
 public sealed record TopicView(string Name, short ErrorCode, IReadOnlyList<PartitionView> Partitions);
 
-/// <summary>A partition as one broker reports it; <see cref="Leader"/> is −1 while it has none.</summary>
-public readonly record struct PartitionView(int Index, short ErrorCode, int Leader, int[] Replicas);
+/// <summary>A partition as one broker reports it; <see cref="Leader"/> is −1 while it has none; <see cref="Isr"/> its
+/// in-sync replicas.</summary>
+public readonly record struct PartitionView(int Index, short ErrorCode, int Leader, int[] Replicas, int[] Isr);
