@@ -244,11 +244,18 @@ public sealed partial class Partition
         return resigned;
     }
 
+    /// <summary>A role or ISR change: every waiter looks again (consumers' fetches, acks=all produces, followers' fetches).</summary>
     private void WakeWaiters()
     {
-        Interlocked.Exchange(ref _appended, NewSignal()).TrySetResult();
+        WakeHighWatermarkWaiters();
         WakeLogEndWaiters();
     }
+
+    /// <summary>
+    /// The high watermark moved: consumers' fetches and acks=all produces look again. Followers' fetches are not woken —
+    /// they wait for data, and would only re-read every partition to find none.
+    /// </summary>
+    private void WakeHighWatermarkWaiters() => Interlocked.Exchange(ref _appended, NewSignal()).TrySetResult();
 
     private void AdvanceHighWatermark(long offset)
     {
@@ -258,7 +265,7 @@ public sealed partial class Partition
             var seen = Interlocked.CompareExchange(ref _highWatermark, offset, current);
             if (seen == current)
             {
-                WakeWaiters();
+                WakeHighWatermarkWaiters();
                 return;
             }
 
