@@ -84,4 +84,76 @@ public sealed class ReplicatedFailoverTests(ITestOutputHelper output)
             Assert.Equal(sent, got);
         }
     }
+
+    [RequiresToolFact(ExternalTool.Etcd)]
+    public async Task KillNineOfTheCoordinatorsBroker_GroupOffsetsAndATransactionalProducerCarryOn()
+    {
+        await using var own = await TestClusters.StartAsync(output);
+        var cluster = own.Cluster;
+        var controller = await cluster.ControllerIdAsync();
+        var topic = TestClusters.Name("coord");
+        using (var admin = Clients.Admin(cluster.BootstrapServers))
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = Partitions, ReplicationFactor = 3 }]);
+        }
+
+        // A group and a transactional id whose coordinators share a broker other than the controller.
+        var bootstrap = cluster.BootstrapServersOf(controller);
+        string group = "", transactionalId = "";
+        var coordinator = -1;
+        await Wait.UntilAsync(async () =>
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var (g, t) = (TestClusters.Name($"g{i}"), TestClusters.Name($"t{i}"));
+                var (gc, tc) = (await BrokerQuery.GroupCoordinatorAsync(bootstrap, g), await BrokerQuery.TransactionCoordinatorAsync(bootstrap, t));
+                if (gc >= 0 && gc == tc && gc != controller)
+                {
+                    (group, transactionalId, coordinator) = (g, t, gc);
+                    return true;
+                }
+            }
+
+            return false;
+        }, "a group and a transactional id coordinated on one non-controller broker");
+
+        var offsets = Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(topic, p, 7 + p)).ToList();
+        using (var member = Clients.Consumer(cluster.BootstrapServers, group))
+        {
+            member.Commit(offsets);
+        }
+
+        var committed = new List<string>();
+        using var producer = Clients.Producer(cluster.BootstrapServers, c => c.TransactionalId = transactionalId);
+        producer.InitTransactions(TestClusters.WaitLimit);
+        producer.BeginTransaction();
+        committed.AddRange(await ProduceValuesAsync(producer, topic, "first", 30));
+        producer.CommitTransaction(TestClusters.WaitLimit);
+
+        cluster.Kill(coordinator);
+        output.WriteLine($"killed broker {coordinator}, coordinator of group {group} and transactional id {transactionalId}");
+
+        producer.BeginTransaction();
+        committed.AddRange(await ProduceValuesAsync(producer, topic, "second", 30));
+        producer.CommitTransaction(TestClusters.WaitLimit);
+        producer.BeginTransaction();
+        await ProduceValuesAsync(producer, topic, "aborted", 9);
+        producer.AbortTransaction(TestClusters.WaitLimit);
+
+        using (var reader = Clients.Consumer(cluster.BootstrapServers, group))
+        {
+            var stored = reader.Committed(offsets.Select(o => o.TopicPartition), TestClusters.WaitLimit);
+            Assert.Equal(offsets.Select(o => o.Offset.Value), stored.OrderBy(o => o.Partition.Value).Select(o => o.Offset.Value));
+        }
+
+        var read = Clients.Read(cluster.BootstrapServers, Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, p)), committed.Count, IsolationLevel.ReadCommitted);
+        Assert.Equal(committed.Order(StringComparer.Ordinal), read.Select(r => r.Message.Value).Order(StringComparer.Ordinal));
+    }
+
+    private static async Task<List<string>> ProduceValuesAsync(IProducer<string, string> producer, string topic, string prefix, int count)
+    {
+        var values = Enumerable.Range(0, count).Select(i => $"{prefix}-{i}").ToList();
+        await Task.WhenAll(values.Select((v, i) => producer.ProduceAsync(new TopicPartition(topic, i % Partitions), new Message<string, string> { Key = v, Value = v })));
+        return values;
+    }
 }

@@ -45,9 +45,14 @@ public static class BrokerQuery
     }
 
     /// <summary>The node id <paramref name="broker"/> names as coordinator of <paramref name="group"/> (FindCoordinator v3), or -1 while it has none.</summary>
-    public static async Task<int> GroupCoordinatorAsync(string broker, string group)
+    public static Task<int> GroupCoordinatorAsync(string broker, string group) => CoordinatorAsync(broker, group, keyType: 0);
+
+    /// <summary>The node id <paramref name="broker"/> names as transaction coordinator of <paramref name="transactionalId"/>, or -1.</summary>
+    public static Task<int> TransactionCoordinatorAsync(string broker, string transactionalId) => CoordinatorAsync(broker, transactionalId, keyType: 1);
+
+    private static async Task<int> CoordinatorAsync(string broker, string key, sbyte keyType)
     {
-        var response = await SendAsync<FindCoordinatorResponse>(broker, new FindCoordinatorRequest { Key = group, KeyType = 0 }, 3);
+        var response = await SendAsync<FindCoordinatorResponse>(broker, new FindCoordinatorRequest { Key = key, KeyType = keyType }, 3);
         return response.ErrorCode == 0 ? response.NodeId : -1;
     }
 
