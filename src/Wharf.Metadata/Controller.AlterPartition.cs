@@ -66,17 +66,7 @@ public sealed partial class Controller
                     working.TopicsById[proposal.TopicId].Name, proposal.Partition, string.Join(",", partition.Isr), string.Join(",", changed.Isr), changed.PartitionEpoch, brokerId);
             }
 
-            if (records.Count > 0)
-            {
-                var (error, message) = await CommitAsync(records).ConfigureAwait(false);
-                if (error != ErrorCode.None)
-                {
-                    foreach (var i in accepted)
-                    {
-                        results[i] = AlterPartitionResult.Failed(proposals[i], error, message);
-                    }
-                }
-            }
+            await CommitAcceptedAsync(records, accepted, results, (i, error, message) => AlterPartitionResult.Failed(proposals[i], error, message)).ConfigureAwait(false);
 
             return results;
         }

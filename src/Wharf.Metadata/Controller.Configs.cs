@@ -89,16 +89,9 @@ public sealed partial class Controller
                 }
             }
 
-            if (!validateOnly && records.Count > 0)
+            if (!validateOnly)
             {
-                var (error, message) = await CommitAsync(records).ConfigureAwait(false);
-                if (error != ErrorCode.None)
-                {
-                    foreach (var i in accepted)
-                    {
-                        results[i] = results[i] with { Error = error, ErrorMessage = message };
-                    }
-                }
+                await CommitAcceptedAsync(records, accepted, results, (i, error, message) => results[i] with { Error = error, ErrorMessage = message }).ConfigureAwait(false);
             }
 
             return results;

@@ -170,17 +170,7 @@ public sealed partial class Controller
                 results[i] = new DeleteTopicResult(topic.Name, topic.TopicId, ErrorCode.None, null);
             }
 
-            if (records.Count > 0)
-            {
-                var (error, message) = await CommitAsync(records).ConfigureAwait(false);
-                if (error != ErrorCode.None)
-                {
-                    foreach (var i in accepted)
-                    {
-                        results[i] = results[i] with { Error = error, ErrorMessage = message };
-                    }
-                }
-            }
+            await CommitAcceptedAsync(records, accepted, results, (i, error, message) => results[i] with { Error = error, ErrorMessage = message }).ConfigureAwait(false);
 
             return results;
         }

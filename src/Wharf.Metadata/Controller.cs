@@ -207,6 +207,28 @@ public sealed partial class Controller : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Commits the records of the items of a batch request that passed validation (<paramref name="accepted"/>, indices
+    /// into <paramref name="results"/>) in one append; when the append fails, each accepted item's result becomes
+    /// <paramref name="failed"/> with the append's error. Nothing to commit does nothing.
+    /// </summary>
+    private async Task CommitAcceptedAsync<TResult>(List<MetadataRecord> records, List<int> accepted, TResult[] results, Func<int, ErrorCode, string?, TResult> failed)
+    {
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        var (error, message) = await CommitAsync(records).ConfigureAwait(false);
+        if (error != ErrorCode.None)
+        {
+            foreach (var i in accepted)
+            {
+                results[i] = failed(i, error, message);
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _writer.WaitAsync().ConfigureAwait(false);

@@ -25,21 +25,8 @@ public sealed class ReplicatedFailoverTests(ITestOutputHelper output)
         var cluster = own.Cluster;
         var controller = await cluster.ControllerIdAsync();
         var topic = TestClusters.Name("failover");
-        using (var admin = Clients.Admin(cluster.BootstrapServers))
-        {
-            await admin.CreateTopicsAsync([new TopicSpecification
-            {
-                Name = topic,
-                NumPartitions = Partitions,
-                ReplicationFactor = 3,
-                Configs = new() { ["min.insync.replicas"] = "2" },
-            }]);
-        }
-
-        BrokerAnswer? answer = null;
-        await Wait.UntilAsync(async () => (answer = await BrokerQuery.MetadataAsync(cluster.BootstrapServersOf(controller), topic)).Leaders.Values.All(l => l >= 0),
-            "the topic's leaders", () => answer?.ToString() ?? "nothing");
-        var victim = answer!.Leaders.Values.FirstOrDefault(l => l != controller, -1);
+        var answer = await Clients.CreateReplicatedTopicAsync(cluster.BootstrapServers, cluster.BootstrapServersOf(controller), topic, Partitions);
+        var victim = answer.Leaders.Values.FirstOrDefault(l => l != controller, -1);
         Assert.True(victim > 0, $"every partition is led by the controller ({answer})");
         var victimPartitions = answer.Leaders.Where(l => l.Value == victim).Select(l => l.Key).ToList();
 
@@ -65,7 +52,7 @@ public sealed class ReplicatedFailoverTests(ITestOutputHelper output)
                 answer = await BrokerQuery.MetadataAsync(cluster.BootstrapServersOf(controller), topic);
                 return victimPartitions.All(p => answer.Leaders[p] >= 0 && answer.Leaders[p] != victim);
             },
-            $"broker {victim}'s partitions to get new leaders", () => answer?.ToString() ?? "nothing");
+            $"broker {victim}'s partitions to get new leaders", () => answer.ToString());
         var failover = killedAt.Elapsed;
         output.WriteLine($"killed broker {victim}; partitions {string.Join(',', victimPartitions)} had new leaders after {failover.TotalMilliseconds:0} ms");
         Assert.True(failover < TimeSpan.FromSeconds(10), $"leadership moved only after {failover} (the session timeout is 30 s)");

@@ -25,21 +25,8 @@ public sealed class ReplicatedToolsTests(ITestOutputHelper output)
         var cluster = own.Cluster;
         var controller = await cluster.ControllerIdAsync();
         var topic = TestClusters.Name("tools-rf3");
-        using (var admin = Clients.Admin(cluster.BootstrapServers))
-        {
-            await admin.CreateTopicsAsync([new TopicSpecification
-            {
-                Name = topic,
-                NumPartitions = Partitions,
-                ReplicationFactor = 3,
-                Configs = new() { ["min.insync.replicas"] = "2" },
-            }]);
-        }
-
-        BrokerAnswer? answer = null;
-        await Wait.UntilAsync(async () => (answer = await BrokerQuery.MetadataAsync(cluster.BootstrapServersOf(controller), topic)).Leaders.Values.All(l => l >= 0),
-            "the topic's leaders", () => answer?.ToString() ?? "nothing");
-        var victim = answer!.Leaders[0] != controller ? answer.Leaders[0] : answer.Leaders.Values.FirstOrDefault(l => l != controller, answer.Leaders[0]);
+        var answer = await Clients.CreateReplicatedTopicAsync(cluster.BootstrapServers, cluster.BootstrapServersOf(controller), topic, Partitions);
+        var victim = answer.Leaders[0] != controller ? answer.Leaders[0] : answer.Leaders.Values.FirstOrDefault(l => l != controller, answer.Leaders[0]);
 
         var before = Records("before", PerPhase);
         await new Kcat(cluster.BootstrapServers).ProduceAsync(topic, before, "gzip");
@@ -48,7 +35,7 @@ public sealed class ReplicatedToolsTests(ITestOutputHelper output)
         output.WriteLine($"killed broker {victim} (leader of partitions {string.Join(',', answer.Leaders.Where(l => l.Value == victim).Select(l => l.Key))})");
         var survivors = string.Join(',', cluster.RunningNodeIds.Select(cluster.BootstrapServersOf));
         await Wait.UntilAsync(async () => (answer = await BrokerQuery.MetadataAsync(cluster.BootstrapServersOf(cluster.RunningNodeIds[0]), topic)).Leaders.Values.All(l => l >= 0 && l != victim),
-            "new leaders", () => answer?.ToString() ?? "nothing");
+            "new leaders", () => answer.ToString());
 
         var after = Records("after", PerPhase);
         await new Kcat(survivors).ProduceAsync(topic, after, "none");

@@ -44,6 +44,30 @@ public static class Clients
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = replicationFactor }]);
     }
 
+    /// <summary>
+    /// Creates <paramref name="topic"/> with replication factor 3 and <c>min.insync.replicas</c>
+    /// <paramref name="minInsync"/>, and waits until <paramref name="broker"/> names a leader for every partition; returns
+    /// that broker's answer.
+    /// </summary>
+    public static async Task<BrokerAnswer> CreateReplicatedTopicAsync(string bootstrap, string broker, string topic, int partitions, int minInsync = 2)
+    {
+        using (var admin = Admin(bootstrap))
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification
+            {
+                Name = topic,
+                NumPartitions = partitions,
+                ReplicationFactor = 3,
+                Configs = new() { ["min.insync.replicas"] = minInsync.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            }]);
+        }
+
+        BrokerAnswer? answer = null;
+        await Wait.UntilAsync(async () => (answer = await BrokerQuery.MetadataAsync(broker, topic)).Leaders.Values.All(l => l >= 0),
+            $"leaders for every partition of {topic}", () => answer?.ToString() ?? "nothing");
+        return answer!;
+    }
+
     /// <summary>Partition → leader node id of <paramref name="topic"/>, from a Metadata request the client sends.</summary>
     public static IReadOnlyDictionary<int, int> Leaders(IAdminClient admin, string topic)
     {
