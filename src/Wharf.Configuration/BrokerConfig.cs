@@ -83,6 +83,9 @@ public sealed class BrokerConfig
     /// <summary><c>replica.fetch.min.bytes</c>.</summary>
     public int ReplicaFetchMinBytes => GetInt("replica.fetch.min.bytes");
 
+    /// <summary><c>replica.fetch.linger.ms</c>.</summary>
+    public TimeSpan ReplicaFetchLinger => TimeSpan.FromMilliseconds(GetInt("replica.fetch.linger.ms"));
+
     /// <summary><c>replica.fetch.max.bytes</c>.</summary>
     public int ReplicaFetchMaxBytes => GetInt("replica.fetch.max.bytes");
 

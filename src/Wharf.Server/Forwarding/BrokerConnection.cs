@@ -74,7 +74,8 @@ internal sealed class BrokerConnection : IAsyncDisposable
                 throw new IOException($"The broker answered a frame of {length} bytes.");
             }
 
-            var response = new byte[length];
+            // Filled whole by the read below: no need to zero it first (replication answers are megabytes each).
+            var response = GC.AllocateUninitializedArray<byte>(length);
             await _stream.ReadExactlyAsync(response, cancellationToken).ConfigureAwait(false);
             var reader = new KafkaReader(response);
             var responseHeader = ResponseHeader.Read(ref reader, api.ResponseHeaderVersion(version));

@@ -9,7 +9,10 @@ namespace Wharf.Server.Handlers;
 /// — up to the log end, not the high watermark — which first checks the follower's last fetched epoch (a divergence is
 /// answered in <c>DivergingEpoch</c>, v12+) and records its fetch offset, so the leader's high watermark and ISR follow
 /// its followers. The long poll waits for an append to any of the partitions (or a role change), not for the high
-/// watermark; a divergence or an error answers at once. A replica id that is not a replica of the partition answers
+/// watermark, until the follower's <c>min_bytes</c> are there — but once any data is, for at most
+/// <c>replica.fetch.linger.ms</c> (<c>replicaLinger</c>): a follower asks for large rounds (they cost far less per record
+/// than one round per produce), and a quiet partition's record still goes out within the linger. A divergence or an
+/// error answers at once. A replica id that is not a replica of the partition answers
 /// NOT_LEADER_OR_FOLLOWER.
 /// </summary>
 public sealed partial class FetchHandler
@@ -18,6 +21,7 @@ public sealed partial class FetchHandler
     {
         var time = replicas.Time;
         var deadline = time.GetUtcNow() + TimeSpan.FromMilliseconds(Math.Max(0, request.MaxWaitMs));
+        DateTimeOffset? lingerUntil = null;
         while (true)
         {
             var signals = new List<Task>();
@@ -34,7 +38,15 @@ public sealed partial class FetchHandler
 
             var round = new List<IDisposable>();
             var (response, bytes, answerNow) = ReadForReplica(request, round);
-            var remaining = deadline - time.GetUtcNow();
+            var now = time.GetUtcNow();
+            if (bytes > 0)
+            {
+                // Some data is here but less than the follower asked for: collect appends for at most the linger.
+                lingerUntil ??= now + replicaLinger;
+                deadline = lingerUntil.Value < deadline ? lingerUntil.Value : deadline;
+            }
+
+            var remaining = deadline - now;
             if (bytes >= request.MinBytes || answerNow || remaining <= TimeSpan.Zero || signals.Count == 0)
             {
                 round.ForEach(context.DisposeAfterResponse);

@@ -25,7 +25,8 @@ namespace Wharf.Server.Handlers;
 /// </summary>
 /// <param name="replicas">The partitions this broker leads.</param>
 /// <param name="maxResponseBytes">The broker's <c>fetch.max.bytes</c>.</param>
-public sealed partial class FetchHandler(ReplicaManager replicas, int maxResponseBytes = int.MaxValue) : IRequestHandler<FetchRequest, FetchResponse>
+/// <param name="replicaLinger"><c>replica.fetch.linger.ms</c>: how long a follower's fetch that has some data waits for more.</param>
+public sealed partial class FetchHandler(ReplicaManager replicas, int maxResponseBytes = int.MaxValue, TimeSpan replicaLinger = default) : IRequestHandler<FetchRequest, FetchResponse>
 {
     public static ApiVersionRange Versions => new(4, 12);
 
