@@ -32,6 +32,9 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
     /// <summary>The Fetch version followers send: replica id, last fetched epoch and diverging epoch, topic names.</summary>
     internal const short FetchVersion = 12;
 
+    /// <summary>How soon a partition is fetched again after its leader answered as if it were not (yet) the leader.</summary>
+    private static readonly TimeSpan LeaderBehindBackoff = TimeSpan.FromMilliseconds(50);
+
     private readonly ReplicaManager _replicas;
     private readonly BrokerConnectionPool _connections;
     private readonly ReplicaFetcherOptions _options;
@@ -88,20 +91,33 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
             var changed = _replicas.FollowershipChanged;
             var partitions = Partitions();
             var now = _replicas.Time.GetUtcNow();
-            var ready = partitions.Where(p => !_delayed.TryGetValue(p.TopicPartition, out var until) || until <= now).ToList();
+            foreach (var expired in _delayed.Where(d => d.Value <= now).Select(d => d.Key).ToList())
+            {
+                _delayed.Remove(expired);
+            }
+
+            var ready = partitions.Where(p => !_delayed.ContainsKey(p.TopicPartition)).ToList();
             if (ready.Count == 0)
             {
-                var wait = _delayed.Count > 0 ? _options.Backoff : Timeout.InfiniteTimeSpan;
-                _delayed.Clear();
-                await Task.WhenAny(changed, Task.Delay(wait, _replicas.Time, token)).ConfigureAwait(false);
+                // Everything waits out a backoff (or there is nothing to follow): until the first one ends or the
+                // followed partitions change.
+                var wait = _delayed.Count > 0 ? _delayed.Values.Min() - now : Timeout.InfiniteTimeSpan;
+                using var pause = CancellationTokenSource.CreateLinkedTokenSource(token);
+                await Task.WhenAny(changed, Task.Delay(wait, _replicas.Time, pause.Token)).ConfigureAwait(false);
+                await pause.CancelAsync().ConfigureAwait(false);
                 continue;
             }
 
-            await FetchOnceAsync(ready, token).ConfigureAwait(false);
+            await FetchOnceAsync(ready, changed, token).ConfigureAwait(false);
         }
     }
 
-    private async Task FetchOnceAsync(List<Partition> partitions, CancellationToken token)
+    /// <summary>
+    /// One round. A change of the followed partitions (<paramref name="changed"/>) while the fetch waits at the leader
+    /// abandons it (its connection is closed) so the next round asks for the new set at once, not after the long poll —
+    /// a partition that just moved to this leader is what acks=all writes wait on.
+    /// </summary>
+    private async Task FetchOnceAsync(List<Partition> partitions, Task changed, CancellationToken token)
     {
         // A follower's fetch offset is what it reports durable: anything appended but not yet on disk (a log recovered
         // from page cache, an earlier term's tail) is flushed first.
@@ -144,9 +160,21 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
         }
 
         FetchResponse response;
+        using var round = CancellationTokenSource.CreateLinkedTokenSource(token);
         try
         {
-            response = await _connections.SendAsync<FetchRequest, FetchResponse>(LeaderId, request, FetchVersion, token).ConfigureAwait(false);
+            var sending = _connections.SendAsync<FetchRequest, FetchResponse>(LeaderId, request, FetchVersion, round.Token);
+            if (await Task.WhenAny(sending, changed).ConfigureAwait(false) != sending)
+            {
+                await round.CancelAsync().ConfigureAwait(false);
+                await ((Task)sending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (!sending.IsCompletedSuccessfully)
+                {
+                    return;
+                }
+            }
+
+            response = await sending.ConfigureAwait(false);
         }
         catch (IOException e)
         {
@@ -225,11 +253,18 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
                     return null;
 
                 default:
+                {
                     // Not the leader (yet or any more), an epoch mismatch, an unknown partition or an offline log: the
-                    // metadata will say what to do; meanwhile this partition waits.
-                    _logger.LogDebug("{Partition}: leader {Leader} answered {Error}; retrying in {Backoff}", partition.TopicPartition, LeaderId, error, _options.Backoff);
-                    _delayed[partition.TopicPartition] = _replicas.Time.GetUtcNow() + _options.Backoff;
+                    // metadata will say what to do; meanwhile this partition waits. A leader that has not applied its
+                    // election yet (it does within milliseconds of this follower) is asked again soon: the whole
+                    // partition's acks=all writes wait on this follower.
+                    var backoff = error is ErrorCode.UnknownLeaderEpoch or ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition
+                        ? LeaderBehindBackoff
+                        : _options.Backoff;
+                    _logger.LogDebug("{Partition}: leader {Leader} answered {Error}; retrying in {Backoff}", partition.TopicPartition, LeaderId, error, backoff);
+                    _delayed[partition.TopicPartition] = _replicas.Time.GetUtcNow() + backoff;
                     return null;
+                }
             }
         }
         catch (LogException e) when (e.ErrorCode == ErrorCode.NotLeaderOrFollower)
