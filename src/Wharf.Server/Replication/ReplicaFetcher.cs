@@ -253,18 +253,18 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
                     return null;
 
                 default:
-                {
-                    // Not the leader (yet or any more), an epoch mismatch, an unknown partition or an offline log: the
-                    // metadata will say what to do; meanwhile this partition waits. A leader that has not applied its
-                    // election yet (it does within milliseconds of this follower) is asked again soon: the whole
-                    // partition's acks=all writes wait on this follower.
-                    var backoff = error is ErrorCode.UnknownLeaderEpoch or ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition
-                        ? LeaderBehindBackoff
-                        : _options.Backoff;
-                    _logger.LogDebug("{Partition}: leader {Leader} answered {Error}; retrying in {Backoff}", partition.TopicPartition, LeaderId, error, backoff);
-                    _delayed[partition.TopicPartition] = _replicas.Time.GetUtcNow() + backoff;
-                    return null;
-                }
+                    {
+                        // Not the leader (yet or any more), an epoch mismatch, an unknown partition or an offline log: the
+                        // metadata will say what to do; meanwhile this partition waits. A leader that has not applied its
+                        // election yet (it does within milliseconds of this follower) is asked again soon: the whole
+                        // partition's acks=all writes wait on this follower.
+                        var backoff = error is ErrorCode.UnknownLeaderEpoch or ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition
+                            ? LeaderBehindBackoff
+                            : _options.Backoff;
+                        _logger.LogDebug("{Partition}: leader {Leader} answered {Error}; retrying in {Backoff}", partition.TopicPartition, LeaderId, error, backoff);
+                        _delayed[partition.TopicPartition] = _replicas.Time.GetUtcNow() + backoff;
+                        return null;
+                    }
             }
         }
         catch (LogException e) when (e.ErrorCode == ErrorCode.NotLeaderOrFollower)
