@@ -27,6 +27,7 @@ public sealed class FaultNetwork
 {
     private readonly Lock _lock = new();
     private readonly ConcurrentDictionary<ProxyConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<(FaultEndpoint From, FaultEndpoint To), byte> _seen = new();
     private ImmutableDictionary<(FaultEndpoint From, FaultEndpoint To), LinkRule> _rules = ImmutableDictionary<(FaultEndpoint, FaultEndpoint), LinkRule>.Empty;
     private ImmutableSortedSet<int> _brokers = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -39,6 +40,9 @@ public sealed class FaultNetwork
 
     /// <summary>Open proxied connections right now (for leak checks).</summary>
     public int OpenConnections => _connections.Count;
+
+    /// <summary>Every link (source → destination) a connection has been opened on so far: what really goes through the proxies.</summary>
+    public IReadOnlyCollection<(FaultEndpoint From, FaultEndpoint To)> SeenLinks => [.. _seen.Keys];
 
     /// <summary>Completes at the next rule change.</summary>
     internal Task Changed => Volatile.Read(ref _changed).Task;
@@ -103,6 +107,7 @@ public sealed class FaultNetwork
     internal void Register(ProxyConnection connection)
     {
         _connections[connection] = 0;
+        _seen[(connection.Source, connection.Destination)] = 0;
         if (ShouldReset(connection))
         {
             connection.Abort();

@@ -36,6 +36,8 @@ public static class FaultRun
 {
     public const short ReplicationFactor = 3;
 
+    private static readonly TimeSpan WorkloadStopTimeout = TimeSpan.FromSeconds(45);
+
     /// <summary>Starts the cluster for <paramref name="options"/> (3 brokers, fault proxies, 3 etcd members when an etcd member is to be killed).</summary>
     public static Task<WharfCluster> StartClusterAsync(FaultRunOptions options, CancellationToken cancellationToken = default) =>
         WharfCluster.StartAsync(
@@ -60,22 +62,22 @@ public static class FaultRun
         options.Log?.WriteLine($"fault run: {schedule}");
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var workloads = new List<Task>();
+        var workloads = new Dictionary<string, Task>();
         for (var i = 1; i <= options.Writers; i++)
         {
             var writer = new ProducerWorkload(context, $"w{i}", options.SendInterval);
-            workloads.Add(Task.Run(() => writer.RunAsync(stop.Token), CancellationToken.None));
+            workloads[$"w{i}"] = Task.Run(() => writer.RunAsync(stop.Token), CancellationToken.None);
         }
 
-        workloads.Add(Dedicated(new AssignReader(context, "r1", [context.Topic, context.CopyTopic]).Run, stop.Token));
+        workloads["r1"] = Dedicated(new AssignReader(context, "r1", [context.Topic, context.CopyTopic]).Run, stop.Token);
         if (options.GroupConsumer)
         {
-            workloads.Add(Dedicated(new GroupConsumerWorkload(context, "g1", TimeSpan.FromSeconds(1)).Run, stop.Token));
+            workloads["g1"] = Dedicated(new GroupConsumerWorkload(context, "g1", TimeSpan.FromSeconds(1)).Run, stop.Token);
         }
 
         if (options.Transactions)
         {
-            workloads.Add(Dedicated(new TransactionalCopier(context, "t1", options.AbortShare).Run, stop.Token));
+            workloads["t1"] = Dedicated(new TransactionalCopier(context, "t1", options.AbortShare).Run, stop.Token);
         }
 
         var nemesis = new Nemesis.Nemesis(cluster, context.Topic, options.Partitions, history);
@@ -94,7 +96,7 @@ public static class FaultRun
             options.Log?.WriteLine("fault run: healing");
             await nemesis.HealEverythingAsync(CancellationToken.None).ConfigureAwait(false);
             await stop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(workloads).ConfigureAwait(false);
+            await StopAsync(workloads, options.Log).ConfigureAwait(false);
         }
 
         options.Log?.WriteLine("fault run: draining");
@@ -131,6 +133,26 @@ public static class FaultRun
         if (!ready)
         {
             throw new TimeoutException($"topics {context.Topic} and {context.CopyTopic} did not get a leader and {ReplicationFactor} replicas for every partition");
+        }
+    }
+
+    /// <summary>
+    /// Waits for the stopped workloads, but not forever: a client stuck in a librdkafka call (a close that waits for an
+    /// unreachable coordinator) is left behind on its own thread and named, so the run still drains and checks.
+    /// </summary>
+    private static async Task StopAsync(Dictionary<string, Task> workloads, TextWriter? log)
+    {
+        var all = Task.WhenAll(workloads.Values);
+        if (await Task.WhenAny(all, Task.Delay(WorkloadStopTimeout)).ConfigureAwait(false) == all)
+        {
+            await all.ConfigureAwait(false);
+            return;
+        }
+
+        log?.WriteLine($"fault run: workloads still running {WorkloadStopTimeout.TotalSeconds:0} s after stop: {string.Join(", ", workloads.Where(w => !w.Value.IsCompleted).Select(w => w.Key))}");
+        foreach (var failed in workloads.Where(w => w.Value.IsFaulted))
+        {
+            log?.WriteLine($"fault run: workload {failed.Key} failed: {failed.Value.Exception?.InnerException?.Message}");
         }
     }
 

@@ -14,7 +14,7 @@ public sealed class HistoryRecorder(string? path = null) : IDisposable
     private readonly Lock _lock = new();
     private readonly List<HistoryOp> _ops = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly StreamWriter? _file = path is null ? null : new StreamWriter(path, append: false) { AutoFlush = false };
+    private readonly StreamWriter? _file = path is null ? null : new StreamWriter(path, append: false) { AutoFlush = true };
 
     /// <summary>Where the JSONL goes, or null.</summary>
     public string? Path { get; } = path;
