@@ -8,13 +8,13 @@ namespace Wharf.Testing.Faults;
 /// <summary>
 /// One connection through a <see cref="FaultProxy"/>: the accepted socket, the socket to the target, and two pumps
 /// (source → destination, destination → source) that apply the <see cref="FaultNetwork"/>'s rule of their direction to
-/// every chunk. A Kafka connection is identified by the client id of its first request before anything is forwarded, and
-/// its source → destination pump moves whole request frames so one API can be held.
+/// every chunk. The target is dialled at once (a refusal resets the client and tells the proxy its target is down); a
+/// Kafka connection is identified by the client id of its first request before anything is forwarded to the target,
+/// and its source → destination pump moves whole request frames so one API can be held.
 /// <para>
 /// Lifecycle: <see cref="RunAsync"/> ends when both sides have closed (an end of stream is passed on as a half-close
 /// once the held bytes are out), on any socket error, or on <see cref="Abort"/>; either way both sockets are closed and
-/// the connection leaves the network's registry. A target that refuses the connection gets the client reset, as a
-/// refused SYN would.
+/// the connection leaves the network's registry.
 /// </para>
 /// Thread-safety: <see cref="Abort"/> may be called from any thread, any number of times; the rest runs on the
 /// connection's own tasks.
@@ -28,6 +28,7 @@ internal sealed class ProxyConnection
     private readonly CancellationTokenSource _aborted = new();
     private readonly Lock _lock = new();
     private Socket? _server;
+    private FaultEndpoint _source;
     private volatile bool _identified;
     private bool _isAborted;
 
@@ -36,10 +37,28 @@ internal sealed class ProxyConnection
         _client = client;
         _proxy = proxy;
         Destination = proxy.Destination;
-        Source = proxy.FixedSource ?? FaultEndpoint.Clients;
+        _source = proxy.FixedSource ?? FaultEndpoint.Clients;
     }
 
-    public FaultEndpoint Source { get; private set; }
+    /// <summary>Who opened the connection: <see cref="FaultEndpoint.Clients"/> until a Kafka connection's first request names it.</summary>
+    public FaultEndpoint Source
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _source;
+            }
+        }
+
+        private set
+        {
+            lock (_lock)
+            {
+                _source = value;
+            }
+        }
+    }
 
     public FaultEndpoint Destination { get; }
 
@@ -63,38 +82,24 @@ internal sealed class ProxyConnection
             server = _server;
         }
 
-        _aborted.Cancel();
+        // Sockets first: cancelling first would let a pump see its source end and pass a clean close (FIN) on.
         Reset(_client);
         if (server is not null)
         {
             Reset(server);
         }
+
+        _aborted.Cancel();
     }
 
     public async Task RunAsync(CancellationToken stop)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, _aborted.Token);
         var cancellation = linked.Token;
+        Task? downstream = null;
         try
         {
             _client.NoDelay = true;
-            byte[]? first = null;
-            if (_proxy.FixedSource is null)
-            {
-                first = await ReadFrameAsync(_client, cancellation).ConfigureAwait(false);
-                if (first is null)
-                {
-                    return;
-                }
-
-                Source = KafkaRequestHeader.TryRead(first, out var header) ? KafkaClientIds.SourceOf(header.ClientId) : FaultEndpoint.Clients;
-            }
-
-            _identified = true;
-            Network.Register(this);
-
-            // A blackholed link would not let the SYN through either: connect only once it passes.
-            await WaitWhileBlackholedAsync(Source, Destination, cancellation).ConfigureAwait(false);
             var server = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             lock (_lock)
             {
@@ -110,14 +115,37 @@ internal sealed class ProxyConnection
             {
                 await server.ConnectAsync(_proxy.TargetHost, _proxy.TargetPort, cancellation).ConfigureAwait(false);
             }
-            catch (SocketException)
+            catch (SocketException e)
             {
+                if (e.SocketErrorCode == SocketError.ConnectionRefused)
+                {
+                    _proxy.OnTargetRefused();
+                }
+
                 Abort();
                 return;
             }
 
-            var upstream = PumpAsync(_client, server, Source, Destination, frames: _proxy.FixedSource is null, first, cancellation);
-            var downstream = PumpAsync(server, _client, Destination, Source, frames: false, null, cancellation);
+            // The destination's side runs from the start: a broker writes nothing unasked, but its end (a killed
+            // process) must reach an idle client at once, as a direct connection would (liveness probes rely on it).
+            downstream = PumpAsync(server, _client, upstream: false, null, cancellation);
+            byte[]? first = null;
+            if (_proxy.FixedSource is null)
+            {
+                first = await ReadFrameAsync(_client, cancellation).ConfigureAwait(false);
+                if (first is null)
+                {
+                    server.Shutdown(SocketShutdown.Send);
+                    await downstream.ConfigureAwait(false);
+                    return;
+                }
+
+                Source = KafkaRequestHeader.TryRead(first, out var header) ? KafkaClientIds.SourceOf(header.ClientId) : FaultEndpoint.Clients;
+            }
+
+            _identified = true;
+            Network.Register(this);
+            var upstream = PumpAsync(_client, server, upstream: true, first, cancellation);
             await Task.WhenAll(upstream, downstream).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or ChannelClosedException)
@@ -126,16 +154,21 @@ internal sealed class ProxyConnection
         }
         finally
         {
+            if (downstream is not null)
+            {
+                await downstream.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
             Network.Unregister(this);
             lock (_lock)
             {
-                // From here on Abort is a no-op: the sockets close normally and the token source can go.
+                // From here on Abort is a no-op and the sockets close normally. The abort token source is not disposed: a
+                // concurrent Abort may still cancel it, and without timers or wait handles it holds nothing to free.
                 _isAborted = true;
                 _server?.Dispose();
             }
 
             _client.Dispose();
-            _aborted.Dispose();
         }
     }
 
@@ -195,11 +228,12 @@ internal sealed class ProxyConnection
     /// may leave (never before the previous one: order is kept) into a small bounded queue, so a blackhole or delay
     /// pushes back on the sender once the queue is full; a writer waits for the stamp and for the link to pass.
     /// </summary>
-    private async Task PumpAsync(Socket from, Socket to, FaultEndpoint sender, FaultEndpoint receiver, bool frames, byte[]? first, CancellationToken cancellation)
+    private async Task PumpAsync(Socket from, Socket to, bool upstream, byte[]? first, CancellationToken cancellation)
     {
         var queue = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
-        var reading = ReadChunksAsync(from, queue.Writer, sender, receiver, frames, first, cancellation);
-        var writing = WriteChunksAsync(to, queue.Reader, sender, receiver, cancellation);
+        var frames = upstream && _proxy.FixedSource is null;
+        var reading = ReadChunksAsync(from, queue.Writer, upstream, frames, first, cancellation);
+        var writing = WriteChunksAsync(to, queue.Reader, upstream, cancellation);
         try
         {
             await writing.ConfigureAwait(false);
@@ -214,7 +248,7 @@ internal sealed class ProxyConnection
         await reading.ConfigureAwait(false);
     }
 
-    private async Task ReadChunksAsync(Socket from, ChannelWriter<Chunk> queue, FaultEndpoint sender, FaultEndpoint receiver, bool frames, byte[]? first, CancellationToken cancellation)
+    private async Task ReadChunksAsync(Socket from, ChannelWriter<Chunk> queue, bool upstream, bool frames, byte[]? first, CancellationToken cancellation)
     {
         try
         {
@@ -241,6 +275,7 @@ internal sealed class ProxyConnection
                     }
                 }
 
+                var (sender, receiver) = Link(upstream);
                 var rule = Network.RuleFor(sender, receiver);
                 var extra = frames && chunk.Length >= 6 ? rule.ExtraDelayFor(BinaryPrimitives.ReadInt16BigEndian(chunk.AsSpan(4))) : TimeSpan.Zero;
                 last = Math.Max(last, Stopwatch.GetTimestamp() + (long)((rule.Delay + extra).TotalSeconds * Stopwatch.Frequency));
@@ -260,7 +295,7 @@ internal sealed class ProxyConnection
         }
     }
 
-    private async Task WriteChunksAsync(Socket to, ChannelReader<Chunk> queue, FaultEndpoint sender, FaultEndpoint receiver, CancellationToken cancellation)
+    private async Task WriteChunksAsync(Socket to, ChannelReader<Chunk> queue, bool upstream, CancellationToken cancellation)
     {
         await foreach (var chunk in queue.ReadAllAsync(cancellation).ConfigureAwait(false))
         {
@@ -271,7 +306,7 @@ internal sealed class ProxyConnection
                 await Task.Delay(wait, cancellation).ConfigureAwait(false);
             }
 
-            await WaitWhileBlackholedAsync(sender, receiver, cancellation).ConfigureAwait(false);
+            await WaitWhileBlackholedAsync(upstream, cancellation).ConfigureAwait(false);
             var sent = 0;
             while (sent < chunk.Bytes.Length)
             {
@@ -279,15 +314,20 @@ internal sealed class ProxyConnection
             }
         }
 
-        // The sender closed its side and everything it sent is out: pass the half-close on.
+        // The sender closed its side and everything it sent is out: pass the half-close on (unless aborted meanwhile).
+        cancellation.ThrowIfCancellationRequested();
         to.Shutdown(SocketShutdown.Send);
     }
 
-    private async Task WaitWhileBlackholedAsync(FaultEndpoint sender, FaultEndpoint receiver, CancellationToken cancellation)
+    /// <summary>The direction's link: source → destination upstream, destination → source downstream.</summary>
+    private (FaultEndpoint Sender, FaultEndpoint Receiver) Link(bool upstream) => upstream ? (Source, Destination) : (Destination, Source);
+
+    private async Task WaitWhileBlackholedAsync(bool upstream, CancellationToken cancellation)
     {
         while (true)
         {
             var changed = Network.Changed;
+            var (sender, receiver) = Link(upstream);
             if (!Network.RuleFor(sender, receiver).Blackholed)
             {
                 return;

@@ -11,7 +11,7 @@ namespace Wharf.Fault.Tests.Proxy;
 /// </summary>
 internal sealed class EchoServer : IAsyncDisposable
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentBag<Task> _connections = [];
     private readonly ConcurrentBag<Socket> _sockets = [];
@@ -19,8 +19,10 @@ internal sealed class EchoServer : IAsyncDisposable
     private int _accepted;
     private int _closed;
 
-    public EchoServer()
+    /// <param name="port">The port to listen on; 0 for any free one.</param>
+    public EchoServer(int port = 0)
     {
+        _listener = new TcpListener(IPAddress.Loopback, port);
         _listener.Start();
         _accepting = AcceptAsync();
     }

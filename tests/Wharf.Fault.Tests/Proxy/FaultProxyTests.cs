@@ -60,7 +60,6 @@ public sealed class FaultProxyTests : IAsyncLifetime
 
         Assert.Null(await open.ReadAsync(frame.Length, Quiet));
         Assert.Null(await fresh.ReadAsync(frame.Length, Quiet));
-        Assert.Equal(1, _server.Accepted);
 
         _network.HealAll();
         Assert.Equal(frame, await open.ReadAsync(frame.Length, Long));
@@ -185,14 +184,37 @@ public sealed class FaultProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ATargetThatIsDown_GetsTheClientReset()
+    public async Task ATargetThatIsDown_IsRefusedThroughTheProxyToo_UntilItListensAgain()
     {
-        await using var network = new ProxyOnly();
-        using var client = await TestClient.ConnectAsync(network.Proxy.Endpoint);
-        await client.SendFrameAsync(18, 1, "rdkafka");
+        await using var down = new ProxyOnly();
+        using (var first = await TestClient.ConnectAsync(down.Proxy.Endpoint))
+        {
+            Assert.Equal(SocketError.ConnectionReset, await first.WaitForEndAsync(Long));
+        }
 
-        Assert.Equal(SocketError.ConnectionReset, await client.WaitForEndAsync(Long));
-        await Wait.UntilAsync(() => network.Proxy.OpenConnections == 0, "the proxy to let the connection go");
+        await Wait.UntilAsync(() => down.Proxy.IsTargetDown, "the proxy to see its target refuse");
+        var refused = await Assert.ThrowsAsync<SocketException>(() => TestClient.ConnectAsync(down.Proxy.Endpoint));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+
+        await using var back = new EchoServer(down.TargetPort);
+        await Wait.UntilAsync(() => !down.Proxy.IsTargetDown, "the proxy to listen again");
+        using var client = await TestClient.ConnectAsync(down.Proxy.Endpoint);
+        var frame = TestClient.Frame(18, 1, "rdkafka");
+        await client.SendAsync(frame);
+        Assert.Equal(frame, await client.ReadAsync(frame.Length, Long));
+    }
+
+    [Fact]
+    public async Task ATargetThatDies_EndsAnIdleUnidentifiedConnection()
+    {
+        await using var target = new EchoServer();
+        await using var proxy = FaultProxy.ForKafka(_network, 2, target.Endpoint);
+        using var idle = await TestClient.ConnectAsync(proxy.Endpoint);
+        await Wait.UntilAsync(() => target.Accepted == 1, "the proxy to dial the target");
+
+        target.CloseAll();
+
+        Assert.Equal(SocketError.Success, await idle.WaitForEndAsync(Long));
     }
 
     [Fact]
@@ -269,8 +291,11 @@ public sealed class FaultProxyTests : IAsyncLifetime
             listener.Start();
             var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
             listener.Stop();
+            TargetPort = port;
             Proxy = FaultProxy.ForKafka(new FaultNetwork(), 9, $"127.0.0.1:{port}");
         }
+
+        public int TargetPort { get; }
 
         public FaultProxy Proxy { get; }
 
