@@ -36,7 +36,7 @@ public static class FaultRun
 {
     public const short ReplicationFactor = 3;
 
-    private static readonly TimeSpan WorkloadStopTimeout = TimeSpan.FromSeconds(45);
+    private static readonly TimeSpan WorkloadStopTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>Starts the cluster for <paramref name="options"/> (3 brokers, fault proxies, 3 etcd members when an etcd member is to be killed).</summary>
     public static Task<WharfCluster> StartClusterAsync(FaultRunOptions options, CancellationToken cancellationToken = default) =>
