@@ -11,7 +11,7 @@ internal sealed record LongRunOptions(int Seed, TimeSpan Duration, IReadOnlyList
         "  --seed        fixes every fault schedule (default 42)\n" +
         "  --duration    total seconds under faults, shared equally by the nemeses (default 600)\n" +
         "  --nemesis     which to run (default all): KillLeader, KillRandomBroker, PauseLeader, IsolateLeaderFromFollowers,\n" +
-        "                IsolateLeaderFromEtcd, IsolateLeaderFromBoth, KillEtcdMember\n" +
+        "                IsolateLeaderFromEtcd, IsolateLeaderFromBoth, KillEtcdMember, HoldEndTxn\n" +
         "  --history-dir where each nemesis's JSONL history is kept (default ./fault-histories)";
 
     /// <exception cref="ArgumentException">an unknown option or a bad value.</exception>

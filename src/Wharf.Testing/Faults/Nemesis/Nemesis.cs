@@ -61,6 +61,23 @@ public sealed class Nemesis(WharfCluster cluster, string topic, int partitions, 
                     };
                 }
 
+            case NemesisKind.HoldEndTxn:
+                {
+                    const short EndTxn = 26;
+                    foreach (var broker in cluster.NodeIds)
+                    {
+                        Network.Set(FaultEndpoint.Clients, FaultEndpoint.Broker(broker), LinkRule.Hold(EndTxn, fault.Duration));
+                    }
+
+                    Record(fault.Kind, $"hold clients' EndTxn for {fault.Duration.TotalSeconds:0.0} s: {Network.Describe()}");
+                    return () =>
+                    {
+                        Network.HealAll();
+                        Record(fault.Kind, "stop holding EndTxn (held ones still arrive late)");
+                        return Task.CompletedTask;
+                    };
+                }
+
             case NemesisKind.KillRandomBroker:
                 {
                     var running = cluster.RunningNodeIds.Except(_paused).ToArray();

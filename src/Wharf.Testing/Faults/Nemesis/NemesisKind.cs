@@ -23,4 +23,10 @@ public enum NemesisKind
 
     /// <summary>kill -9 of one etcd member (needs an ensemble of 3); heal: restart it on its data.</summary>
     KillEtcdMember,
+
+    /// <summary>
+    /// Clients' EndTxn requests (API 26) held back for the fault's duration on their way to every broker, so a late
+    /// commit or abort arrives after later requests of other connections (KAFKA-17754); heal: let them go.
+    /// </summary>
+    HoldEndTxn,
 }
