@@ -37,8 +37,9 @@ public readonly record struct KafkaRequestHeader(short ApiKey, short ApiVersion,
 
 /// <summary>
 /// Who opened a Kafka connection, from the client id of its first request: brokers call each other as
-/// <c>wharf-broker-{nodeId}</c> (with a suffix such as <c>-markers</c> for a dedicated pool), see
-/// <c>Wharf.Server.Forwarding</c>; every other client id is a client. Thread-safety: stateless.
+/// <c>wharf-broker-{nodeId}</c>, with a suffix for a dedicated pool (<c>-markers</c>, <c>-verification</c>, the replica
+/// fetchers' <c>-replica</c>); see <c>Wharf.Server.Forwarding</c> and <c>Wharf.Server.Replication</c>. Every other client
+/// id is a client. Thread-safety: stateless.
 /// </summary>
 public static partial class KafkaClientIds
 {

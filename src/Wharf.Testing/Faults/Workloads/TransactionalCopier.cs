@@ -135,6 +135,6 @@ public sealed class TransactionalCopier(WorkloadContext context, string process,
             consumer.Seek(start);
         }
 
-        context.Record(process, OpType.Ok, OpKind.Assign, error: "rewound after abort " + batch.Count.ToString(CultureInfo.InvariantCulture));
+        context.Record(process, OpType.Ok, OpKind.Assign, value: "rewound " + batch.Count.ToString(CultureInfo.InvariantCulture) + " records after an abort");
     }
 }
