@@ -34,6 +34,14 @@ internal static class LocalProcesses
         await kill.WaitForExitAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Sends <c>SIG</c><paramref name="signal"/> to one process id and waits for <c>kill</c> to return.</summary>
+    public static void Signal(int processId, string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + signal, processId.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("could not run kill");
+        kill.WaitForExit();
+    }
+
     /// <summary>Polls <paramref name="condition"/> until it holds; false when <paramref name="timeout"/> passes first.</summary>
     public static async Task<bool> WaitUntilAsync(Func<CancellationToken, Task<bool>> condition, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -125,6 +125,15 @@ public sealed class WharfBrokerProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>Sends <c>SIG</c><paramref name="signal"/> (e.g. <c>STOP</c>, <c>CONT</c>) to the process; a no-op once it has exited.</summary>
+    public void Signal(string signal)
+    {
+        if (!HasExited)
+        {
+            LocalProcesses.Signal(_process.Id, signal);
+        }
+    }
+
     /// <summary>SIGTERM (controlled shutdown in a cluster); waits for the exit and returns the exit code.</summary>
     /// <exception cref="TimeoutException">it still runs after <paramref name="timeout"/>.</exception>
     public async Task<int> TerminateAsync(TimeSpan timeout)

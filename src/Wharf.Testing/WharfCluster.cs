@@ -1,4 +1,5 @@
 using System.Globalization;
+using Wharf.Testing.Faults;
 
 namespace Wharf.Testing;
 
@@ -16,7 +17,9 @@ namespace Wharf.Testing;
 /// <see cref="TerminateAsync"/> (SIGTERM, a controlled shutdown), <see cref="RestartAsync"/> (same node id, port and
 /// data), <see cref="Launch"/> (one more process, e.g. one that should be refused). <see cref="DescribeLogs"/>
 /// gives what every process printed, for a failing test's output. <see cref="DisposeAsync"/> kills every process it
-/// started (by process id) and deletes the directories.
+/// started (by process id) and deletes the directories. With <see cref="WharfClusterOptions.FaultProxies"/> every
+/// broker is reached through a <see cref="FaultProxy"/> (it advertises the proxy), its etcd links go through proxies
+/// too, and <see cref="Network"/> holds the rules; <see cref="Pause"/> and <see cref="Resume"/> are SIGSTOP/SIGCONT.
 /// Thread-safety: drive one cluster from one test at a time; the read-only members may be called from any thread.
 /// </summary>
 public sealed class WharfCluster : IAsyncDisposable
@@ -38,7 +41,8 @@ public sealed class WharfCluster : IAsyncDisposable
         _wharfDll = wharfDll;
         _root = root;
         EtcdPrefix = prefix;
-        _logs.Add(etcd.Log);
+        _logs.AddRange(etcd.Logs);
+        Network = options.FaultProxies ? new FaultNetwork() : null;
     }
 
     /// <summary>The node ids of all brokers the cluster was started with (running or not).</summary>
@@ -55,8 +59,11 @@ public sealed class WharfCluster : IAsyncDisposable
     /// <summary>This cluster's key prefix in etcd.</summary>
     public string EtcdPrefix { get; }
 
-    /// <summary>The <c>etcd.connect</c> value of this cluster (etcd's own endpoint and the prefix).</summary>
-    public string EtcdConnect => _etcd.Endpoint + EtcdPrefix;
+    /// <summary>The <c>etcd.connect</c> value of this cluster (etcd's own endpoints and the prefix).</summary>
+    public string EtcdConnect => _etcd.Endpoints + EtcdPrefix;
+
+    /// <summary>The link rules of the fault proxies, or null without <see cref="WharfClusterOptions.FaultProxies"/>.</summary>
+    public FaultNetwork? Network { get; }
 
     /// <summary>Starts etcd (unless <see cref="WharfClusterOptions.Etcd"/> is given) and the brokers; see the class summary.</summary>
     /// <exception cref="InvalidOperationException">etcd is missing, or a broker did not start or join (with every log).</exception>
@@ -66,7 +73,7 @@ public sealed class WharfCluster : IAsyncDisposable
         options ??= new WharfClusterOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Brokers, 1);
         var wharfDll = WharfExecutable.Locate(options.WharfDll);
-        var etcd = options.Etcd ?? await EtcdServer.StartAsync(cancellationToken).ConfigureAwait(false);
+        var etcd = options.Etcd ?? await EtcdServer.StartAsync(options.EtcdMembers, cancellationToken).ConfigureAwait(false);
         var prefix = options.EtcdPrefix ?? "/wharf-" + Guid.NewGuid().ToString("N")[..12];
         var root = Directory.CreateTempSubdirectory("wharf-cluster-").FullName;
         var cluster = new WharfCluster(options, etcd, options.Etcd is null, wharfDll, root, prefix);
@@ -97,8 +104,30 @@ public sealed class WharfCluster : IAsyncDisposable
     /// <summary>The broker process of <paramref name="nodeId"/> (its latest run).</summary>
     public WharfBrokerProcess Broker(int nodeId) => NodeOf(nodeId).Process;
 
-    /// <summary><c>127.0.0.1:port</c> of one broker alone, whether it runs or not.</summary>
-    public string BootstrapServersOf(int nodeId) => $"127.0.0.1:{NodeOf(nodeId).Port}";
+    /// <summary>
+    /// <c>127.0.0.1:port</c> of one broker alone, whether it runs or not: the address it advertises (its fault proxy
+    /// with <see cref="WharfClusterOptions.FaultProxies"/>).
+    /// </summary>
+    public string BootstrapServersOf(int nodeId) => NodeOf(nodeId).Proxy?.Endpoint ?? DirectAddressOf(nodeId);
+
+    /// <summary><c>127.0.0.1:port</c> the broker listens on, bypassing any fault proxy (what the fixture itself asks).</summary>
+    public string DirectAddressOf(int nodeId) => $"127.0.0.1:{NodeOf(nodeId).Port}";
+
+    /// <summary>SIGSTOP of one broker: it stops dead with every socket open, until <see cref="Resume"/>.</summary>
+    public void Pause(int nodeId)
+    {
+        var node = NodeOf(nodeId);
+        node.Log.Add($"=== broker {nodeId}: SIGSTOP ===");
+        node.Process.Signal("STOP");
+    }
+
+    /// <summary>SIGCONT of a paused broker.</summary>
+    public void Resume(int nodeId)
+    {
+        var node = NodeOf(nodeId);
+        node.Log.Add($"=== broker {nodeId}: SIGCONT ===");
+        node.Process.Signal("CONT");
+    }
 
     /// <summary>The data directory (<c>log.dirs</c>) of one broker.</summary>
     public string DataDirectoryOf(int nodeId) => NodeOf(nodeId).DataDirectory;
@@ -221,6 +250,11 @@ public sealed class WharfCluster : IAsyncDisposable
             await process.DisposeAsync().ConfigureAwait(false);
         }
 
+        foreach (var proxy in _nodes.Values.SelectMany(n => n.Proxies))
+        {
+            await proxy.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_ownsEtcd)
         {
             await _etcd.DisposeAsync().ConfigureAwait(false);
@@ -243,6 +277,19 @@ public sealed class WharfCluster : IAsyncDisposable
         var port = LocalProcesses.FreePort();
         var directory = Path.Combine(_root, $"node{nodeId}");
         var settings = SettingsFor(nodeId, port, directory);
+        FaultProxy? proxy = null;
+        var etcdProxies = new List<FaultProxy>();
+        if (Network is { } network)
+        {
+            proxy = FaultProxy.ForKafka(network, nodeId, $"127.0.0.1:{port}");
+            settings["advertised.listeners"] = $"PLAINTEXT://{proxy.Endpoint}";
+            if (_options.EtcdEndpoint?.Invoke(nodeId) is null)
+            {
+                etcdProxies.AddRange(_etcd.Members.Select(m => FaultProxy.ForTcp(network, FaultEndpoint.Broker(nodeId), FaultEndpoint.Etcd, m.Endpoint)));
+                settings["etcd.connect"] = string.Join(',', etcdProxies.Select(p => p.Endpoint)) + EtcdPrefix;
+            }
+        }
+
         foreach (var (key, value) in _options.BrokerSettings?.Invoke(nodeId) ?? new Dictionary<string, string>())
         {
             settings[key] = value;
@@ -250,7 +297,7 @@ public sealed class WharfCluster : IAsyncDisposable
 
         var log = new ProcessLog($"broker {nodeId}");
         _logs.Add(log);
-        _nodes[nodeId] = new Node(port, directory, settings, log)
+        _nodes[nodeId] = new Node(port, directory, settings, log, proxy, etcdProxies)
         {
             Process = WharfBrokerProcess.Start(_wharfDll, nodeId, port, directory, settings, log),
         };
@@ -272,7 +319,7 @@ public sealed class WharfCluster : IAsyncDisposable
         settings["node.id"] = nodeId.ToString(CultureInfo.InvariantCulture);
         settings["listeners"] = $"PLAINTEXT://127.0.0.1:{port}";
         settings["log.dirs"] = directory;
-        settings["etcd.connect"] = (_options.EtcdEndpoint?.Invoke(nodeId) ?? _etcd.Endpoint) + EtcdPrefix;
+        settings["etcd.connect"] = (_options.EtcdEndpoint?.Invoke(nodeId) ?? _etcd.Endpoints) + EtcdPrefix;
         return settings;
     }
 
@@ -283,8 +330,14 @@ public sealed class WharfCluster : IAsyncDisposable
         _nodes.TryGetValue(nodeId, out var node) ? node : throw new ArgumentOutOfRangeException(nameof(nodeId), nodeId, $"no broker {nodeId} in this cluster");
 
     /// <summary>One broker's fixed identity across restarts, and its current process.</summary>
-    private sealed class Node(int port, string dataDirectory, Dictionary<string, string> settings, ProcessLog log)
+    private sealed class Node(int port, string dataDirectory, Dictionary<string, string> settings, ProcessLog log, FaultProxy? proxy, IReadOnlyList<FaultProxy> etcdProxies)
     {
+        /// <summary>The Kafka proxy in front of it (fault proxies only).</summary>
+        public FaultProxy? Proxy { get; } = proxy;
+
+        /// <summary>Every proxy of this broker: its Kafka proxy and its etcd proxies.</summary>
+        public IEnumerable<FaultProxy> Proxies => Proxy is null ? etcdProxies : [Proxy, .. etcdProxies];
+
         public int Port { get; } = port;
 
         public string DataDirectory { get; } = dataDirectory;

@@ -21,6 +21,16 @@ public sealed class WharfClusterOptions
     /// <summary><c>broker.heartbeat.interval.ms</c> (the broker's default is 2 s).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// Put a <see cref="Faults.FaultProxy"/> in front of every broker (which advertises the proxy, so clients and the
+    /// other brokers go through it) and one per etcd member in front of each broker's etcd links, all under
+    /// <see cref="WharfCluster.Network"/>, so tests can partition, delay and reset any link.
+    /// </summary>
+    public bool FaultProxies { get; init; }
+
+    /// <summary>How many etcd members to start when the cluster starts its own etcd (1, or 3 to survive a member's loss).</summary>
+    public int EtcdMembers { get; init; } = 1;
+
     /// <summary>An etcd to use instead of starting one (it is not disposed with the cluster).</summary>
     public EtcdServer? Etcd { get; init; }
 
@@ -28,8 +38,8 @@ public sealed class WharfClusterOptions
     public string? EtcdPrefix { get; init; }
 
     /// <summary>
-    /// The <c>host:port</c> one broker dials for etcd, by node id (null: the etcd's own endpoint) — e.g. a proxy that
-    /// can cut that broker off.
+    /// The <c>host:port</c> one broker dials for etcd, by node id (null: every member's own endpoint, or the fault
+    /// proxies with <see cref="FaultProxies"/>) — e.g. a proxy that can cut that broker off.
     /// </summary>
     public Func<int, string?>? EtcdEndpoint { get; init; }
 
