@@ -282,6 +282,23 @@ public sealed class LogAppendReadTests
     }
 
     [Fact]
+    public void TruncateTo_AtTheLogEnd_DropsAnEpochThatHoldsNoBatch()
+    {
+        // A broker led at epoch 2 without appending, then follows a leader that never had epoch 2: truncating to its own
+        // end must forget epoch 2, or its fetches keep naming it and it never catches up.
+        using var harness = new LogHarness(new LogConfig { FlushMode = LogFlushMode.Interval });
+        using var log = harness.Open();
+        log.AppendAsLeader(Batches.Values(2, 10, 1, new Random(18)), 1);
+        log.AssignLeaderEpochAtEnd(2);
+        Assert.Equal(2, log.LeaderEpochCache.LatestEpoch);
+
+        Assert.Equal(2, log.TruncateTo(2));
+
+        Assert.Equal(2, log.LogEndOffset);
+        Assert.Equal([new EpochEntry(1, 0)], log.LeaderEpochCache.Entries);
+    }
+
+    [Fact]
     public void IncrementLogStartOffset_MovesOnlyForward()
     {
         using var harness = new LogHarness();
