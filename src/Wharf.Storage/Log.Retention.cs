@@ -150,6 +150,13 @@ public sealed partial class Log
                 try
                 {
                     segment.TruncateTo(offset);
+
+                    // The truncation is made durable before the epoch checkpoint records it: otherwise a crash can
+                    // bring the removed batches back (file length and retired segments not yet on disk) under a
+                    // checkpoint that no longer names their epoch, and the follower, unable to see the divergence,
+                    // keeps them and rejoins the ISR with them (found by the cluster simulation).
+                    _environment.Fsync(segment.Handle, segment.LogPath);
+                    _environment.FsyncDirectory(Directory);
                 }
                 catch (IOException e)
                 {
