@@ -111,7 +111,8 @@ public sealed partial class Log
     /// <summary>
     /// Replication: removes every batch whose last offset is ≥ <paramref name="offset"/>. A batch containing
     /// <paramref name="offset"/> is removed whole, so the new log end can be lower than asked (it is returned). Later
-    /// segments are deleted, the leader-epoch cache is cut, and the recovery point cannot exceed the new end.
+    /// segments are deleted, the leader-epoch cache is cut, and the recovery point cannot exceed the new end. At or
+    /// beyond the log end no batch is removed, but epochs that start at the log end (and so hold no batch) are.
     /// Below the log start offset this empties the log and restarts it at <paramref name="offset"/>.
     /// </summary>
     public long TruncateTo(long offset)
@@ -122,6 +123,11 @@ public sealed partial class Log
             var snapshot = _snapshot;
             if (offset >= snapshot.EndOffset)
             {
+                // No batch goes, but an epoch that starts at the log end holds none either: a broker that became leader
+                // (recording its epoch at the end) and lost the leadership before any append would otherwise keep
+                // reporting that epoch as its last fetched one, which the new leader does not know — and the follower
+                // would truncate to this same end forever, never catching up (found by the cluster simulation).
+                TryUpdateEpochs(() => LeaderEpochCache.TruncateFromEnd(snapshot.EndOffset));
                 return snapshot.EndOffset;
             }
 
@@ -144,6 +150,13 @@ public sealed partial class Log
                 try
                 {
                     segment.TruncateTo(offset);
+
+                    // The truncation is made durable before the epoch checkpoint records it: otherwise a crash can
+                    // bring the removed batches back (file length and retired segments not yet on disk) under a
+                    // checkpoint that no longer names their epoch, and the follower, unable to see the divergence,
+                    // keeps them and rejoins the ISR with them (found by the cluster simulation).
+                    _environment.Fsync(segment.Handle, segment.LogPath);
+                    _environment.FsyncDirectory(Directory);
                 }
                 catch (IOException e)
                 {

@@ -508,7 +508,11 @@ internal sealed class LogSegment : IDisposable
 
     private const long WritebackPageBytes = 4096;
 
-    /// <summary>fsyncs the log file if bytes up to <paramref name="size"/> are not yet known durable.</summary>
+    /// <summary>
+    /// fsyncs the log file if bytes up to <paramref name="size"/> are not yet known durable. An fsync covers at most
+    /// what the file held when it began, so <see cref="FlushedSize"/> never passes that (a caller may ask for
+    /// <see cref="long.MaxValue"/>, "all of it": later appends must still be fsync'd).
+    /// </summary>
     public void FlushTo(long size)
     {
         if (FlushedSize >= size)
@@ -516,8 +520,9 @@ internal sealed class LogSegment : IDisposable
             return;
         }
 
+        var covered = Math.Min(size, Size);
         _environment.Fsync(Handle, LogPath);
-        FlushedSize = Math.Max(FlushedSize, size);
+        FlushedSize = Math.Max(FlushedSize, covered);
     }
 
     /// <summary>Renames the segment's files by appending <paramref name="suffix"/> (e.g. <c>.deleted</c>).</summary>

@@ -282,6 +282,52 @@ public sealed class LogAppendReadTests
     }
 
     [Fact]
+    public void TruncateTo_MakesTheTruncationDurableBeforeTheEpochCheckpointRecordsIt()
+    {
+        // Otherwise a crash can bring the removed batches back under a checkpoint that no longer names their epoch: a
+        // follower then cannot see that its log diverged from the leader's.
+        using var harness = new LogHarness(new LogConfig { FlushMode = LogFlushMode.Interval });
+        var paths = new List<string>();
+        var recording = false;
+        var environment = new LogEnvironment(harness.Time, null, path =>
+        {
+            if (recording)
+            {
+                paths.Add(path);
+            }
+        });
+        using var log = Log.Open(harness.Directory, LogHarness.Partition, harness.Config, environment);
+        var random = new Random(20);
+        log.AppendAsLeader(Batches.Values(2, 10, 1, random), 1);
+        log.AppendAsLeader(Batches.Values(2, 10, 2, random), 2);
+        recording = true;
+
+        log.TruncateTo(2);
+
+        Assert.Equal([new EpochEntry(1, 0)], log.LeaderEpochCache.Entries);
+        var segment = paths.FindIndex(p => p.EndsWith(".log", StringComparison.Ordinal));
+        var checkpoint = paths.FindIndex(p => p.Contains("leader-epoch-checkpoint", StringComparison.Ordinal));
+        Assert.True(segment >= 0 && segment < checkpoint, $"fsyncs in order: {string.Join(", ", paths.Select(Path.GetFileName))}");
+    }
+
+    [Fact]
+    public void TruncateTo_AtTheLogEnd_DropsAnEpochThatHoldsNoBatch()
+    {
+        // A broker led at epoch 2 without appending, then follows a leader that never had epoch 2: truncating to its own
+        // end must forget epoch 2, or its fetches keep naming it and it never catches up.
+        using var harness = new LogHarness(new LogConfig { FlushMode = LogFlushMode.Interval });
+        using var log = harness.Open();
+        log.AppendAsLeader(Batches.Values(2, 10, 1, new Random(18)), 1);
+        log.AssignLeaderEpochAtEnd(2);
+        Assert.Equal(2, log.LeaderEpochCache.LatestEpoch);
+
+        Assert.Equal(2, log.TruncateTo(2));
+
+        Assert.Equal(2, log.LogEndOffset);
+        Assert.Equal([new EpochEntry(1, 0)], log.LeaderEpochCache.Entries);
+    }
+
+    [Fact]
     public void IncrementLogStartOffset_MovesOnlyForward()
     {
         using var harness = new LogHarness();

@@ -44,6 +44,27 @@ public sealed class RecoveryTests
         Assert.Equal(recovered.LogEndOffset, recovered.RecoveryPoint);
     }
 
+    [Fact]
+    public async Task Recover_ThenAppendInAckMode_FsyncsTheRecoveredSegmentAgain()
+    {
+        // Recovery fsyncs the segments it verified; that must not mark the active segment durable for ever: appends
+        // after it are acknowledged under log.flush.mode=ack only once fsync'd (found by the cluster simulation, where
+        // a restarted follower reported offsets whose bytes a second power cut then took back).
+        using var harness = new LogHarness(new LogConfig { FlushMode = LogFlushMode.Ack });
+        var random = new Random(19);
+        var log = harness.Open();
+        await log.AppendAsLeader(Batches.Values(2, 10, harness.NowMs, random), 1).Durable;
+        log.Dispose();
+        using var recovered = harness.Open(new LogLoadOptions(HadCleanShutdown: false, RecoveryPoint: 0));
+        var before = harness.Fsyncs;
+
+        await recovered.AppendAsLeader(Batches.Values(3, 10, harness.NowMs, random), 1).Durable;
+
+        Assert.Equal(5, recovered.RecoveryPoint);
+        Assert.Single(recovered.SegmentBaseOffsets);
+        Assert.True(harness.Fsyncs > before, "the append after recovery was reported durable without an fsync");
+    }
+
     [Theory]
     [MemberData(nameof(Permutations))]
     public void Recover_AfterTornLastBatch_TruncatesToLastValidBatch(int indexInterval, int segmentBytes)

@@ -11,7 +11,8 @@ namespace Wharf.Server.Replication;
 /// <summary>
 /// One fetch loop from one leader broker (Kafka's <c>ReplicaFetcherThread</c>): repeatedly sends that leader a Fetch v12
 /// with this broker's replica id for every partition this broker follows it in (those of <see cref="Slot"/> when
-/// several loops share a leader), then applies the answer:
+/// several loops share a leader), then applies the answer per partition through <see cref="Partition.ApplyLeaderAnswer"/>
+/// (shared with the cluster simulation):
 /// <list type="bullet">
 /// <item>records are appended as follower; the loop waits until every partition's appends are durable before its
 /// next fetch — so the fetch offset it reports is on disk (one group-commit fsync covers them all) — and then takes
@@ -217,85 +218,63 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
         }
     }
 
-    /// <summary>Applies one partition's answer; returns the task of its append becoming durable (and the high watermark taken), if it appended.</summary>
+    /// <summary>
+    /// Applies one partition's answer through <see cref="Partition.ApplyLeaderAnswer"/> (the decision lives there, so the
+    /// cluster simulation runs the same code) and logs what it did; returns the task of its append becoming durable (and
+    /// the high watermark taken), if it appended.
+    /// </summary>
     private Task? Apply(Partition partition, int leaderEpoch, long fetchOffset, FetchResponse.PartitionData data)
     {
-        var error = (ErrorCode)data.ErrorCode;
-        try
+        var diverging = data.DivergingEpoch is { } wire ? new DivergingEpoch(wire.Epoch, wire.EndOffset) : (DivergingEpoch?)null;
+        var answer = new LeaderFetchAnswer((ErrorCode)data.ErrorCode, RecordsOf(data), data.HighWatermark, data.LogStartOffset, diverging);
+        var outcome = partition.ApplyLeaderAnswer(LeaderId, leaderEpoch, fetchOffset, answer);
+        switch (outcome.Action)
         {
-            switch (error)
-            {
-                case ErrorCode.None when data.DivergingEpoch is { Epoch: >= 0 } or { EndOffset: >= 0 }:
-                    {
-                        var diverging = new DivergingEpoch(data.DivergingEpoch.Epoch, data.DivergingEpoch.EndOffset);
-                        var offset = partition.TruncationOffsetFor(diverging);
-                        _logger.LogInformation("{Partition}: log diverges from leader {Leader} (its epoch {Epoch} ends at {EndOffset}); truncating from {LogEnd} to {Offset}",
-                            partition.TopicPartition, LeaderId, diverging.Epoch, diverging.EndOffset, partition.LogEndOffset, offset);
-                        partition.TruncateAsFollower(offset, LeaderId, leaderEpoch);
-                        return null;
-                    }
+            case LeaderAnswerAction.Truncated:
+                _logger.LogInformation("{Partition}: log diverges from leader {Leader} (its epoch {Epoch} ends at {EndOffset}); truncating from {LogEnd} to {Offset}",
+                    partition.TopicPartition, LeaderId, diverging!.Value.Epoch, diverging.Value.EndOffset, outcome.PreviousLogEndOffset, outcome.Offset);
+                break;
+            case LeaderAnswerAction.RestartedAtLogStart:
+                _logger.LogInformation("{Partition}: offset {Offset} is below leader {Leader}'s log start {LogStart}; restarting the log there",
+                    partition.TopicPartition, fetchOffset, LeaderId, data.LogStartOffset);
+                break;
+            case LeaderAnswerAction.TruncatedToHighWatermark:
+                _logger.LogWarning("{Partition}: offset {Offset} is beyond leader {Leader}'s log; truncating to its high watermark {HighWatermark}",
+                    partition.TopicPartition, fetchOffset, LeaderId, data.HighWatermark);
+                break;
+            case LeaderAnswerAction.Refused:
+                {
+                    // Not the leader (yet or any more), an epoch mismatch, an unknown partition or an offline log: the
+                    // metadata will say what to do; meanwhile this partition waits. A leader that has not applied its
+                    // election yet (it does within milliseconds of this follower) is asked again soon: the whole
+                    // partition's acks=all writes wait on this follower.
+                    var backoff = answer.Error is ErrorCode.UnknownLeaderEpoch or ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition
+                        ? LeaderBehindBackoff
+                        : _options.Backoff;
+                    _logger.LogDebug("{Partition}: leader {Leader} answered {Error}; retrying in {Backoff}", partition.TopicPartition, LeaderId, answer.Error, backoff);
+                    _delayed[partition.TopicPartition] = _replicas.Time.GetUtcNow() + backoff;
+                    break;
+                }
 
-                case ErrorCode.None:
-                    return Append(partition, leaderEpoch, data);
-
-                case ErrorCode.OffsetOutOfRange when fetchOffset < data.LogStartOffset:
-                    _logger.LogInformation("{Partition}: offset {Offset} is below leader {Leader}'s log start {LogStart}; restarting the log there",
-                        partition.TopicPartition, fetchOffset, LeaderId, data.LogStartOffset);
-                    partition.TruncateFullyAndStartAtAsFollower(data.LogStartOffset, LeaderId, leaderEpoch);
-                    return null;
-
-                case ErrorCode.OffsetOutOfRange when data.HighWatermark >= 0 && fetchOffset > data.HighWatermark:
-                    // Beyond the leader's log end with no divergence to say where: what is below its high watermark is
-                    // committed and shared, so keep that.
-                    _logger.LogWarning("{Partition}: offset {Offset} is beyond leader {Leader}'s log; truncating to its high watermark {HighWatermark}",
-                        partition.TopicPartition, fetchOffset, LeaderId, data.HighWatermark);
-                    partition.TruncateAsFollower(data.HighWatermark, LeaderId, leaderEpoch);
-                    return null;
-
-                default:
-                    {
-                        // Not the leader (yet or any more), an epoch mismatch, an unknown partition or an offline log: the
-                        // metadata will say what to do; meanwhile this partition waits. A leader that has not applied its
-                        // election yet (it does within milliseconds of this follower) is asked again soon: the whole
-                        // partition's acks=all writes wait on this follower.
-                        var backoff = error is ErrorCode.UnknownLeaderEpoch or ErrorCode.NotLeaderOrFollower or ErrorCode.UnknownTopicOrPartition
-                            ? LeaderBehindBackoff
-                            : _options.Backoff;
-                        _logger.LogDebug("{Partition}: leader {Leader} answered {Error}; retrying in {Backoff}", partition.TopicPartition, LeaderId, error, backoff);
-                        _delayed[partition.TopicPartition] = _replicas.Time.GetUtcNow() + backoff;
-                        return null;
-                    }
-            }
+            case LeaderAnswerAction.Failed:
+                _logger.LogError(outcome.Failure, "{Partition}: could not apply leader {Leader}'s answer; retrying in {Backoff}", partition.TopicPartition, LeaderId, _options.Backoff);
+                _delayed[partition.TopicPartition] = _replicas.Time.GetUtcNow() + _options.Backoff;
+                break;
         }
-        catch (LogException e) when (e.ErrorCode == ErrorCode.NotLeaderOrFollower)
-        {
-            // The partition moved on while the fetch was out.
-            return null;
-        }
-        catch (Exception e) when (e is InvalidRecordBatchException or LogStorageException or LogException or ObjectDisposedException)
-        {
-            _logger.LogError(e, "{Partition}: could not apply leader {Leader}'s answer; retrying in {Backoff}", partition.TopicPartition, LeaderId, _options.Backoff);
-            _delayed[partition.TopicPartition] = _replicas.Time.GetUtcNow() + _options.Backoff;
-            return null;
-        }
+
+        return outcome.Durable;
     }
 
-    private Task? Append(Partition partition, int leaderEpoch, FetchResponse.PartitionData data)
+    /// <summary>The answer's records as one block: the answer owns its bytes (one array per response).</summary>
+    private static Memory<byte> RecordsOf(FetchResponse.PartitionData data)
     {
-        var highWatermark = data.HighWatermark;
-        var logStart = data.LogStartOffset;
         if (data.Records is not { Length: > 0 } records)
         {
-            partition.UpdateFromLeader(highWatermark, logStart);
-            return null;
+            return Memory<byte>.Empty;
         }
 
-        // The answer owns its bytes (one array per response); the log validates them and copies them to disk.
-        var bytes = records.IsSingleSegment && MemoryMarshal.TryGetArray(records.First, out var segment)
+        return records.IsSingleSegment && MemoryMarshal.TryGetArray(records.First, out var segment)
             ? segment.AsMemory()
             : System.Buffers.BuffersExtensions.ToArray(records).AsMemory();
-        var info = partition.AppendAsFollower(bytes, LeaderId, leaderEpoch);
-        return info.Durable.ContinueWith(_ => partition.UpdateFromLeader(highWatermark, logStart), CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 }
