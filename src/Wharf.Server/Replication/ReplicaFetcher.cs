@@ -132,7 +132,7 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
         var request = new FetchRequest
         {
             ReplicaId = _localBrokerId,
-            MaxWaitMs = (int)_options.WaitMax.TotalMilliseconds,
+            MaxWaitMs = (int)LongPoll().TotalMilliseconds,
             MinBytes = _options.MinBytes,
             MaxBytes = _options.ResponseMaxBytes,
             IsolationLevel = 0,
@@ -216,6 +216,22 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
         {
             await Task.WhenAll(pending).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// How long this round may wait at the leader: <c>replica.fetch.wait.max.ms</c>, but no longer than until the first
+    /// partition waiting out a backoff is due again — it joins the next round, and a partition that just moved to this
+    /// leader (asked too early) is what acks=all writes there wait on.
+    /// </summary>
+    private TimeSpan LongPoll()
+    {
+        if (_delayed.Count == 0)
+        {
+            return _options.WaitMax;
+        }
+
+        var untilDue = _delayed.Values.Min() - _replicas.Time.GetUtcNow();
+        return untilDue <= TimeSpan.Zero ? TimeSpan.Zero : untilDue < _options.WaitMax ? untilDue : _options.WaitMax;
     }
 
     /// <summary>
