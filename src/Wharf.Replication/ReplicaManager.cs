@@ -88,7 +88,7 @@ public sealed partial class ReplicaManager : IDisposable
             {
                 leaders++;
                 var leadership = partition.Leadership;
-                underReplicated += leadership.Isr.Length < leadership.Replicas.Length ? 1 : 0;
+                underReplicated += partition.IsUnderReplicated ? 1 : 0;
                 underMinIsr += leadership.Isr.Length < partition.Config.MinInsyncReplicas ? 1 : 0;
                 maxLag = partition.FollowerStates.Select(f => f.LagOffsets).Append(maxLag).Max();
             }
@@ -162,6 +162,13 @@ public sealed partial class ReplicaManager : IDisposable
 
         return signals;
     }
+
+    /// <summary>
+    /// Signals that complete at the next append to (or role change of) each hosted partition in the list: what a
+    /// follower's fetch waits on. Take them before reading, as <see cref="AppendSignals"/>.
+    /// </summary>
+    public List<Task> LogEndSignals(IEnumerable<TopicPartition> partitions) =>
+        [.. partitions.Select(GetPartition).OfType<Partition>().Select(p => p.WaitForLogEndAsync())];
 
     /// <summary>Long polling: waits until one of <paramref name="signals"/> completes or <paramref name="timeout"/> passes.</summary>
     public async Task WaitForAnyAsync(List<Task> signals, TimeSpan timeout, CancellationToken cancellationToken)

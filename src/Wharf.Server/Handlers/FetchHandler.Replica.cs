@@ -24,17 +24,7 @@ public sealed partial class FetchHandler
         DateTimeOffset? lingerUntil = null;
         while (true)
         {
-            var signals = new List<Task>();
-            foreach (var topic in request.Topics)
-            {
-                foreach (var fetch in topic.Partitions)
-                {
-                    if (replicas.GetPartition(new TopicPartition(topic.Topic, fetch.Partition)) is { } partition)
-                    {
-                        signals.Add(partition.WaitForLogEndAsync());
-                    }
-                }
-            }
+            var signals = replicas.LogEndSignals(request.Topics.SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p.Partition))));
 
             var round = new List<IDisposable>();
             var (response, bytes, answerNow) = ReadForReplica(request, round);
@@ -63,14 +53,14 @@ public sealed partial class FetchHandler
         var response = new FetchResponse();
         long total = 0;
         var answerNow = false;
-        var budget = Math.Min(request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes, maxResponseBytes);
+        var budget = ResponseBudget(request);
         foreach (var topic in request.Topics)
         {
             var topicResponse = new FetchResponse.FetchableTopicResponse { Topic = topic.Topic };
             response.Responses.Add(topicResponse);
             foreach (var fetch in topic.Partitions)
             {
-                var data = new FetchResponse.PartitionData { PartitionIndex = fetch.Partition, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1, AbortedTransactions = null };
+                var data = EmptyPartition(fetch.Partition);
                 topicResponse.Partitions.Add(data);
                 var (partition, unavailable) = replicas.GetPartitionOrError(new TopicPartition(topic.Topic, fetch.Partition));
                 if (partition is null)

@@ -68,14 +68,14 @@ public sealed partial class FetchHandler(ReplicaManager replicas, int maxRespons
         var response = new FetchResponse();
         long total = 0;
         var failed = false;
-        var budget = Math.Min(request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes, maxResponseBytes);
+        var budget = ResponseBudget(request);
         foreach (var topic in request.Topics)
         {
             var topicResponse = new FetchResponse.FetchableTopicResponse { Topic = topic.Topic };
             response.Responses.Add(topicResponse);
             foreach (var fetch in topic.Partitions)
             {
-                var data = new FetchResponse.PartitionData { PartitionIndex = fetch.Partition, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1, AbortedTransactions = null };
+                var data = EmptyPartition(fetch.Partition);
                 topicResponse.Partitions.Add(data);
                 var topicPartition = new TopicPartition(topic.Topic, fetch.Partition);
                 var error = ReadPartition(topicPartition, fetch, data, Math.Min(budget, fetch.PartitionMaxBytes), minOneBatch: total == 0, request.IsolationLevel == 1, buffers, out var read);
@@ -122,6 +122,13 @@ public sealed partial class FetchHandler(ReplicaManager replicas, int maxRespons
 
         return result.Error;
     }
+
+    /// <summary>The response's byte budget: the request's <c>max_bytes</c> capped at the broker's <c>fetch.max.bytes</c>.</summary>
+    private int ResponseBudget(FetchRequest request) => Math.Min(request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes, maxResponseBytes);
+
+    /// <summary>A partition's answer before it is read: every offset unknown (-1), no records.</summary>
+    private static FetchResponse.PartitionData EmptyPartition(int index) =>
+        new() { PartitionIndex = index, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1, AbortedTransactions = null };
 
     /// <summary>
     /// The slice as the response's records: a large one as a <see cref="FileRegion"/> that the connection sends with

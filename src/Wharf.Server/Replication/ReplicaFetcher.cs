@@ -66,7 +66,7 @@ internal sealed class ReplicaFetcher : IAsyncDisposable
     public List<Partition> Partitions() =>
         [.. _replicas.FollowedPartitions(LeaderId).Where(p => SlotOf(p.TopicPartition, _options.FetchersPerLeader) == Slot)];
 
-    public static int SlotOf(TopicPartition topicPartition, int fetchers) =>
+    private static int SlotOf(TopicPartition topicPartition, int fetchers) =>
         fetchers <= 1 ? 0 : (int)((uint)HashCode.Combine(StringComparer.Ordinal.GetHashCode(topicPartition.Topic), topicPartition.Partition) % (uint)fetchers);
 
     public async ValueTask DisposeAsync()

@@ -38,18 +38,6 @@ public sealed class ReplicaFetcherManager : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>The leaders (and slots) fetched from now; for tests and metrics.</summary>
-    public IReadOnlyList<(int Leader, int Slot)> Fetchers
-    {
-        get
-        {
-            lock (_fetchers)
-            {
-                return [.. _fetchers.Keys];
-            }
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
