@@ -171,7 +171,7 @@ public sealed class WharfCluster : IAsyncDisposable
     /// </summary>
     public WharfBrokerProcess Launch(int nodeId, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var port = LocalProcesses.FreePort();
+        var port = UnusedPort();
         var effective = SettingsFor(nodeId, port, Path.Combine(_root, $"launched-{_launched.Count + 1}-node{nodeId}"));
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
@@ -274,7 +274,7 @@ public sealed class WharfCluster : IAsyncDisposable
 
     private void StartNode(int nodeId)
     {
-        var port = LocalProcesses.FreePort();
+        var port = UnusedPort();
         var directory = Path.Combine(_root, $"node{nodeId}");
         var settings = SettingsFor(nodeId, port, directory);
         FaultProxy? proxy = null;
@@ -330,6 +330,23 @@ public sealed class WharfCluster : IAsyncDisposable
         _nodes.TryGetValue(nodeId, out var node) ? node : throw new ArgumentOutOfRangeException(nameof(nodeId), nodeId, $"no broker {nodeId} in this cluster");
 
     /// <summary>One broker's fixed identity across restarts, and its current process.</summary>
+    /// <summary>
+    /// A free port no node of this cluster listens on: the OS may hand the same just-closed port to two quick
+    /// <see cref="LocalProcesses.FreePort"/> calls, and two brokers then race for one address.
+    /// </summary>
+    private int UnusedPort()
+    {
+        var taken = _nodes.Values.Select(n => n.Port).ToHashSet();
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = LocalProcesses.FreePort();
+            if (!taken.Contains(port) || attempt >= 100)
+            {
+                return port;
+            }
+        }
+    }
+
     private sealed class Node(int port, string dataDirectory, Dictionary<string, string> settings, ProcessLog log, FaultProxy? proxy, IReadOnlyList<FaultProxy> etcdProxies)
     {
         /// <summary>The Kafka proxy in front of it (fault proxies only).</summary>
