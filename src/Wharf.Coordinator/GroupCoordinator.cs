@@ -185,6 +185,31 @@ public sealed class GroupCoordinator : IDisposable
             ? Task.FromResult(invalid)
             : _runtime.WriteAsync(PartitionFor(groupId), shard => shard.DeleteGroup(groupId), error => error);
 
+    /// <summary>ShareGroupHeartbeat (KIP-932): answered once a new group or a changed epoch is durable.</summary>
+    public Task<ShareGroupHeartbeatResponse> ShareGroupHeartbeatAsync(ShareGroupHeartbeatRequest request, string clientId, string clientHost) =>
+        ValidateGroupId(request.GroupId) is var invalid && invalid != ErrorCode.None
+            ? Task.FromResult(new ShareGroupHeartbeatResponse { ErrorCode = (short)invalid, ErrorMessage = "Invalid group id." })
+            : _runtime.WriteAsync(PartitionFor(request.GroupId), shard => shard.ShareGroupHeartbeat(request, clientId, clientHost), error => new ShareGroupHeartbeatResponse { ErrorCode = (short)error });
+
+    public ShareGroupDescribeResponse.DescribedGroup DescribeShareGroup(string groupId, Func<Guid, string?> topicName) =>
+        ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None
+            ? new() { GroupId = groupId, ErrorCode = (short)invalid, GroupState = "Dead", AssignorName = "" }
+            : Run(groupId, shard => shard.DescribeShareGroup(groupId, topicName), error => new ShareGroupDescribeResponse.DescribedGroup { GroupId = groupId, ErrorCode = (short)error, GroupState = "Dead", AssignorName = "" });
+
+    /// <summary>Whether <paramref name="groupId"/> is a share group and its member count; the error when its partition is not served here.</summary>
+    public (ErrorCode Error, bool Exists, int Members) ShareGroupStatus(string groupId) =>
+        ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None
+            ? (invalid, false, 0)
+            : Run(groupId, shard => shard.ShareGroupStatus(groupId) is var s ? (ErrorCode.None, s.Exists, s.Members) : default, error => (error, false, 0));
+
+    /// <summary>Share groups of every loaded partition, as (id, state).</summary>
+    public List<(string GroupId, string State)> ListShareGroups() => _runtime.RunOnEach(shard => shard.ListShareGroups());
+
+    public Task<ErrorCode> DeleteShareGroupAsync(string groupId) =>
+        ValidateGroupId(groupId) is var invalid && invalid != ErrorCode.None
+            ? Task.FromResult(invalid)
+            : _runtime.WriteAsync(PartitionFor(groupId), shard => shard.DeleteShareGroup(groupId), error => error);
+
     public void Dispose() => _runtime.Dispose();
 
     /// <summary>The runtime (tests inspect leaderships through it).</summary>

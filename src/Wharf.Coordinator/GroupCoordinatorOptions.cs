@@ -41,4 +41,13 @@ public sealed record GroupCoordinatorOptions
 
     /// <summary>Whether a partition exists (commits to others get UNKNOWN_TOPIC_OR_PARTITION). Null accepts every partition.</summary>
     public Func<string, int, bool>? PartitionExists { get; init; }
+
+    /// <summary>A topic's id and partition count by name, for share-group assignments; null (or a null answer) treats the topic as absent.</summary>
+    public Func<string, (Guid TopicId, int Partitions)?>? TopicLookup { get; init; }
+
+    /// <summary>The effective settings of a share group (broker defaults with its overrides); null uses the defaults.</summary>
+    public Func<string, Share.ShareGroupSettings>? ShareGroupSettings { get; init; }
+
+    /// <summary><c>group.share.max.size</c>: share-group joins beyond it get GROUP_MAX_SIZE_REACHED.</summary>
+    public int MaxShareGroupSize { get; init; } = 200;
 }

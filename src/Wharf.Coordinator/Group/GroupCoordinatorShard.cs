@@ -68,6 +68,9 @@ internal sealed partial class GroupCoordinatorShard : ICoordinatorShard
             case OffsetsTopicRecords.GroupKey key when !record.IsTransactional:
                 ReplayGroupMetadata(key.Group, record.Value);
                 break;
+            case OffsetsTopicRecords.ShareGroupKey key when !record.IsTransactional:
+                ReplayShareGroup(key.Group, record.Value);
+                break;
         }
     }
 
@@ -103,6 +106,7 @@ internal sealed partial class GroupCoordinatorShard : ICoordinatorShard
 
         _groups.Clear();
         _pendingTxnOffsets.Clear();
+        UnloadShareGroups();
     }
 
     private void ReplayOffsetCommit(OffsetsTopicRecords.OffsetKey key, byte[]? value)

@@ -20,7 +20,9 @@ namespace Wharf.Coordinator.Group;
 ///            (read: v0 has no rebalance_timeout, no state timestamp, no instance id; v1 adds rebalance_timeout;
 ///             v2 adds current_state_timestamp; v3 adds group_instance_id)
 /// </code>
-/// Key versions 3 and above (KIP-848 consumer groups, share groups) are skipped when read.
+/// Key v11    ShareGroupMetadataKey   group string
+///   Value v0 ShareGroupMetadataValue group_epoch int32 (a share group exists; members live in memory and rejoin)
+/// Other key versions (KIP-848 consumer groups) are skipped when read.
 /// Thread-safety: stateless.
 /// </summary>
 internal static class OffsetsTopicRecords
@@ -29,6 +31,7 @@ internal static class OffsetsTopicRecords
     public const short OffsetCommitValueVersion = 3;
     public const short GroupMetadataKeyVersion = 2;
     public const short GroupMetadataValueVersion = 3;
+    public const short ShareGroupKeyVersion = 11;
 
     public static byte[] OffsetCommitKey(string group, string topic, int partition)
     {
@@ -96,6 +99,8 @@ internal static class OffsetsTopicRecords
                 return new OffsetKey(reader.String() ?? "", reader.String() ?? "", reader.Int32());
             case 2:
                 return new GroupKey(reader.String() ?? "");
+            case ShareGroupKeyVersion:
+                return new ShareGroupKey(reader.String() ?? "");
             default:
                 return null;
         }
@@ -162,6 +167,31 @@ internal static class OffsetsTopicRecords
     public readonly record struct OffsetKey(string Group, string Topic, int Partition);
 
     public readonly record struct GroupKey(string Group);
+
+    public readonly record struct ShareGroupKey(string Group);
+
+    public static byte[] ShareGroupMetadataKey(string group)
+    {
+        var writer = new Writer();
+        writer.Int16(ShareGroupKeyVersion);
+        writer.String(group);
+        return writer.ToArray();
+    }
+
+    public static byte[] ShareGroupMetadataValue(int groupEpoch)
+    {
+        var writer = new Writer();
+        writer.Int16(0);
+        writer.Int32(groupEpoch);
+        return writer.ToArray();
+    }
+
+    /// <exception cref="FormatException">the value is truncated or of an unknown version.</exception>
+    public static int ReadShareGroupMetadataValue(ReadOnlySpan<byte> value)
+    {
+        var reader = new Reader(value);
+        return reader.Int16() == 0 ? reader.Int32() : throw new FormatException("Unknown share group metadata value version.");
+    }
 
     private sealed class Writer
     {
