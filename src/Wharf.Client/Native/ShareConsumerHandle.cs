@@ -11,7 +11,8 @@ namespace Wharf.Client.Native;
 /// was not called (leaving the group, bounded by <c>socket.timeout.ms</c>). The callback's GC handle is freed only
 /// after the native handle is gone, so librdkafka can never call back into a freed handle. SafeHandle reference
 /// counting keeps the native handle alive while any P/Invoke is using it, so a Dispose racing a blocked call only
-/// destroys the consumer when that call returns.
+/// destroys the consumer when that call returns. A consumer that is never disposed is destroyed by this handle's
+/// finalizer, which then blocks the finalizer thread for as long as the close takes: dispose consumers.
 /// </remarks>
 internal sealed class ShareConsumerHandle : SafeHandle
 {
