@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Wharf.Coordinator;
+using Wharf.Coordinator.Share;
 using Wharf.Coordinator.Transaction;
 using Wharf.Replication;
 
@@ -7,7 +8,7 @@ namespace Wharf.Server;
 
 /// <summary>
 /// Coordinators follow leadership: the group coordinator holds exactly the <c>__consumer_offsets</c> partitions this
-/// broker leads, the transaction coordinator exactly the <c>__transaction_state</c> ones. A partition that becomes
+/// broker leads, the transaction coordinator exactly the <c>__transaction_state</c> ones, the share coordinator the <c>__share_group_state</c> ones. A partition that becomes
 /// leader here is loaded at its leader epoch (replayed from its log); one that stops leading here — moved, fenced,
 /// suspended, deleted — is unloaded at once, after which its keys answer NOT_COORDINATOR. Notifications arrive in
 /// order per partition (<see cref="ReplicaManager.WatchLeadership"/>), so an unload is never stale.
@@ -15,7 +16,7 @@ namespace Wharf.Server;
 public static class CoordinatorLeadership
 {
     /// <summary>Starts following; dispose the result to stop.</summary>
-    public static IDisposable Follow(ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ILogger logger) =>
+    public static IDisposable Follow(ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ILogger logger, ShareCoordinator? shares = null) =>
         replicas.WatchLeadership(change =>
         {
             var (topic, partition) = (change.Partition.Topic, change.Partition.Partition);
@@ -23,6 +24,7 @@ public static class CoordinatorLeadership
             {
                 GroupCoordinator.OffsetsTopic => (groups.PartitionCount, (Func<int, int, Task>)((p, e) => groups.OnElection(p, e)), (Action<int>)(p => groups.OnResignation(p, null))),
                 TransactionCoordinator.StateTopic => (transactions.PartitionCount, (p, e) => transactions.OnElection(p, e), p => transactions.OnResignation(p, null)),
+                ShareCoordinator.StateTopic when shares is not null => (shares.PartitionCount, (p, e) => shares.OnElection(p, e), p => shares.OnResignation(p, null)),
                 _ => (0, null!, null!),
             };
             if (count == 0)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Wharf.Common;
 using Wharf.Configuration;
 using Wharf.Coordinator;
+using Wharf.Coordinator.Share;
 using Wharf.Coordinator.Transaction;
 using Wharf.Metadata;
 using Wharf.Network;
@@ -75,6 +76,9 @@ public sealed class KafkaBroker : IAsyncDisposable
     /// <summary>The transaction coordinator over <c>__transaction_state</c>.</summary>
     public TransactionCoordinator Transactions { get; }
 
+    /// <summary>Share groups: the share coordinator over <c>__share_group_state</c> and the share-partitions led here.</summary>
+    public required ShareGroupSetup Shares { get; init; }
+
     /// <summary>The address clients are told to use (with the bound port when the listener asked for port 0).</summary>
     public Listener Advertised { get; }
 
@@ -125,6 +129,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         IDisposable? coordinatorLeadership = null;
         GroupCoordinator? groups = null;
         TransactionCoordinator? transactions = null;
+        ShareGroupSetup? shares = null;
         KafkaListener? network = null;
         ControllerForwarder? forwarder = null;
         ReplicaFetcherManager? fetchers = null;
@@ -167,11 +172,12 @@ public sealed class KafkaBroker : IAsyncDisposable
             var producerIds = new ProducerIdManager(controller, config.NodeId, loggerFactory.CreateLogger<ProducerIdManager>(), forwarder);
             transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, interBroker.Markers, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
             var verifier = new TransactionVerifier(transactions, controller, interBroker.Verification, loggerFactory.CreateLogger<TransactionVerifier>());
-            coordinatorLeadership = CoordinatorLeadership.Follow(replicas, groups, transactions, logger);
             var topics = new TopicCreator(controller, forwarder);
+            shares = await ShareGroupSetup.StartAsync(config, controller, replicas, topics, interBroker.Shares, _ => ShareGroupSettings.Default, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
+            coordinatorLeadership = CoordinatorLeadership.Follow(replicas, groups, transactions, logger, shares.Coordinator);
 
             var registry = (HandlerRegistry?)null;
-            registry = new HandlerRegistry.Builder()
+            var builder = new HandlerRegistry.Builder()
                 .Add<ApiVersionsHandler, ApiVersionsRequest, ApiVersionsResponse>(new ApiVersionsHandler(() => registry!))
                 .Add<MetadataHandler, MetadataRequest, MetadataResponse>(new MetadataHandler(controller, replicas, topics))
                 .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>(), verifier))
@@ -194,8 +200,8 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .Add<DescribeTopicPartitionsHandler, DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(new DescribeTopicPartitionsHandler(controller, replicas))
                 .Add<DescribeLogDirsHandler, DescribeLogDirsRequest, DescribeLogDirsResponse>(new DescribeLogDirsHandler(replicas))
                 .AddGroupHandlers(groups, controller, topics, transactions)
-                .AddTransactionHandlers(transactions, groups, controller, replicas, verifier, loggerFactory)
-                .Build();
+                .AddTransactionHandlers(transactions, groups, controller, replicas, verifier, loggerFactory);
+            registry = shares.AddHandlers(builder, groups, controller, replicas).Build();
 
             var listener = config.Listeners[0];
             network = KafkaListener.Start(
@@ -228,6 +234,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, interBroker, coordinatorLeadership, membership, cluster, directoryLock, advertised, logger)
             {
                 AlterPartitions = alterPartition,
+                Shares = shares,
                 _fetchers = fetchers,
             };
         }
@@ -250,6 +257,7 @@ public sealed class KafkaBroker : IAsyncDisposable
 
             coordinatorLeadership?.Dispose();
 
+            shares?.Dispose();
             transactions?.Dispose();
             groups?.Dispose();
             logs?.Dispose();
@@ -293,6 +301,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             }
 
             _coordinatorLeadership.Dispose();
+            Shares.Dispose();
             Transactions.Dispose();
             Groups.Dispose();
             Replicas.Dispose();
