@@ -19,8 +19,6 @@ public sealed class GroupConfigResolver(BrokerConfig broker)
     private const string MinLockDuration = "group.share.min.record.lock.duration.ms";
     private const string MaxLockDuration = "group.share.max.record.lock.duration.ms";
 
-    private static readonly IReadOnlyDictionary<string, string> NoOverrides = new Dictionary<string, string>();
-
     public BrokerConfig Broker { get; } = broker;
 
     public static bool IsGroupKey(string key) => ConfigCatalogue.Group.ContainsKey(key);
