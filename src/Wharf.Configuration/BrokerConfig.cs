@@ -152,6 +152,33 @@ public sealed class BrokerConfig
 
     public int GroupMaxSessionTimeoutMs => GetInt("group.max.session.timeout.ms");
 
+    /// <summary><c>group.share.record.lock.duration.ms</c>: the default a share group's own setting overrides.</summary>
+    public int ShareRecordLockDurationMs => GetInt("group.share.record.lock.duration.ms");
+
+    /// <summary><c>group.share.min.record.lock.duration.ms</c>.</summary>
+    public int ShareMinRecordLockDurationMs => GetInt("group.share.min.record.lock.duration.ms");
+
+    /// <summary><c>group.share.max.record.lock.duration.ms</c>.</summary>
+    public int ShareMaxRecordLockDurationMs => GetInt("group.share.max.record.lock.duration.ms");
+
+    /// <summary><c>group.share.delivery.count.limit</c>.</summary>
+    public int ShareDeliveryCountLimit => GetInt("group.share.delivery.count.limit");
+
+    /// <summary><c>group.share.partition.max.record.locks</c>.</summary>
+    public int SharePartitionMaxRecordLocks => GetInt("group.share.partition.max.record.locks");
+
+    /// <summary><c>group.share.heartbeat.interval.ms</c>.</summary>
+    public int ShareHeartbeatIntervalMs => GetInt("group.share.heartbeat.interval.ms");
+
+    /// <summary><c>group.share.session.timeout.ms</c>.</summary>
+    public int ShareSessionTimeoutMs => GetInt("group.share.session.timeout.ms");
+
+    /// <summary><c>group.share.max.size</c>: most members of one share group.</summary>
+    public int ShareGroupMaxSize => GetInt("group.share.max.size");
+
+    /// <summary><c>group.share.dead.letter.topic</c>, or null when empty (no dead-letter topic).</summary>
+    public string? ShareDeadLetterTopic => GetString("group.share.dead.letter.topic") is { Length: > 0 } topic ? topic : null;
+
     public int TransactionMaxTimeoutMs => GetInt("transaction.max.timeout.ms");
 
     public int TransactionStateLogNumPartitions => GetInt("transaction.state.log.num.partitions");

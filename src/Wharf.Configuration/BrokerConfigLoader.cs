@@ -48,6 +48,12 @@ public static class BrokerConfigLoader
                     errors.Add($"{e.Message} ({location})");
                 }
             }
+            else if (ConfigCatalogue.Group.TryGetValue(key, out var groupKey))
+            {
+                errors.Add(groupKey.BrokerSynonym is { } brokerKey
+                    ? $"'{key}' is a group config; the broker-wide default is '{brokerKey}' ({location})."
+                    : $"'{key}' is a group config with no broker-wide default; set it per group with IncrementalAlterConfigs ({location}).");
+            }
             else if (ConfigCatalogue.IsUnsupported(key))
             {
                 warnings.Add($"Config '{key}' ({location}) is a Kafka setting Wharf does not support yet; ignored: {ConfigCatalogue.UnsupportedReason(key)}.");
@@ -207,6 +213,21 @@ public static class BrokerConfigLoader
         if (Number("group.min.session.timeout.ms") > Number("group.max.session.timeout.ms"))
         {
             errors.Add("'group.min.session.timeout.ms' must not be larger than 'group.max.session.timeout.ms'.");
+        }
+
+        if (Number("group.share.min.record.lock.duration.ms") > Number("group.share.max.record.lock.duration.ms"))
+        {
+            errors.Add("'group.share.min.record.lock.duration.ms' must not be larger than 'group.share.max.record.lock.duration.ms'.");
+        }
+        else if (Number("group.share.record.lock.duration.ms") < Number("group.share.min.record.lock.duration.ms")
+            || Number("group.share.record.lock.duration.ms") > Number("group.share.max.record.lock.duration.ms"))
+        {
+            errors.Add("'group.share.record.lock.duration.ms' must lie within 'group.share.min.record.lock.duration.ms' and 'group.share.max.record.lock.duration.ms'.");
+        }
+
+        if (Number("group.share.heartbeat.interval.ms") >= Number("group.share.session.timeout.ms"))
+        {
+            errors.Add("'group.share.heartbeat.interval.ms' must be less than 'group.share.session.timeout.ms'.");
         }
 
         if (explicitValues.TryGetValue("advertised.listeners", out var advertised) && values["listeners"].Value is IReadOnlyList<string> listenerTexts)

@@ -5,7 +5,8 @@ namespace Wharf.Configuration;
 
 /// <summary>
 /// Every config key Wharf understands, by Kafka name: broker keys (properties file, environment, <c>--set</c>),
-/// topic keys (CreateTopics / AlterConfigs), each topic key's broker synonym, and the Kafka keys we recognise but
+/// topic keys (CreateTopics / AlterConfigs), group keys (AlterConfigs on a GROUP resource), each topic and group key's
+/// broker synonym, and the Kafka keys we recognise but
 /// do not support yet (ignored with a warning). <c>docs/configuration.md</c> is rendered from this catalogue
 /// (<see cref="ConfigDocumentation"/>). Thread-safety: immutable after the type initialiser.
 /// </summary>
@@ -159,6 +160,26 @@ public static class ConfigCatalogue
         Define("group.max.size", ConfigType.Int, int.MaxValue.ToString(CultureInfo.InvariantCulture), ConfigValidator.AtLeast(1), ConfigImportance.Medium,
             "Most members one group may have."),
 
+        // Share groups (KIP-932). The keys a group may override are the group keys below.
+        Define("group.share.record.lock.duration.ms", ConfigType.Int, "30000", ConfigValidator.AtLeast(1000), ConfigImportance.Medium,
+            "How long a record a share consumer acquired stays locked to it before it is offered again; a group may set its own (share.record.lock.duration.ms) within the two bounds below."),
+        Define("group.share.min.record.lock.duration.ms", ConfigType.Int, "15000", ConfigValidator.AtLeast(1000), ConfigImportance.Medium,
+            "Smallest record lock duration a share group may set."),
+        Define("group.share.max.record.lock.duration.ms", ConfigType.Int, "60000", ConfigValidator.AtLeast(1000), ConfigImportance.Medium,
+            "Largest record lock duration a share group may set."),
+        Define("group.share.delivery.count.limit", ConfigType.Int, "5", ConfigValidator.Between(2, 10), ConfigImportance.Medium,
+            "Deliveries after which a record that was released or whose lock expired is archived (never offered again)."),
+        Define("group.share.partition.max.record.locks", ConfigType.Int, "2000", ConfigValidator.AtLeast(100), ConfigImportance.Medium,
+            "Most records of one share-partition locked at once; fetches acquire no more until some are acknowledged or their locks expire."),
+        Define("group.share.heartbeat.interval.ms", ConfigType.Int, "5000", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "Heartbeat period share-group members are told; must be less than group.share.session.timeout.ms."),
+        Define("group.share.session.timeout.ms", ConfigType.Int, "45000", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "A share-group member that has not heartbeated for this long is removed."),
+        Define("group.share.max.size", ConfigType.Int, "200", ConfigValidator.AtLeast(1), ConfigImportance.Medium,
+            "Most members one share group may have."),
+        Define("group.share.dead.letter.topic", ConfigType.String, "", TopicNameOrEmpty(), ConfigImportance.Medium,
+            "Wharf: topic a share group copies each record to before archiving it for reaching the delivery count limit; empty copies nowhere."),
+
         // Transactions and idempotence.
         Define("transaction.max.timeout.ms", ConfigType.Int, "900000", ConfigValidator.AtLeast(1), ConfigImportance.High,
             "Largest transaction timeout a producer may ask for."),
@@ -199,6 +220,28 @@ public static class ConfigCatalogue
         ("segment.jitter.ms", "log.roll.jitter.ms", "largest amount subtracted from segment.ms, different per segment"),
         ("segment.ms", "log.roll.ms", "roll once the active segment's first record is this old"),
         ("unclean.leader.election.enable", "unclean.leader.election.enable", "when no in-sync replica is live, let a live replica outside the ISR lead; acknowledged records may be lost"),
+    ];
+
+    /// <summary>
+    /// Group keys (resource type GROUP) and the broker key each takes its default from; a key without a broker key has
+    /// its own type, default and allowed values. Kafka's names, except <c>share.dead.letter.topic</c>, which is Wharf's.
+    /// </summary>
+    private static readonly ConfigDefinition[] GroupList =
+    [
+        GroupKey("share.auto.offset.reset", ConfigType.String, "latest", ConfigValidator.OneOf("latest", "earliest"),
+            "Where a share-partition without state starts: latest (records produced from now on) or earliest (every record still in the log)."),
+        GroupKeyOf("share.dead.letter.topic", "group.share.dead.letter.topic",
+            "Wharf: topic records are copied to before they are archived for reaching the delivery count limit; empty copies nowhere."),
+        GroupKeyOf("share.delivery.count.limit", "group.share.delivery.count.limit",
+            "Deliveries after which a record that was released or whose lock expired is archived."),
+        GroupKeyOf("share.heartbeat.interval.ms", "group.share.heartbeat.interval.ms",
+            "Heartbeat period the group's members are told; must be less than the session timeout."),
+        GroupKey("share.isolation.level", ConfigType.String, "read_uncommitted", ConfigValidator.OneOf("read_uncommitted", "read_committed"),
+            "read_committed delivers only committed transactional records and stops at the last stable offset; read_uncommitted delivers everything up to the high watermark."),
+        GroupKeyOf("share.record.lock.duration.ms", "group.share.record.lock.duration.ms",
+            "How long an acquired record stays locked to its consumer; within group.share.min.record.lock.duration.ms and group.share.max.record.lock.duration.ms."),
+        GroupKeyOf("share.session.timeout.ms", "group.share.session.timeout.ms",
+            "A member that has not heartbeated for this long is removed from the group."),
     ];
 
     /// <summary>
@@ -288,6 +331,12 @@ public static class ConfigCatalogue
         .Concat(TopicWithoutEffectList)
         .ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
 
+    /// <summary>Group keys by name (resource type GROUP), alphabetical through <see cref="GroupKeys"/>.</summary>
+    public static FrozenDictionary<string, ConfigDefinition> Group { get; } = GroupList.ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
+
+    /// <summary>Group keys, alphabetical.</summary>
+    public static IReadOnlyList<ConfigDefinition> GroupKeys { get; } = GroupList.OrderBy(d => d.Name, StringComparer.Ordinal).ToArray();
+
     /// <summary>Broker keys in catalogue order (grouped by subject).</summary>
     public static IReadOnlyList<ConfigDefinition> BrokerKeys { get; } = BrokerList;
 
@@ -335,6 +384,17 @@ public static class ConfigCatalogue
     public static string UnsupportedReason(string key) =>
         UnsupportedKeys.TryGetValue(key, out var reason) ? reason : "this family of Kafka settings is not supported";
 
+    private static ConfigDefinition GroupKey(string name, ConfigType type, string defaultValue, ConfigValidator validator, string documentation) =>
+        new(name, type, defaultValue, validator, ConfigImportance.Medium, documentation, ConfigScope.Group);
+
+    /// <summary>A group key with the type, default and allowed values of the broker key that supplies its default.</summary>
+    private static ConfigDefinition GroupKeyOf(string name, string brokerKey, string documentation)
+    {
+        var broker = BrokerList.Single(d => d.Name == brokerKey);
+        return new(name, broker.Type, ConfigDefinition.Format(broker.DefaultValue), broker.Validator, broker.Importance, documentation,
+            ConfigScope.Group, brokerKey);
+    }
+
     private static ConfigDefinition NoEffectTopicKey(string name, ConfigType type, string defaultValue, ConfigValidator? validator,
         string? brokerSynonym, string documentation, string noEffect) =>
         new(name, type, defaultValue, validator, ConfigImportance.Low, documentation, ConfigScope.Topic, brokerSynonym, noEffect: noEffect);
@@ -375,6 +435,18 @@ public static class ConfigCatalogue
             var text = ((string)value).Trim();
             return text.Length == 0 ? "must name at least one etcd endpoint, host:port"
                 : text.Contains("://", StringComparison.Ordinal) ? "must not have a scheme; write host:port[,host:port...][/prefix]"
+                : null;
+        });
+
+    /// <summary>Empty, or a legal topic name (Kafka's rule: up to 249 of letters, digits, '.', '_', '-'; not '.' or '..').</summary>
+    private static ConfigValidator TopicNameOrEmpty() =>
+        ConfigValidator.Custom("empty, or a topic name", value =>
+        {
+            var text = (string)value;
+            return text.Length == 0 ? null
+                : text is "." or ".." ? "must not be '.' or '..'"
+                : text.Length > 249 ? "must be at most 249 characters"
+                : !text.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-') ? "must be letters, digits, '.', '_' and '-'"
                 : null;
         });
 

@@ -9,7 +9,7 @@ public static class ConfigDocumentation
     public const string BeginMarker = "<!-- BEGIN GENERATED: config tables (ConfigDocumentation.RenderTables) -->";
     public const string EndMarker = "<!-- END GENERATED -->";
 
-    /// <summary>The broker table, the topic table and the list of ignored Kafka keys, in Markdown.</summary>
+    /// <summary>The broker table, the topic table, the group table and the list of ignored Kafka keys, in Markdown.</summary>
     public static string RenderTables()
     {
         var text = new StringBuilder();
@@ -33,6 +33,16 @@ public static class ConfigDocumentation
             var broker = d.BrokerSynonym is { } synonym ? $"`{synonym}`" : "";
             text.Append(CultureInfo.InvariantCulture,
                 $"| `{d.Name}` | {broker} | {d.Type.ToString().ToLowerInvariant()} | {DefaultText(d)} | {Escape(d.Validator?.Description ?? "")} | {Escape(meaning)} |\n");
+        }
+
+        text.Append("\n### Group keys\n\nSet per group with IncrementalAlterConfigs (or AlterConfigs) on resource type GROUP, also before the ");
+        text.Append("group exists. A group key without an override takes the value of its broker key, or its own default when it has none.\n\n");
+        text.Append("| key | broker key | type | default | allowed | meaning |\n| --- | --- | --- | --- | --- | --- |\n");
+        foreach (var d in ConfigCatalogue.GroupKeys)
+        {
+            var broker = d.BrokerSynonym is { } synonym ? $"`{synonym}`" : "";
+            text.Append(CultureInfo.InvariantCulture,
+                $"| `{d.Name}` | {broker} | {d.Type.ToString().ToLowerInvariant()} | {DefaultText(d)} | {Escape(d.Validator?.Description ?? "")} | {Escape(d.Documentation)} |\n");
         }
 
         text.Append("\n### Kafka broker keys ignored with a warning\n\n");

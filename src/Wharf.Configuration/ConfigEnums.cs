@@ -33,6 +33,12 @@ public enum ConfigScope
 
     /// <summary>Per topic, through CreateTopics / AlterConfigs / IncrementalAlterConfigs; its default is a broker key.</summary>
     Topic,
+
+    /// <summary>
+    /// Per group (KIP-848 resource type GROUP), through AlterConfigs / IncrementalAlterConfigs; its default is a broker
+    /// key where one exists. A group may be configured before it exists.
+    /// </summary>
+    Group,
 }
 
 /// <summary>Where a broker config value came from. Later sources win: default &lt; file &lt; environment &lt; override.</summary>
@@ -63,4 +69,6 @@ public enum KafkaConfigSource : sbyte
     StaticBrokerConfig = 4,
     DefaultConfig = 5,
     DynamicBrokerLoggerConfig = 6,
+    DynamicClientMetricsConfig = 7,
+    DynamicGroupConfig = 8,
 }

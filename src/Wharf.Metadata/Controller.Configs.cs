@@ -3,14 +3,17 @@ using Wharf.Configuration;
 
 namespace Wharf.Metadata;
 
-/// <summary>Config operations: AlterConfigs (full replace) and IncrementalAlterConfigs.</summary>
+/// <summary>
+/// Config operations: AlterConfigs (full replace) and IncrementalAlterConfigs on topic and group resources. A group's
+/// overrides need no group: Kafka lets a group be configured before it exists, and they are kept when it empties.
+/// </summary>
 public sealed partial class Controller
 {
     private const string StaticBrokerConfigs =
         "Broker configs are static in Wharf: set them in the properties file, the environment or with --set, and restart.";
 
     /// <summary>
-    /// AlterConfigs: each topic resource's overrides become exactly <see cref="AlterConfigsResource.Configs"/>
+    /// AlterConfigs: each topic or group resource's overrides become exactly <see cref="AlterConfigsResource.Configs"/>
     /// (keys left out are removed). Broker resources are rejected (static configs); unknown topics give
     /// UNKNOWN_TOPIC_OR_PARTITION, bad keys or values INVALID_CONFIG.
     /// </summary>
@@ -22,18 +25,27 @@ public sealed partial class Controller
                 return (ErrorCode.InvalidRequest, $"Config '{duplicate.Key}' is given more than once.", null);
             }
 
-            var validation = TopicConfigs.Validate(r.Configs);
+            var validation = RulesOf(r.Type).Validate(r.Configs);
             return validation.IsValid
                 ? (ErrorCode.None, null, r.Configs.ToDictionary(c => c.Key, c => c.Value!.Trim(), StringComparer.Ordinal))
                 : (validation.Error, validation.Message, null);
         }, validateOnly, cancellationToken);
 
     /// <summary>
-    /// IncrementalAlterConfigs: SET and DELETE keys of a topic's overrides, APPEND to or SUBTRACT from list keys
-    /// (starting from the effective value when the topic has no override). The result must validate as a whole.
+    /// IncrementalAlterConfigs: SET and DELETE keys of a topic's or group's overrides, APPEND to or SUBTRACT from list
+    /// keys (starting from the effective value when the topic has no override). The result must validate as a whole.
     /// </summary>
     public Task<IReadOnlyList<AlterConfigsResult>> IncrementalAlterConfigsAsync(IReadOnlyList<IncrementalAlterConfigsResource> resources, bool validateOnly, CancellationToken cancellationToken) =>
-        AlterAsync(resources, r => (r.Type, r.Name), (image, r) => ApplyOperations(image.GetTopicConfigs(r.Name), r.Configs), validateOnly, cancellationToken);
+        AlterAsync(resources, r => (r.Type, r.Name), (image, r) => ApplyOperations(Overrides(image, r.Type, r.Name), r.Configs, RulesOf(r.Type)), validateOnly, cancellationToken);
+
+    /// <summary>The stored overrides of a topic or group resource.</summary>
+    private static IReadOnlyDictionary<string, string> Overrides(MetadataImage image, ConfigResourceType type, string name) =>
+        type == ConfigResourceType.Group ? image.GetGroupConfigs(name) : image.GetTopicConfigs(name);
+
+    private ConfigRules RulesOf(ConfigResourceType type) => type == ConfigResourceType.Group
+        ? new ConfigRules(GroupConfigResolver.IsGroupKey, k => ConfigCatalogue.Group[k], GroupConfigs.ValidateOne, GroupConfigs.Validate, null)
+        : new ConfigRules(TopicConfigResolver.IsTopicKey, k => ConfigCatalogue.Topic[k], TopicConfigs.ValidateOne, TopicConfigs.Validate,
+            (overrides, key) => TopicConfigs.Resolve(overrides).GetList(key));
 
     private async Task<IReadOnlyList<AlterConfigsResult>> AlterAsync<TResource>(
         IReadOnlyList<TResource> resources,
@@ -68,11 +80,15 @@ public sealed partial class Controller
                 {
                     outcome = (ErrorCode.InvalidRequest, StaticBrokerConfigs, null);
                 }
-                else if (type != ConfigResourceType.Topic)
+                else if (type is not (ConfigResourceType.Topic or ConfigResourceType.Group))
                 {
                     outcome = (ErrorCode.InvalidRequest, $"Altering configs of resource type {type} is not supported.", null);
                 }
-                else if (!image.TryGetTopic(name, out _))
+                else if (type == ConfigResourceType.Group && name.Length == 0)
+                {
+                    outcome = (ErrorCode.InvalidRequest, "A group config resource needs a group id.", null);
+                }
+                else if (type == ConfigResourceType.Topic && !image.TryGetTopic(name, out _))
                 {
                     outcome = (ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.", null);
                 }
@@ -84,7 +100,7 @@ public sealed partial class Controller
                 results[i] = new AlterConfigsResult(type, name, outcome.Error, outcome.Message);
                 if (outcome.Overrides is { } overrides)
                 {
-                    records.AddRange(Diff(name, image.GetTopicConfigs(name), overrides));
+                    records.AddRange(Diff(type, name, Overrides(image, type, name), overrides));
                     accepted.Add(i);
                 }
             }
@@ -102,8 +118,8 @@ public sealed partial class Controller
         }
     }
 
-    private (ErrorCode Error, string? Message, Dictionary<string, string>? Overrides) ApplyOperations(
-        IReadOnlyDictionary<string, string> current, IReadOnlyList<AlterableConfig> operations)
+    private static (ErrorCode Error, string? Message, Dictionary<string, string>? Overrides) ApplyOperations(
+        IReadOnlyDictionary<string, string> current, IReadOnlyList<AlterableConfig> operations, ConfigRules rules)
     {
         if (operations.GroupBy(o => o.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
         {
@@ -113,16 +129,16 @@ public sealed partial class Controller
         var overrides = new Dictionary<string, string>(current, StringComparer.Ordinal);
         foreach (var operation in operations)
         {
-            if (!TopicConfigResolver.IsTopicKey(operation.Name))
+            if (!rules.IsKey(operation.Name))
             {
-                var unknown = TopicConfigs.ValidateOne(operation.Name, operation.Value);
+                var unknown = rules.ValidateOne(operation.Name, operation.Value);
                 return (unknown.Error, unknown.Message, null);
             }
 
             switch (operation.Operation)
             {
                 case AlterConfigOperation.Set:
-                    var validation = TopicConfigs.ValidateOne(operation.Name, operation.Value);
+                    var validation = rules.ValidateOne(operation.Name, operation.Value);
                     if (!validation.IsValid)
                     {
                         return (validation.Error, validation.Message, null);
@@ -134,7 +150,7 @@ public sealed partial class Controller
                     overrides.Remove(operation.Name);
                     break;
                 case AlterConfigOperation.Append or AlterConfigOperation.Subtract:
-                    if (ConfigCatalogue.Topic[operation.Name].Type != ConfigType.List)
+                    if (rules.Definition(operation.Name).Type != ConfigType.List || rules.EffectiveList is null)
                     {
                         return (ErrorCode.InvalidConfig, $"Config '{operation.Name}' is not a list; {operation.Operation.ToString().ToUpperInvariant()} applies only to list configs.", null);
                     }
@@ -144,7 +160,7 @@ public sealed partial class Controller
                         return (ErrorCode.InvalidConfig, $"{operation.Operation.ToString().ToUpperInvariant()} on '{operation.Name}' needs a value.", null);
                     }
 
-                    var items = TopicConfigs.Resolve(overrides).GetList(operation.Name).ToList();
+                    var items = rules.EffectiveList(overrides, operation.Name).ToList();
                     var changes = operation.Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                     if (operation.Operation == AlterConfigOperation.Append)
                     {
@@ -162,24 +178,36 @@ public sealed partial class Controller
             }
         }
 
-        var result = TopicConfigs.Validate(overrides.Select(o => new KeyValuePair<string, string?>(o.Key, o.Value)));
+        var result = rules.Validate(overrides.Select(o => new KeyValuePair<string, string?>(o.Key, o.Value)));
         return result.IsValid ? (ErrorCode.None, null, overrides) : (result.Error, result.Message, null);
     }
 
     /// <summary>ConfigRecords turning <paramref name="before"/> into <paramref name="after"/>: removals, then changed or new keys.</summary>
-    private static IEnumerable<MetadataRecord> Diff(string topic, IReadOnlyDictionary<string, string> before, IReadOnlyDictionary<string, string> after)
+    private static IEnumerable<MetadataRecord> Diff(
+        ConfigResourceType type, string name, IReadOnlyDictionary<string, string> before, IReadOnlyDictionary<string, string> after)
     {
         foreach (var key in before.Keys.Where(k => !after.ContainsKey(k)).Order(StringComparer.Ordinal))
         {
-            yield return new ConfigRecord(ConfigResourceType.Topic, topic, key, null);
+            yield return new ConfigRecord(type, name, key, null);
         }
 
         foreach (var (key, value) in after.OrderBy(a => a.Key, StringComparer.Ordinal))
         {
             if (!before.TryGetValue(key, out var old) || old != value)
             {
-                yield return new ConfigRecord(ConfigResourceType.Topic, topic, key, value);
+                yield return new ConfigRecord(type, name, key, value);
             }
         }
     }
+
+    /// <summary>
+    /// What an alter needs to know of one resource type's keys. <see cref="EffectiveList"/> gives a list key's effective
+    /// value for APPEND and SUBTRACT; null when the type has no list keys.
+    /// </summary>
+    private sealed record ConfigRules(
+        Func<string, bool> IsKey,
+        Func<string, ConfigDefinition> Definition,
+        Func<string, string?, ConfigValidationResult> ValidateOne,
+        Func<IEnumerable<KeyValuePair<string, string?>>, ConfigValidationResult> Validate,
+        Func<IReadOnlyDictionary<string, string>, string, IReadOnlyList<string>>? EffectiveList);
 }

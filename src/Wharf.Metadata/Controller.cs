@@ -60,6 +60,7 @@ public sealed partial class Controller : IAsyncDisposable
         _current = image;
         Config = config;
         TopicConfigs = new TopicConfigResolver(config);
+        GroupConfigs = new GroupConfigResolver(config);
         _options = options ?? new ControllerOptions();
         _logger = logger ?? NullLogger.Instance;
         _epoch = log.Leadership.Epoch;
@@ -76,6 +77,9 @@ public sealed partial class Controller : IAsyncDisposable
 
     /// <summary>Effective topic configs for DescribeConfigs and for building partition logs.</summary>
     public TopicConfigResolver TopicConfigs { get; }
+
+    /// <summary>Effective group configs (resource type GROUP) for DescribeConfigs and the share coordinator.</summary>
+    public GroupConfigResolver GroupConfigs { get; }
 
     /// <summary>True while the log names this node as the controller at the epoch this controller was activated with.</summary>
     public bool IsActive => _log.Leadership.ControllerId == Config.NodeId && _log.Leadership.Epoch == Volatile.Read(ref _epoch);

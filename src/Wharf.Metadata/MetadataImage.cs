@@ -84,9 +84,9 @@ public sealed record BrokerRegistration(int NodeId, Guid IncarnationId, Immutabl
 
 /// <summary>
 /// The cluster's metadata at one offset of the metadata log: brokers, topics (by name and by id) with their
-/// partitions, config overrides, and the producer-id high-water mark. Immutable: <see cref="Apply(MetadataRecord)"/>
-/// returns a new image sharing unchanged parts, so readers hold an image for as long as they like while the
-/// controller publishes newer ones. Thread-safety: immutable.
+/// partitions, config overrides (of topics, brokers and groups), and the producer-id high-water mark. Immutable:
+/// <see cref="Apply(MetadataRecord)"/> returns a new image sharing unchanged parts, so readers hold an image for as long
+/// as they like while the controller publishes newer ones. Thread-safety: immutable.
 /// </summary>
 public sealed class MetadataImage
 {
@@ -102,6 +102,7 @@ public sealed class MetadataImage
         ImmutableDictionary<Guid, TopicImage> topicsById,
         ImmutableDictionary<string, ImmutableDictionary<string, string>> topicConfigs,
         ImmutableDictionary<string, ImmutableDictionary<string, string>> brokerConfigs,
+        ImmutableDictionary<string, ImmutableDictionary<string, string>> groupConfigs,
         long nextProducerId)
     {
         ClusterId = clusterId;
@@ -113,6 +114,7 @@ public sealed class MetadataImage
         TopicsById = topicsById;
         TopicConfigs = topicConfigs;
         BrokerConfigs = brokerConfigs;
+        GroupConfigs = groupConfigs;
         NextProducerId = nextProducerId;
     }
 
@@ -139,6 +141,12 @@ public sealed class MetadataImage
     /// <summary>Dynamic broker config overrides by broker id text ("" for the cluster default). Not settable yet.</summary>
     public ImmutableDictionary<string, ImmutableDictionary<string, string>> BrokerConfigs { get; }
 
+    /// <summary>
+    /// Config overrides by group id (resource type GROUP); a group without overrides has no entry. Independent of the
+    /// group's existence: a group may be configured before its first member joins, and the overrides outlive it.
+    /// </summary>
+    public ImmutableDictionary<string, ImmutableDictionary<string, string>> GroupConfigs { get; }
+
     /// <summary>The first producer id of the next block; ids below it were handed out.</summary>
     public long NextProducerId { get; }
 
@@ -159,6 +167,7 @@ public sealed class MetadataImage
         ImmutableDictionary<Guid, TopicImage>.Empty,
         ImmutableDictionary.Create<string, ImmutableDictionary<string, string>>(StringComparer.Ordinal),
         ImmutableDictionary.Create<string, ImmutableDictionary<string, string>>(StringComparer.Ordinal),
+        ImmutableDictionary.Create<string, ImmutableDictionary<string, string>>(StringComparer.Ordinal),
         0);
 
     public bool TryGetTopic(string name, [NotNullWhen(true)] out TopicImage? topic) => TopicsByName.TryGetValue(name, out topic);
@@ -173,6 +182,9 @@ public sealed class MetadataImage
 
     /// <summary>A topic's config overrides (empty when none).</summary>
     public ImmutableDictionary<string, string> GetTopicConfigs(string topic) => TopicConfigs.GetValueOrDefault(topic, NoConfigs);
+
+    /// <summary>A group's config overrides (empty when none), by group id.</summary>
+    public ImmutableDictionary<string, string> GetGroupConfigs(string group) => GroupConfigs.GetValueOrDefault(group, NoConfigs);
 
     /// <summary>The image after <paramref name="batch"/>, at its last offset.</summary>
     /// <exception cref="InvalidDataException">a record does not fit the image (corrupt log or a controller bug).</exception>
@@ -234,6 +246,11 @@ public sealed class MetadataImage
             records.AddRange(configs.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new ConfigRecord(ConfigResourceType.Broker, broker, c.Key, c.Value)));
         }
 
+        foreach (var (group, configs) in GroupConfigs.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            records.AddRange(configs.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => new ConfigRecord(ConfigResourceType.Group, group, c.Key, c.Value)));
+        }
+
         if (NextProducerId > 0)
         {
             records.Add(new ProducerIdsRecord(ControllerId, -1, NextProducerId));
@@ -283,6 +300,7 @@ public sealed class MetadataImage
         {
             ConfigResourceType.Topic => With(topicConfigs: Change(TopicConfigs, r)),
             ConfigResourceType.Broker => With(brokerConfigs: Change(BrokerConfigs, r)),
+            ConfigResourceType.Group => With(groupConfigs: Change(GroupConfigs, r)),
             _ => this,
         };
     }
@@ -307,6 +325,7 @@ public sealed class MetadataImage
         ImmutableDictionary<Guid, TopicImage>? topicsById = null,
         ImmutableDictionary<string, ImmutableDictionary<string, string>>? topicConfigs = null,
         ImmutableDictionary<string, ImmutableDictionary<string, string>>? brokerConfigs = null,
+        ImmutableDictionary<string, ImmutableDictionary<string, string>>? groupConfigs = null,
         long? nextProducerId = null) => new(
         ClusterId,
         NodeId,
@@ -317,5 +336,6 @@ public sealed class MetadataImage
         topicsById ?? TopicsById,
         topicConfigs ?? TopicConfigs,
         brokerConfigs ?? BrokerConfigs,
+        groupConfigs ?? GroupConfigs,
         nextProducerId ?? NextProducerId);
 }

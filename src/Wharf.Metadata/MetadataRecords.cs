@@ -58,7 +58,7 @@ public sealed record PartitionRecord(
     public override int GetHashCode() => HashCode.Combine(TopicId, Partition, Leader, LeaderEpoch, PartitionEpoch);
 }
 
-/// <summary>Sets (or, with a null value, removes) one config key of a topic or broker (KRaft <c>ConfigRecord</c>).</summary>
+/// <summary>Sets (or, with a null value, removes) one config key of a topic, broker or group (KRaft <c>ConfigRecord</c>).</summary>
 public sealed record ConfigRecord(ConfigResourceType ResourceType, string ResourceName, string Name, string? Value) : MetadataRecord;
 
 /// <summary>The topic, its partitions and its config overrides are gone (KRaft <c>RemoveTopicRecord</c>).</summary>

@@ -18,6 +18,21 @@ namespace Wharf.Integration.Tests;
 /// </summary>
 public sealed class ConfigKeysTests
 {
+    /// <summary>
+    /// Broker keys whose reader is being built on another branch, each with that reader. Visible on purpose: the entry
+    /// goes when the reader lands, and <see cref="AwaitingKeys_AreStillCatalogued"/> keeps the list from going stale.
+    /// </summary>
+    private static readonly Dictionary<string, string> AwaitingTheirReader = new(StringComparer.Ordinal)
+    {
+        ["group.share.max.size"] = "the share-group coordinator's join path (BrokerConfig.ShareGroupMaxSize), in progress",
+    };
+
+    [Fact]
+    public void AwaitingKeys_AreStillCatalogued()
+    {
+        Assert.All(AwaitingTheirReader.Keys, k => Assert.Contains(k, ConfigCatalogue.Broker.Keys));
+    }
+
     [Fact]
     public async Task EveryCataloguedKey_IsReadByARunningBroker_OrDocumentedAsWithoutEffect()
     {
@@ -26,6 +41,7 @@ public sealed class ConfigKeysTests
 
         var usage = broker.Config.Usage;
         var topicKeysRead = usage.TopicKeysRead.ToHashSet(StringComparer.Ordinal);
+        var groupKeysRead = usage.GroupKeysRead.ToHashSet(StringComparer.Ordinal);
         var brokerKeysRead = usage.BrokerKeysRead.ToHashSet(StringComparer.Ordinal);
 
         // Cluster keys: read by a cluster member and by the etcd options the exe builds from a config. Stopping the member
@@ -42,6 +58,14 @@ public sealed class ConfigKeysTests
         var clusterConfig = BrokerConfigLoader.Load(new BrokerConfigSources { Overrides = [new("etcd.connect", "127.0.0.1:2379/keys")] });
         _ = EtcdMetadataOptions.From(clusterConfig);
         brokerKeysRead.UnionWith(clusterConfig.Usage.BrokerKeysRead);
+        // Share-group keys: read by the settings the share coordinator resolves per use (ShareGroupConfigs), for a group
+        // with every override and for one with none.
+        var shareConfig = BrokerConfigLoader.Load(new BrokerConfigSources());
+        _ = ShareGroupConfigs.Resolve(shareConfig, new Dictionary<string, string>());
+        _ = ShareGroupConfigs.Resolve(shareConfig, ConfigCatalogue.GroupKeys.ToDictionary(k => k.Name, k => ConfigDefinition.Format(k.DefaultValue)!));
+        brokerKeysRead.UnionWith(shareConfig.Usage.BrokerKeysRead);
+        groupKeysRead.UnionWith(shareConfig.Usage.GroupKeysRead);
+
         foreach (var topicKey in ConfigCatalogue.TopicKeys.Where(k => topicKeysRead.Contains(k.Name) && k.BrokerSynonym is not null))
         {
             brokerKeysRead.Add(topicKey.BrokerSynonym!); // a topic key's default is its broker key
@@ -52,12 +76,14 @@ public sealed class ConfigKeysTests
             brokerKeysRead.UnionWith(key.Fallbacks.Select(f => f.Key)); // older keys stand in for a read key
         }
 
-        var unreadBrokerKeys = ConfigCatalogue.BrokerKeys.Select(k => k.Name).Where(k => !brokerKeysRead.Contains(k)).ToList();
+        var unreadBrokerKeys = ConfigCatalogue.BrokerKeys.Select(k => k.Name).Where(k => !brokerKeysRead.Contains(k) && !AwaitingTheirReader.ContainsKey(k)).ToList();
         var unreadTopicKeys = ConfigCatalogue.TopicKeys.Where(k => k.NoEffect is null && !topicKeysRead.Contains(k.Name)).Select(k => k.Name).ToList();
+        var unreadGroupKeys = ConfigCatalogue.GroupKeys.Where(k => !groupKeysRead.Contains(k.Name)).Select(k => k.Name).ToList();
         var readButDocumentedAsWithoutEffect = ConfigCatalogue.TopicKeys.Where(k => k.NoEffect is not null && topicKeysRead.Contains(k.Name)).Select(k => k.Name).ToList();
 
         Assert.True(unreadBrokerKeys.Count == 0, "Broker keys nothing reads (make them take effect or move them to the unsupported list): " + string.Join(", ", unreadBrokerKeys));
         Assert.True(unreadTopicKeys.Count == 0, "Topic keys nothing reads (make them take effect or document them as without effect): " + string.Join(", ", unreadTopicKeys));
+        Assert.True(unreadGroupKeys.Count == 0, "Group keys nothing reads: " + string.Join(", ", unreadGroupKeys));
         Assert.True(readButDocumentedAsWithoutEffect.Count == 0, "Topic keys documented as without effect that are read: " + string.Join(", ", readButDocumentedAsWithoutEffect));
     }
 

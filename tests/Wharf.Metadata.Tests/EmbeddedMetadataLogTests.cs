@@ -163,6 +163,26 @@ public sealed class EmbeddedMetadataLogTests : IDisposable
     }
 
     [Fact]
+    public async Task Snapshot_OfAnImageWithGroupConfigs_RebuildsThemOnReopen()
+    {
+        var image = MetadataImage.Empty("cluster", 1, 1)
+            .Apply(new ConfigRecord(ConfigResourceType.Group, "workers", "share.record.lock.duration.ms", "20000"))
+            .Apply(new ConfigRecord(ConfigResourceType.Group, "workers", "share.isolation.level", "read_committed"))
+            .WithOffset(1);
+        await using (var log = EmbeddedMetadataLog.Open(_dir.Path, 1))
+        {
+            await log.AppendAsync([Topic("a"), Topic("b")], 1, default);
+            await log.WriteSnapshotAsync(new MetadataSnapshot(image.Offset, image.ToRecords()), default);
+        }
+
+        await using var reopened = EmbeddedMetadataLog.Open(_dir.Path, 1);
+        var rebuilt = reopened.LatestSnapshot!.Records.Aggregate(MetadataImage.Empty("cluster", 1, 1), (i, r) => i.Apply(r));
+
+        Assert.Equal(image.GetGroupConfigs("workers"), rebuilt.GetGroupConfigs("workers"));
+        Assert.Equal("20000", rebuilt.GetGroupConfigs("workers")["share.record.lock.duration.ms"]);
+    }
+
+    [Fact]
     public async Task Snapshot_ReplacesOlderSnapshots()
     {
         await using var log = EmbeddedMetadataLog.Open(_dir.Path, 1);

@@ -79,6 +79,36 @@ public class MetadataImageTests
     }
 
     [Fact]
+    public void Apply_GroupConfigRecords_SetAndRemoveOverrides_WithoutTheGroupExisting()
+    {
+        var image = Build(
+            new ConfigRecord(ConfigResourceType.Group, "workers", "share.record.lock.duration.ms", "20000"),
+            new ConfigRecord(ConfigResourceType.Group, "workers", "share.isolation.level", "read_committed"),
+            new ConfigRecord(ConfigResourceType.Group, "workers", "share.record.lock.duration.ms", null),
+            new ConfigRecord(ConfigResourceType.Group, "others", "share.auto.offset.reset", "earliest"),
+            new ConfigRecord(ConfigResourceType.Group, "others", "share.auto.offset.reset", null));
+
+        Assert.Equal(new Dictionary<string, string> { ["share.isolation.level"] = "read_committed" }, image.GetGroupConfigs("workers"));
+        Assert.Empty(image.GetGroupConfigs("others"));
+        Assert.False(image.GroupConfigs.ContainsKey("others"));
+        Assert.Empty(image.GetGroupConfigs("never-configured"));
+        Assert.Empty(image.TopicConfigs);
+    }
+
+    [Fact]
+    public void Apply_RemoveTopic_KeepsTheConfigsOfAGroupWithTheSameName()
+    {
+        var image = Build(
+            new TopicRecord("orders", OrdersId),
+            new ConfigRecord(ConfigResourceType.Topic, "orders", "retention.ms", "1000"),
+            new ConfigRecord(ConfigResourceType.Group, "orders", "share.delivery.count.limit", "3"),
+            new RemoveTopicRecord(OrdersId));
+
+        Assert.Empty(image.GetTopicConfigs("orders"));
+        Assert.Equal(new Dictionary<string, string> { ["share.delivery.count.limit"] = "3" }, image.GetGroupConfigs("orders"));
+    }
+
+    [Fact]
     public void Apply_ATopicRecordForAnExistingName_IsCorruption()
     {
         var image = Build(new TopicRecord("orders", OrdersId));
@@ -110,6 +140,8 @@ public class MetadataImageTests
             new TopicRecord("payments", PaymentsId),
             new PartitionRecord(PaymentsId, 0, [1], [1], 1, 0, 0),
             new ConfigRecord(ConfigResourceType.Topic, "payments", "retention.ms", "5"),
+            new ConfigRecord(ConfigResourceType.Group, "payments-workers", "share.record.lock.duration.ms", "20000"),
+            new ConfigRecord(ConfigResourceType.Group, "payments-workers", "share.dead.letter.topic", "payments-dlq"),
             new ProducerIdsRecord(1, -1, 3000));
 
         var rebuilt = Build([.. image.ToRecords()]);
@@ -118,6 +150,8 @@ public class MetadataImageTests
         Assert.Equal(image.Brokers, rebuilt.Brokers);
         Assert.Equal(3, rebuilt.TopicsByName["orders"].Partitions[0].LeaderEpoch);
         Assert.Equal(image.GetTopicConfigs("payments"), rebuilt.GetTopicConfigs("payments"));
+        Assert.Equal(2, rebuilt.GetGroupConfigs("payments-workers").Count);
+        Assert.Equal(image.GetGroupConfigs("payments-workers"), rebuilt.GetGroupConfigs("payments-workers"));
         Assert.Equal(3000, rebuilt.NextProducerId);
     }
 

@@ -14,6 +14,8 @@ public class MetadataRecordSerializerTests
         new PartitionRecord(Guid.NewGuid(), 3, [1, 2], [1, 2], 1, 2, 6) { RemovingReplicas = [2] },
         new ConfigRecord(ConfigResourceType.Topic, "orders", "retention.ms", "1000"),
         new ConfigRecord(ConfigResourceType.Broker, "1", "log.retention.ms", null),
+        new ConfigRecord(ConfigResourceType.Group, "payments-workers", "share.record.lock.duration.ms", "20000"),
+        new ConfigRecord(ConfigResourceType.Group, "payments-workers", "share.isolation.level", null),
         new RemoveTopicRecord(Guid.NewGuid()),
         new ProducerIdsRecord(1, -1, 5000),
         new RegisterBrokerRecord(1, Guid.NewGuid(), [new Listener("PLAINTEXT", "127.0.0.1", 9092), new Listener("INTERNAL", "::1", 0)], "rack-a"),

@@ -8,8 +8,10 @@ namespace Wharf.Server.Handlers;
 /// <summary>
 /// DescribeConfigs (API 32), v0–4. Topic resources list every topic config with its effective value, source and
 /// (on request) synonyms and documentation — admin tools expect the full list, defaults included; broker
-/// resources describe this broker's static config. v0 has no source: its <c>is_default</c> is true when the resource
-/// itself does not set the key (a topic without an override, a broker key left at its default). Thread-safety: stateless.
+/// resources describe this broker's static config; group resources (KIP-848) list every group key, with
+/// DYNAMIC_GROUP_CONFIG for the group's own overrides, whether or not the group exists. v0 has no source: its
+/// <c>is_default</c> is true when the resource itself does not set the key (a topic or group without an override, a
+/// broker key left at its default). Thread-safety: stateless.
 /// </summary>
 public sealed class DescribeConfigsHandler(Controller controller) : IRequestHandler<DescribeConfigsRequest, DescribeConfigsResponse>
 {
@@ -33,6 +35,9 @@ public sealed class DescribeConfigsHandler(Controller controller) : IRequestHand
                     result.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
                     result.ErrorMessage = $"Topic '{resource.ResourceName}' does not exist.";
                     break;
+                case ConfigResourceType.Group when resource.ResourceName.Length > 0:
+                    entries = controller.GroupConfigs.Describe(image.GetGroupConfigs(resource.ResourceName), resource.ConfigurationKeys);
+                    break;
                 case ConfigResourceType.Broker when resource.ResourceName.Length == 0 || resource.ResourceName == image.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture):
                     var all = controller.Config.Describe();
                     entries = resource.ConfigurationKeys is { } keys ? [.. all.Where(e => keys.Contains(e.Name))] : all;
@@ -51,7 +56,12 @@ public sealed class DescribeConfigsHandler(Controller controller) : IRequestHand
                     Value = entry.IsSensitive ? null : entry.Value,
                     ReadOnly = entry.IsReadOnly,
                     ConfigSource = (sbyte)entry.Source,
-                    IsDefaultConfig = (ConfigResourceType)resource.ResourceType == ConfigResourceType.Topic ? entry.Source != KafkaConfigSource.DynamicTopicConfig : entry.Source == KafkaConfigSource.DefaultConfig,
+                    IsDefaultConfig = (ConfigResourceType)resource.ResourceType switch
+                    {
+                        ConfigResourceType.Topic => entry.Source != KafkaConfigSource.DynamicTopicConfig,
+                        ConfigResourceType.Group => entry.Source != KafkaConfigSource.DynamicGroupConfig,
+                        _ => entry.Source == KafkaConfigSource.DefaultConfig,
+                    },
                     IsSensitive = entry.IsSensitive,
                     ConfigType = (sbyte)entry.Type,
                     Documentation = request.IncludeDocumentation ? entry.Documentation : null,
