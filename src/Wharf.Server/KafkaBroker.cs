@@ -11,6 +11,7 @@ using Wharf.Replication;
 using Wharf.Server.Forwarding;
 using Wharf.Server.Replication;
 using Wharf.Server.Handlers;
+using Wharf.Server.Retention;
 using Wharf.Server.Transactions;
 using Wharf.Storage;
 using CreatePartitionsRequest = Wharf.Protocol.Messages.CreatePartitionsRequest;
@@ -39,6 +40,7 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly ClusterMetadata? _cluster;
     private readonly DataDirectoryLock _directoryLock;
     private ReplicaFetcherManager? _fetchers;
+    private ConsumedOffsetTracker? _consumedOffsets;
 
     private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, InterBrokerConnections interBroker, IDisposable coordinatorLeadership, ClusterMembership? membership, ClusterMetadata? cluster, DataDirectoryLock directoryLock, Listener advertised, ILogger logger)
     {
@@ -74,6 +76,9 @@ public sealed class KafkaBroker : IAsyncDisposable
 
     /// <summary>The transaction coordinator over <c>__transaction_state</c>.</summary>
     public TransactionCoordinator Transactions { get; }
+
+    /// <summary>The consumed offsets of the partitions led here whose topic sets <c>retention.consumed.groups</c>; what the retention pass reads.</summary>
+    public ConsumedOffsetTracker ConsumedOffsets => _consumedOffsets!;
 
     /// <summary>The address clients are told to use (with the bound port when the listener asked for port 0).</summary>
     public Listener Advertised { get; }
@@ -128,6 +133,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         KafkaListener? network = null;
         ControllerForwarder? forwarder = null;
         ReplicaFetcherManager? fetchers = null;
+        ConsumedOffsetTracker? consumedOffsets = null;
         var interBroker = new InterBrokerConnections(controller, config);
         try
         {
@@ -136,6 +142,8 @@ public sealed class KafkaBroker : IAsyncDisposable
                 Time = time,
                 LoggerFactory = loggerFactory,
                 Disk = disk,
+                // The tracker needs the group coordinator, which needs the logs: until it exists, nothing is known to be consumed.
+                ConsumedOffset = partition => Volatile.Read(ref consumedOffsets)?.ConsumedOffset(partition),
             });
             forwarder = new ControllerForwarder(controller, config.Listeners[0].Name, loggerFactory.CreateLogger<ControllerForwarder>());
 
@@ -168,6 +176,8 @@ public sealed class KafkaBroker : IAsyncDisposable
             transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, interBroker.Markers, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
             var verifier = new TransactionVerifier(transactions, controller, interBroker.Verification, loggerFactory.CreateLogger<TransactionVerifier>());
             coordinatorLeadership = CoordinatorLeadership.Follow(replicas, groups, transactions, logger);
+            Volatile.Write(ref consumedOffsets, ConsumedRetentionSetup.Start(config, controller, replicas,
+                ConsumedRetentionSetup.GroupProgressSources(groups, controller, interBroker.GroupProgress, loggerFactory), time, loggerFactory));
             var topics = new TopicCreator(controller, forwarder);
 
             var registry = (HandlerRegistry?)null;
@@ -229,6 +239,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             {
                 AlterPartitions = alterPartition,
                 _fetchers = fetchers,
+                _consumedOffsets = consumedOffsets,
             };
         }
         catch
@@ -246,6 +257,11 @@ public sealed class KafkaBroker : IAsyncDisposable
             if (network is not null)
             {
                 await network.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (consumedOffsets is not null)
+            {
+                await consumedOffsets.DisposeAsync().ConfigureAwait(false);
             }
 
             coordinatorLeadership?.Dispose();
@@ -290,6 +306,11 @@ public sealed class KafkaBroker : IAsyncDisposable
             if (_fetchers is not null)
             {
                 await _fetchers.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_consumedOffsets is not null)
+            {
+                await _consumedOffsets.DisposeAsync().ConfigureAwait(false);
             }
 
             _coordinatorLeadership.Dispose();
