@@ -245,6 +245,16 @@ public static class ConfigCatalogue
     ];
 
     /// <summary>
+    /// Wharf's own topic keys, without a broker key: their default is the catalogue's, the same for every topic.
+    /// </summary>
+    private static readonly ConfigDefinition[] TopicOnlyList =
+    [
+        new("retention.consumed.groups", ConfigType.List, "", GroupIdListValidator(), ConfigImportance.Medium,
+            "Wharf: consumer groups (classic or share) this topic is a queue for: a closed segment is also deleted once every listed group has consumed past it (empty: off).",
+            ConfigScope.Topic),
+    ];
+
+    /// <summary>
     /// Topic keys Kafka clients send that Wharf accepts, stores and describes but does not act on, each with why
     /// (<see cref="ConfigDefinition.NoEffect"/>). Kafka 3.x clients and tools set them, so refusing them would break
     /// topic creation for no benefit.
@@ -328,6 +338,7 @@ public static class ConfigCatalogue
             return new ConfigDefinition(t.Topic, broker.Type, ConfigDefinition.Format(broker.DefaultValue), broker.Validator,
                 broker.Importance, char.ToUpperInvariant(t.Documentation[0]) + t.Documentation[1..] + ".", ConfigScope.Topic, t.Broker);
         })
+        .Concat(TopicOnlyList)
         .Concat(TopicWithoutEffectList)
         .ToFrozenDictionary(d => d.Name, StringComparer.Ordinal);
 
@@ -398,6 +409,33 @@ public static class ConfigCatalogue
     private static ConfigDefinition NoEffectTopicKey(string name, ConfigType type, string defaultValue, ConfigValidator? validator,
         string? brokerSynonym, string documentation, string noEffect) =>
         new(name, type, defaultValue, validator, ConfigImportance.Low, documentation, ConfigScope.Topic, brokerSynonym, noEffect: noEffect);
+
+    /// <summary>
+    /// Group ids, each at most <see cref="MaxGroupIdLength"/> characters (the group coordinator refuses longer ones, so
+    /// such a group could never consume anything) and named once.
+    /// </summary>
+    private static ConfigValidator GroupIdListValidator() =>
+        ConfigValidator.Custom("group ids, comma-separated; empty for none", value =>
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var group in (IReadOnlyList<string>)value)
+            {
+                if (group.Length > MaxGroupIdLength)
+                {
+                    return $"group id '{group[..32]}...' is longer than {MaxGroupIdLength} characters";
+                }
+
+                if (!names.Add(group))
+                {
+                    return $"group id '{group}' appears twice";
+                }
+            }
+
+            return null;
+        });
+
+    /// <summary>The group coordinator's longest accepted group id (<c>GroupCoordinatorOptions.MaxGroupIdLength</c>).</summary>
+    private const int MaxGroupIdLength = 1024;
 
     private static ConfigValidator NonEmptyList() =>
         ConfigValidator.Custom("a non-empty list", value => ((IReadOnlyList<string>)value).Count == 0 ? "must not be empty" : null);

@@ -23,7 +23,7 @@ public static class ConfigDocumentation
             Row(text, d, meaning);
         }
 
-        text.Append("\n### Topic keys\n\nA topic key without an override takes the value of its broker key. Keys marked ");
+        text.Append("\n### Topic keys\n\nA topic key without an override takes the value of its broker key (Wharf's own keys, which have none, take their default). Keys marked ");
         text.Append("**no effect** are accepted, stored and described (Kafka clients and tools set them) but Wharf does not act on them; ");
         text.Append("the row says why.\n\n");
         text.Append("| key | broker key | type | default | allowed | meaning |\n| --- | --- | --- | --- | --- | --- |\n");

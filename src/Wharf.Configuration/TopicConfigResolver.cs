@@ -205,6 +205,9 @@ public sealed class TopicConfig
 
     public int MinInsyncReplicas => GetInt("min.insync.replicas");
 
+    /// <summary><c>retention.consumed.groups</c>: the groups whose consumption removes this topic's segments; empty when off.</summary>
+    public IReadOnlyList<string> RetentionConsumedGroups => GetList("retention.consumed.groups");
+
     /// <summary><c>unclean.leader.election.enable</c>: a replica outside the ISR may lead when no in-sync replica is live.</summary>
     public bool UncleanLeaderElectionEnable => GetBoolean("unclean.leader.election.enable");
 

@@ -66,6 +66,9 @@ public static class GroupCoordinatorSetup
             OffsetsRetention = TimeSpan.FromMinutes(config.OffsetsRetentionMinutes),
             OffsetsRetentionCheckInterval = TimeSpan.FromMilliseconds(config.GetLong("offsets.retention.check.interval.ms")),
             PartitionExists = (name, partition) => controller.Current.TryGetTopic(name, out var t) && t.Partitions.ContainsKey(partition),
+            TopicLookup = name => controller.Current.TryGetTopic(name, out var t) ? (t.TopicId, t.PartitionCount) : null,
+            ShareGroupSettings = group => ShareGroupConfigs.Resolve(config, controller.Current.GetGroupConfigs(group)),
+            MaxShareGroupSize = config.ShareGroupMaxSize,
         };
         var coordinator = new GroupCoordinator(new InternalTopicWriter(replicas, GroupCoordinator.OffsetsTopic), options, time, loggerFactory);
         try

@@ -12,6 +12,7 @@ using Wharf.Replication;
 using Wharf.Server.Forwarding;
 using Wharf.Server.Replication;
 using Wharf.Server.Handlers;
+using Wharf.Server.Retention;
 using Wharf.Server.Transactions;
 using Wharf.Storage;
 using CreatePartitionsRequest = Wharf.Protocol.Messages.CreatePartitionsRequest;
@@ -40,6 +41,7 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly ClusterMetadata? _cluster;
     private readonly DataDirectoryLock _directoryLock;
     private ReplicaFetcherManager? _fetchers;
+    private ConsumedOffsetTracker? _consumedOffsets;
 
     private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, InterBrokerConnections interBroker, IDisposable coordinatorLeadership, ClusterMembership? membership, ClusterMetadata? cluster, DataDirectoryLock directoryLock, Listener advertised, ILogger logger)
     {
@@ -78,6 +80,9 @@ public sealed class KafkaBroker : IAsyncDisposable
 
     /// <summary>Share groups: the share coordinator over <c>__share_group_state</c> and the share-partitions led here.</summary>
     public required ShareGroupSetup Shares { get; init; }
+
+    /// <summary>The consumed offsets of the partitions led here whose topic sets <c>retention.consumed.groups</c>; what the retention pass reads.</summary>
+    public ConsumedOffsetTracker ConsumedOffsets => _consumedOffsets!;
 
     /// <summary>The address clients are told to use (with the bound port when the listener asked for port 0).</summary>
     public Listener Advertised { get; }
@@ -133,6 +138,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         KafkaListener? network = null;
         ControllerForwarder? forwarder = null;
         ReplicaFetcherManager? fetchers = null;
+        ConsumedOffsetTracker? consumedOffsets = null;
         var interBroker = new InterBrokerConnections(controller, config);
         try
         {
@@ -141,6 +147,8 @@ public sealed class KafkaBroker : IAsyncDisposable
                 Time = time,
                 LoggerFactory = loggerFactory,
                 Disk = disk,
+                // The tracker needs the group coordinator, which needs the logs: until it exists, nothing is known to be consumed.
+                ConsumedOffset = partition => Volatile.Read(ref consumedOffsets)?.ConsumedOffset(partition),
             });
             forwarder = new ControllerForwarder(controller, config.Listeners[0].Name, loggerFactory.CreateLogger<ControllerForwarder>());
 
@@ -173,7 +181,9 @@ public sealed class KafkaBroker : IAsyncDisposable
             transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, interBroker.Markers, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
             var verifier = new TransactionVerifier(transactions, controller, interBroker.Verification, loggerFactory.CreateLogger<TransactionVerifier>());
             var topics = new TopicCreator(controller, forwarder);
-            shares = await ShareGroupSetup.StartAsync(config, controller, replicas, topics, interBroker.Shares, _ => ShareGroupSettings.Default, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
+            shares = await ShareGroupSetup.StartAsync(config, controller, replicas, topics, interBroker.Shares, group => ShareGroupConfigs.Resolve(config, controller.Current.GetGroupConfigs(group)), createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref consumedOffsets, ConsumedRetentionSetup.Start(config, controller, replicas,
+                ConsumedRetentionSetup.GroupProgressSources(groups, shares.Persister, controller, interBroker.GroupProgress, loggerFactory), time, loggerFactory));
             coordinatorLeadership = CoordinatorLeadership.Follow(replicas, groups, transactions, logger, shares.Coordinator);
 
             var registry = (HandlerRegistry?)null;
@@ -236,6 +246,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 AlterPartitions = alterPartition,
                 Shares = shares,
                 _fetchers = fetchers,
+                _consumedOffsets = consumedOffsets,
             };
         }
         catch
@@ -253,6 +264,11 @@ public sealed class KafkaBroker : IAsyncDisposable
             if (network is not null)
             {
                 await network.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (consumedOffsets is not null)
+            {
+                await consumedOffsets.DisposeAsync().ConfigureAwait(false);
             }
 
             coordinatorLeadership?.Dispose();
@@ -298,6 +314,11 @@ public sealed class KafkaBroker : IAsyncDisposable
             if (_fetchers is not null)
             {
                 await _fetchers.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_consumedOffsets is not null)
+            {
+                await _consumedOffsets.DisposeAsync().ConfigureAwait(false);
             }
 
             _coordinatorLeadership.Dispose();

@@ -23,14 +23,18 @@ namespace Wharf.Server;
 /// </summary>
 public sealed class ShareGroupSetup : IDisposable
 {
-    private ShareGroupSetup(ShareCoordinator coordinator, SharePartitionManager manager, ShareSessionCache sessions)
+    private ShareGroupSetup(ShareCoordinator coordinator, IShareStatePersister persister, SharePartitionManager manager, ShareSessionCache sessions)
     {
         Coordinator = coordinator;
+        Persister = persister;
         Manager = manager;
         Sessions = sessions;
     }
 
     public ShareCoordinator Coordinator { get; }
+
+    /// <summary>Share-partition state wherever its share coordinator is (this broker or another).</summary>
+    public IShareStatePersister Persister { get; }
 
     public SharePartitionManager Manager { get; }
 
@@ -90,7 +94,7 @@ public sealed class ShareGroupSetup : IDisposable
             loggerFactory.CreateLogger<ShareStatePersister>());
         var deadLetters = new DeadLetterWriter(replicas, () => controller.Current, topics, connections);
         var manager = new SharePartitionManager(replicas, persister, settings, deadLetters, time, loggerFactory.CreateLogger<SharePartitionManager>());
-        return new ShareGroupSetup(coordinator, manager, new ShareSessionCache(time));
+        return new ShareGroupSetup(coordinator, persister, manager, new ShareSessionCache(time));
     }
 
     /// <summary>Registers ShareGroupHeartbeat, ShareGroupDescribe, ShareFetch, ShareAcknowledge, the share offset admin APIs and the share-state APIs between brokers.</summary>

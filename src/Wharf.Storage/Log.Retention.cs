@@ -6,15 +6,17 @@ public sealed partial class Log
 {
     /// <summary>
     /// Retention: deletes whole closed segments, oldest first, while each one (a) lies wholly below the log start
-    /// offset, or, under <c>cleanup.policy=delete</c>, (b) has a newest timestamp older than <c>retention.ms</c> or
-    /// (c) would leave the partition at or above <c>retention.bytes</c> without it. A non-empty active segment
-    /// whose newest timestamp has expired is rolled first, so it can go too. Segments reaching
-    /// <paramref name="maxOffsetExclusive"/> (the high watermark) are kept. The log start offset moves to the
-    /// first remaining segment. Files are renamed to <c>.deleted</c> (a crash from here on just finishes the
-    /// deletion at the next start) and removed after <see cref="LogConfig.FileDeleteDelayMs"/> (<c>file.delete.delay.ms</c>).
-    /// Returns the number of segments deleted.
+    /// offset, or, under <c>cleanup.policy=delete</c>, (b) has a newest timestamp older than <c>retention.ms</c>,
+    /// (c) would leave the partition at or above <c>retention.bytes</c> without it, or (d) lies wholly below
+    /// <paramref name="consumedOffset"/> — the offset below which every consumer the topic waits for has consumed
+    /// (<c>retention.consumed.groups</c>; null: not known, and this rule deletes nothing). A non-empty active segment
+    /// whose newest timestamp has expired is rolled first, so it can go too; rule (d) never rolls it, so the active
+    /// segment is never deleted for being consumed. Segments reaching <paramref name="maxOffsetExclusive"/> (the high
+    /// watermark) are kept whatever the rule. The log start offset moves to the first remaining segment. Files are
+    /// renamed to <c>.deleted</c> (a crash from here on just finishes the deletion at the next start) and removed
+    /// after <see cref="LogConfig.FileDeleteDelayMs"/> (<c>file.delete.delay.ms</c>). Returns the number of segments deleted.
     /// </summary>
-    public int DeleteOldSegments(long maxOffsetExclusive = long.MaxValue)
+    public int DeleteOldSegments(long maxOffsetExclusive = long.MaxValue, long? consumedOffset = null)
     {
         lock (_writeLock)
         {
@@ -49,7 +51,8 @@ public sealed partial class Log
                 var size = snapshot.SizeOf(i);
                 var expired = nextBase <= snapshot.StartOffset
                     || (deleteByRetention && config.RetentionMs >= 0 && now - LargestTimestamp(segment) > config.RetentionMs)
-                    || (deleteByRetention && config.RetentionBytes >= 0 && remaining - size >= config.RetentionBytes);
+                    || (deleteByRetention && config.RetentionBytes >= 0 && remaining - size >= config.RetentionBytes)
+                    || (deleteByRetention && consumedOffset is { } consumedBelow && nextBase <= consumedBelow);
                 if (!expired)
                 {
                     break;
@@ -62,9 +65,18 @@ public sealed partial class Log
             if (count > 0)
             {
                 var newStart = Math.Max(snapshot.StartOffset, segments[count].BaseOffset);
-                _environment.Logger.LogInformation(
-                    "{Partition}: retention deletes {Count} segment(s) [{First}, {NextBase}); log start offset {OldStart} -> {NewStart}",
-                    TopicPartition, count, segments[0].BaseOffset, segments[count].BaseOffset, snapshot.StartOffset, newStart);
+                if (consumedOffset is { } consumed && deleteByRetention)
+                {
+                    _environment.Logger.LogInformation(
+                        "{Partition}: retention deletes {Count} segment(s) [{First}, {NextBase}); consumed offset of the retention.consumed.groups {Consumed}; log start offset {OldStart} -> {NewStart}",
+                        TopicPartition, count, segments[0].BaseOffset, segments[count].BaseOffset, consumed, snapshot.StartOffset, newStart);
+                }
+                else
+                {
+                    _environment.Logger.LogInformation(
+                        "{Partition}: retention deletes {Count} segment(s) [{First}, {NextBase}); log start offset {OldStart} -> {NewStart}",
+                        TopicPartition, count, segments[0].BaseOffset, segments[count].BaseOffset, snapshot.StartOffset, newStart);
+                }
                 _snapshot = snapshot with { Segments = segments[count..], StartOffset = newStart };
                 foreach (var segment in segments[..count])
                 {

@@ -54,6 +54,14 @@ public sealed record LogManagerOptions
     /// <summary>How often expired producers are removed (<c>producer.id.expiration.check.interval.ms</c>, 10 min).</summary>
     public TimeSpan ProducerIdExpirationCheckInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// For the retention pass: the offset below which every consumer a partition's topic waits for
+    /// (<c>retention.consumed.groups</c>) has consumed, or null when not known or not asked for — then that rule deletes
+    /// nothing (see <see cref="Log.DeleteOldSegments"/>). Called on the maintenance thread once per partition per pass,
+    /// so it must answer from memory and never block (the server answers from a cache it refreshes in the background).
+    /// </summary>
+    public Func<TopicPartition, long?>? ConsumedOffset { get; init; }
+
     /// <summary>Run retention, checkpoints, interval flushes and the cleaner on timers; false for tests that drive them.</summary>
     public bool EnableBackgroundTasks { get; init; } = true;
 }
@@ -324,15 +332,20 @@ public sealed class LogManager : IDisposable
         }
     }
 
-    /// <summary>One retention pass over every log (see <see cref="Log.DeleteOldSegments"/>). Returns segments deleted.</summary>
+    /// <summary>
+    /// One retention pass over every log (see <see cref="Log.DeleteOldSegments"/>), each bounded by
+    /// <paramref name="highWatermark"/> and given its consumed offset from <see cref="LogManagerOptions.ConsumedOffset"/>.
+    /// Returns segments deleted.
+    /// </summary>
     public int RunRetention(Func<TopicPartition, long>? highWatermark = null)
     {
         var deleted = 0;
+        var consumedOffset = _options.ConsumedOffset;
         foreach (var (partition, log) in _logs)
         {
             try
             {
-                deleted += log.DeleteOldSegments(highWatermark?.Invoke(partition) ?? long.MaxValue);
+                deleted += log.DeleteOldSegments(highWatermark?.Invoke(partition) ?? long.MaxValue, consumedOffset?.Invoke(partition));
             }
             catch (Exception e) when (e is IOException or LogException)
             {

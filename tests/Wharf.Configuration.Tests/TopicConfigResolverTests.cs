@@ -155,19 +155,50 @@ public class TopicConfigResolverTests
     }
 
     [Fact]
-    public void EveryTopicKey_HasABrokerSynonymOfTheSameType_UnlessItIsWithoutEffect()
+    public void EveryTopicKey_HasABrokerSynonymOfTheSameType_UnlessItIsWithoutEffectOrWharfsOwn()
     {
+        string[] topicOnly = ["retention.consumed.groups"];
         foreach (var key in ConfigCatalogue.TopicKeys)
         {
             if (key.BrokerSynonym is null)
             {
-                Assert.NotNull(key.NoEffect);
+                Assert.True(key.NoEffect is not null || topicOnly.Contains(key.Name), $"{key.Name} has no broker key");
                 continue;
             }
 
             var broker = ConfigCatalogue.Broker[key.BrokerSynonym];
             Assert.Equal(broker.Type, key.Type);
         }
+    }
+
+    [Theory]
+    [InlineData("", new string[0])]
+    [InlineData("orders-queue", new[] { "orders-queue" })]
+    [InlineData(" g1 , g2,", new[] { "g1", "g2" })]
+    public void RetentionConsumedGroups_IsTheListedGroupIds_EmptyByDefault(string value, string[] expected)
+    {
+        var resolver = new TopicConfigResolver(BrokerConfig.Default);
+
+        Assert.True(resolver.Validate([new("retention.consumed.groups", value)]).IsValid);
+        Assert.Empty(resolver.Resolve(NoOverrides).RetentionConsumedGroups);
+        Assert.Equal(expected, resolver.Resolve(new Dictionary<string, string> { ["retention.consumed.groups"] = value }).RetentionConsumedGroups);
+        Assert.Null(ConfigCatalogue.Topic["retention.consumed.groups"].NoEffect);
+        Assert.Null(ConfigCatalogue.Topic["retention.consumed.groups"].BrokerSynonym);
+    }
+
+    [Fact]
+    public void Validate_RetentionConsumedGroups_RefusesARepeatedGroupAndAnOverlongId()
+    {
+        var resolver = new TopicConfigResolver(BrokerConfig.Default);
+
+        var repeated = resolver.Validate([new("retention.consumed.groups", "g1,g2,g1")]);
+        var overlong = resolver.Validate([new("retention.consumed.groups", "g1," + new string('x', 1025))]);
+
+        Assert.Equal(ErrorCode.InvalidConfig, repeated.Error);
+        Assert.Contains("'g1' appears twice", repeated.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorCode.InvalidConfig, overlong.Error);
+        Assert.Contains("longer than 1024", overlong.Message, StringComparison.Ordinal);
+        Assert.True(resolver.Validate([new("retention.consumed.groups", "g1," + new string('x', 1024))]).IsValid);
     }
 
     [Theory]

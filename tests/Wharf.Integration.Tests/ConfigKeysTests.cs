@@ -24,7 +24,6 @@ public sealed class ConfigKeysTests
     /// </summary>
     private static readonly Dictionary<string, string> AwaitingTheirReader = new(StringComparer.Ordinal)
     {
-        ["group.share.max.size"] = "the share-group coordinator's join path (BrokerConfig.ShareGroupMaxSize), in progress",
     };
 
     [Fact]
