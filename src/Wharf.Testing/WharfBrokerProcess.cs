@@ -17,6 +17,7 @@ public sealed class WharfBrokerProcess : IAsyncDisposable
     private readonly int _firstLine;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Dictionary<string, string>? _settings;
 
     private WharfBrokerProcess(Process process, int nodeId, int port, string dataDirectory, ProcessLog log, int firstLine)
     {
@@ -46,6 +47,36 @@ public sealed class WharfBrokerProcess : IAsyncDisposable
 
     /// <summary>What this run printed (stdout and stderr interleaved in arrival order).</summary>
     public IReadOnlyList<string> Output => _log.Lines(_firstLine);
+
+    /// <summary>
+    /// Starts a single-node broker process (<c>wharf start</c>) on a free 127.0.0.1 port with <paramref name="settings"/>
+    /// on top (a fresh data directory unless <c>log.dirs</c> is given), and waits for its ready line: for tests that kill
+    /// or restart a real broker. <see cref="RestartAsync"/> runs it again on the same port and data.
+    /// </summary>
+    public static async Task<WharfBrokerProcess> StartSingleAsync(IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var port = LocalProcesses.FreePort();
+        var effective = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+        {
+            ["listeners"] = $"PLAINTEXT://127.0.0.1:{port}",
+        };
+        effective.TryAdd("log.dirs", Path.Combine(Path.GetTempPath(), "wharf-process-" + Guid.NewGuid().ToString("N")));
+        var broker = Start(WharfExecutable.Locate(null), 1, port, effective["log.dirs"], effective, new ProcessLog("broker"));
+        broker._settings = effective;
+        await broker.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        return broker;
+    }
+
+    /// <summary>Starts a broker that <see cref="StartSingleAsync"/> made again (after <see cref="Kill"/> or a stop), on its port and data.</summary>
+    public async Task<WharfBrokerProcess> RestartAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var settings = _settings ?? throw new InvalidOperationException("Only a broker from StartSingleAsync can be restarted this way.");
+        await WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        var broker = Start(WharfExecutable.Locate(null), NodeId, Port, DataDirectory, settings, _log);
+        broker._settings = settings;
+        await broker.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+        return broker;
+    }
 
     /// <summary>Starts <c>dotnet <paramref name="wharfDll"/> start</c> with <paramref name="settings"/> as <c>--set</c> arguments.</summary>
     internal static WharfBrokerProcess Start(string wharfDll, int nodeId, int port, string dataDirectory, IReadOnlyDictionary<string, string> settings, ProcessLog log)
