@@ -2,80 +2,176 @@ using System.Text;
 using Confluent.Kafka;
 using Wharf.Client;
 using Wharf.Testing;
+using static Wharf.Queue.Tests.QueueFixture;
 
 namespace Wharf.Queue.Tests;
 
-/// <summary>Share groups end to end: librdkafka 2.16's share consumer (through Wharf.Client) against an in-process broker.</summary>
+/// <summary>
+/// Share groups (KIP-932 queues) end to end: librdkafka 2.16's share consumer, through Wharf.Client, against a real
+/// broker; records produced with Confluent.Kafka; group settings changed through the admin API.
+/// </summary>
 public sealed class ShareGroupTests
 {
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
     [Fact]
     public async Task FourConsumersOnTwoPartitions_EachGetsDistinctRecords_AndTogetherExactlyAll()
     {
         await using var broker = await WharfBroker.StartAsync();
         await broker.CreateTopicAsync("queue", partitions: 2);
-        const int count = 400;
-        var consumers = Enumerable.Range(0, 4).Select(i => NewConsumer(broker, "g1", $"c{i}")).ToList();
+        const int waves = 10;
+        const int perWave = 200;
+        var consumers = Enumerable.Range(0, 4).Select(i => Consumer(broker.BootstrapServers, "g1", $"c{i}", maxPollRecords: 50)).ToList();
+        var received = consumers.Select(_ => new List<ShareRecord>()).ToArray();
+        var total = 0;
         try
         {
-            foreach (var consumer in consumers)
+            consumers.ForEach(c => c.Subscribe(["queue"]));
+            var polling = Enumerable.Range(0, 4).Select(i => Task.Run(() => PollUntil(consumers[i], () => Volatile.Read(ref total) >= waves * perWave, record =>
             {
-                consumer.Subscribe(["queue"]);
+                consumers[i].Acknowledge(record, AcknowledgeType.Accept);
+                received[i].Add(record);
+                Interlocked.Increment(ref total);
+            }, Limit))).ToList();
+
+            // Every member in and assigned before anything is produced; several members share each partition.
+            await WaitForMembersAsync(broker.BootstrapServers, "g1", 4);
+            var described = await DescribeAsync(broker.BootstrapServers, "g1");
+            Assert.Equal("Stable", described.GroupState);
+            Assert.Equal([0, 0, 1, 1], described.Members.SelectMany(m => m.Assignment.TopicPartitions.SelectMany(t => t.Partitions)).Order());
+            for (var wave = 0; wave < waves; wave++)
+            {
+                await ProduceAsync(broker.BootstrapServers, "queue", perWave, prefix: $"w{wave}-");
             }
 
-            // Join first: a new share group starts at the log end (share.auto.offset.reset=latest).
-            await Task.WhenAll(consumers.Select(c => Task.Run(() => c.Consume(TimeSpan.FromSeconds(3)))));
-            await ProduceAsync(broker, "queue", count);
-            var received = new List<ShareRecord>[4];
-            await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() =>
-            {
-                received[i] = [];
-                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-                while (received.Where(r => r is not null).Sum(r => r.Count) < count && DateTime.UtcNow < deadline)
-                {
-                    foreach (var record in consumers[i].Consume(TimeSpan.FromMilliseconds(500)))
-                    {
-                        consumers[i].Acknowledge(record, AcknowledgeType.Accept);
-                        lock (received)
-                        {
-                            received[i].Add(record);
-                        }
-                    }
-
-                    consumers[i].CommitSync(TimeSpan.FromSeconds(10));
-                }
-            })));
-
-            var all = received.SelectMany(r => r).Select(r => Encoding.UTF8.GetString(r.Value!)).ToList();
-            Assert.Equal(count, all.Count);
-            Assert.Equal(Enumerable.Range(0, count).Select(i => $"m{i}").Order(), all.Order());
-            Assert.All(received, r => Assert.NotEmpty(r));
+            await Task.WhenAll(polling);
         }
         finally
         {
-            foreach (var consumer in consumers)
+            consumers.ForEach(c => c.Dispose());
+        }
+
+        var all = received.SelectMany(r => r).ToList();
+        var expected = Enumerable.Range(0, waves).SelectMany(w => Enumerable.Range(0, perWave).Select(i => $"w{w}-{i}"));
+        Assert.Equal(expected.Order(StringComparer.Ordinal), all.Select(Text).Order(StringComparer.Ordinal));
+        Assert.All(all, r => Assert.Equal(1, r.DeliveryCount));
+        Assert.All(received, (r, i) => Assert.True(r.Count > 0, $"consumer c{i} got nothing"));
+    }
+
+    [Fact]
+    public async Task ReleasedRecords_AreDeliveredAgain_WithDeliveryCountTwo()
+    {
+        await using var broker = await WharfBroker.StartAsync();
+        await broker.CreateTopicAsync("jobs");
+        await SetGroupConfigsAsync(broker.BootstrapServers, "workers", ("share.auto.offset.reset", "earliest"));
+        await ProduceAsync(broker.BootstrapServers, "jobs", 50);
+
+        using var consumer = Consumer(broker.BootstrapServers, "workers");
+        consumer.Subscribe(["jobs"]);
+        var first = new List<ShareRecord>();
+        PollUntil(consumer, () => first.Count >= 50, record =>
+        {
+            consumer.Acknowledge(record, AcknowledgeType.Release);
+            first.Add(record);
+        }, Limit);
+
+        var second = new List<ShareRecord>();
+        PollUntil(consumer, () => second.Count >= 50, record =>
+        {
+            consumer.Acknowledge(record, AcknowledgeType.Accept);
+            second.Add(record);
+        }, Limit);
+
+        Assert.Equal(first.Select(r => r.Offset), second.Select(r => r.Offset).Order());
+        Assert.All(first, r => Assert.Equal(1, r.DeliveryCount));
+        Assert.All(second, r => Assert.Equal(2, r.DeliveryCount));
+
+        // Accepted records are gone: nothing more comes.
+        Assert.DoesNotContain(consumer.Consume(TimeSpan.FromSeconds(2)), r => !r.IsError);
+    }
+
+    [Fact]
+    public async Task AConsumerThatStopsAcknowledging_LosesItsLocks_AndAnotherConsumerGetsTheRecords()
+    {
+        await using var broker = await WharfBroker.StartAsync(ShortLocks);
+        await broker.CreateTopicAsync("tasks");
+        await SetGroupConfigsAsync(broker.BootstrapServers, "crew", ("share.auto.offset.reset", "earliest"), ("share.record.lock.duration.ms", "2000"));
+        await ProduceAsync(broker.BootstrapServers, "tasks", 20);
+
+        // The stalled consumer acquires records and never acknowledges them (it stays in the group: only its locks expire).
+        using var stalled = Consumer(broker.BootstrapServers, "crew", "stalled");
+        stalled.Subscribe(["tasks"]);
+        var held = new List<ShareRecord>();
+        PollUntil(stalled, () => held.Count > 0, held.Add, Limit, commit: false);
+
+        using var other = Consumer(broker.BootstrapServers, "crew", "other");
+        other.Subscribe(["tasks"]);
+        var taken = new List<ShareRecord>();
+        PollUntil(other, () => taken.Count >= 20, record =>
+        {
+            other.Acknowledge(record, AcknowledgeType.Accept);
+            taken.Add(record);
+        }, Limit);
+
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), taken.Select(r => r.Offset).Order());
+        Assert.All(taken.Where(r => held.Any(h => h.Offset == r.Offset)), r => Assert.Equal(2, r.DeliveryCount));
+    }
+
+    [Fact]
+    public async Task RejectedRecords_AndRecordsOverTheDeliveryLimit_LandInTheDeadLetterTopic()
+    {
+        await using var broker = await WharfBroker.StartAsync();
+        await broker.CreateTopicAsync("orders");
+        await SetGroupConfigsAsync(broker.BootstrapServers, "billing",
+            ("share.auto.offset.reset", "earliest"), ("share.delivery.count.limit", "2"), ("share.dead.letter.topic", "orders-dlq"));
+        await ProduceAsync(broker.BootstrapServers, "orders", 10);
+
+        using (var consumer = Consumer(broker.BootstrapServers, "billing"))
+        {
+            consumer.Subscribe(["orders"]);
+            var deliveries = 0;
+            PollUntil(consumer, () => deliveries >= 15, record =>
             {
-                consumer.Dispose();
+                // Offsets 0-4 are poison (rejected at once); 5-9 always fail (released until the limit archives them).
+                consumer.Acknowledge(record, record.Offset < 5 ? AcknowledgeType.Reject : AcknowledgeType.Release);
+                deliveries++;
+            }, Limit);
+            Assert.Equal(15, deliveries);
+            Assert.DoesNotContain(consumer.Consume(TimeSpan.FromSeconds(2)), r => !r.IsError);
+        }
+
+        var letters = ReadAll(broker.BootstrapServers, "orders-dlq", 10);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m{i}"), letters.Select(m => m.Value));
+        foreach (var letter in letters)
+        {
+            var offset = long.Parse(HeaderOf(letter, "wharf.dlq.offset"), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal($"m{offset}", letter.Value);
+            Assert.Equal($"k{offset}", letter.Key);
+            Assert.Equal("orders", HeaderOf(letter, "wharf.dlq.topic"));
+            Assert.Equal("0", HeaderOf(letter, "wharf.dlq.partition"));
+            Assert.Equal("billing", HeaderOf(letter, "wharf.dlq.group"));
+            Assert.Equal(offset < 5 ? "rejected" : "delivery-limit", HeaderOf(letter, "wharf.dlq.reason"));
+            Assert.Equal(offset < 5 ? "1" : "2", HeaderOf(letter, "wharf.dlq.delivery.count"));
+        }
+    }
+
+    private static List<Message<string, string>> ReadAll(string bootstrap, string topic, int count)
+    {
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "dlq-reader-" + Guid.NewGuid(), AutoOffsetReset = AutoOffsetReset.Earliest }).Build();
+        consumer.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
+        var messages = new List<Message<string, string>>();
+        var deadline = DateTime.UtcNow + Limit;
+        while (messages.Count < count && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { IsPartitionEOF: false, Message: { } message })
+            {
+                messages.Add(message);
             }
         }
+
+        return messages;
     }
 
-    private static ShareConsumer NewConsumer(WharfBroker broker, string group, string clientId) => new(new ShareConsumerConfig
-    {
-        BootstrapServers = broker.BootstrapServers,
-        GroupId = group,
-        ClientId = clientId,
-        AcknowledgementMode = ShareAcknowledgementMode.Explicit,
-    }.Set("debug", Environment.GetEnvironmentVariable("SHARE_DEBUG") ?? ""));
-
-    private static async Task ProduceAsync(WharfBroker broker, string topic, int count)
-    {
-        using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.BootstrapServers, Acks = Acks.All, LingerMs = 5 }).Build();
-        for (var i = 0; i < count; i++)
-        {
-            producer.Produce(topic, new Message<string, string> { Key = $"k{i}", Value = $"m{i}" });
-        }
-
-        producer.Flush(TimeSpan.FromSeconds(30));
-        await Task.CompletedTask;
-    }
+    private static string HeaderOf(Message<string, string> message, string name) =>
+        message.Headers.TryGetLastBytes(name, out var value) ? Encoding.UTF8.GetString(value) : throw new Xunit.Sdk.XunitException($"no header {name}");
 }
