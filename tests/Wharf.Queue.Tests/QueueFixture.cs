@@ -25,7 +25,8 @@ internal static class QueueFixture
         });
     }
 
-    public static async Task<List<DeliveryResult<string, string>>> ProduceAsync(string bootstrap, string topic, int count, string prefix = "m", int? partition = null)
+    /// <summary>Produces <paramref name="count"/> records k0/prefix0…; <paramref name="oneByOne"/> waits for each, so every record is its own batch.</summary>
+    public static async Task<List<DeliveryResult<string, string>>> ProduceAsync(string bootstrap, string topic, int count, string prefix = "m", int? partition = null, bool oneByOne = false)
     {
         using var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All, LingerMs = 5, EnableIdempotence = true }).Build();
         var sent = new List<Task<DeliveryResult<string, string>>>();
@@ -33,6 +34,10 @@ internal static class QueueFixture
         {
             var message = new Message<string, string> { Key = $"k{i}", Value = $"{prefix}{i}" };
             sent.Add(partition is { } p ? producer.ProduceAsync(new TopicPartition(topic, p), message) : producer.ProduceAsync(topic, message));
+            if (oneByOne)
+            {
+                await sent[^1];
+            }
         }
 
         return [.. await Task.WhenAll(sent)];
