@@ -92,7 +92,7 @@ public static class GroupCoordinatorSetup
         replicas.GetPartition(new TopicPartition(topic, partition.Partition))?.LeaderEpoch ?? partition.LeaderEpoch;
 
     /// <summary>Registers FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete, DescribeGroups, ListGroups and DeleteGroups.</summary>
-    public static HandlerRegistry.Builder AddGroupHandlers(this HandlerRegistry.Builder builder, GroupCoordinator groups, Controller controller, TopicCreator topics, TransactionCoordinator? transactions = null) => builder
+    public static HandlerRegistry.Builder AddGroupHandlers(this HandlerRegistry.Builder builder, GroupCoordinator groups, Controller controller, TopicCreator topics, TransactionCoordinator? transactions = null, Share.ShareGroupAdmin? shares = null) => builder
         .Add<FindCoordinatorHandler, FindCoordinatorRequest, FindCoordinatorResponse>(new FindCoordinatorHandler(groups, controller, topics, transactions))
         .Add<JoinGroupHandler, JoinGroupRequest, JoinGroupResponse>(new JoinGroupHandler(groups))
         .Add<SyncGroupHandler, SyncGroupRequest, SyncGroupResponse>(new SyncGroupHandler(groups))
@@ -102,6 +102,6 @@ public static class GroupCoordinatorSetup
         .Add<OffsetFetchHandler, OffsetFetchRequest, OffsetFetchResponse>(new OffsetFetchHandler(groups))
         .Add<OffsetDeleteHandler, OffsetDeleteRequest, OffsetDeleteResponse>(new OffsetDeleteHandler(groups))
         .Add<DescribeGroupsHandler, DescribeGroupsRequest, DescribeGroupsResponse>(new DescribeGroupsHandler(groups))
-        .Add<ListGroupsHandler, ListGroupsRequest, ListGroupsResponse>(new ListGroupsHandler(groups))
-        .Add<DeleteGroupsHandler, DeleteGroupsRequest, DeleteGroupsResponse>(new DeleteGroupsHandler(groups));
+        .Add<ListGroupsHandler, ListGroupsRequest, ListGroupsResponse>(new ListGroupsHandler(groups, shares is not null))
+        .Add<DeleteGroupsHandler, DeleteGroupsRequest, DeleteGroupsResponse>(new DeleteGroupsHandler(groups, shares));
 }

@@ -181,7 +181,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             transactions = await TransactionCoordinatorSetup.StartAsync(config, controller, replicas, groups, producerIds, interBroker.Markers, createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
             var verifier = new TransactionVerifier(transactions, controller, interBroker.Verification, loggerFactory.CreateLogger<TransactionVerifier>());
             var topics = new TopicCreator(controller, forwarder);
-            shares = await ShareGroupSetup.StartAsync(config, controller, replicas, topics, interBroker.Shares, group => ShareGroupConfigs.Resolve(config, controller.Current.GetGroupConfigs(group)), createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
+            shares = await ShareGroupSetup.StartAsync(config, controller, replicas, groups, topics, interBroker.Shares, group => ShareGroupConfigs.Resolve(config, controller.Current.GetGroupConfigs(group)), createTopic: cluster is null, time, loggerFactory, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref consumedOffsets, ConsumedRetentionSetup.Start(config, controller, replicas,
                 ConsumedRetentionSetup.GroupProgressSources(groups, shares.Persister, controller, interBroker.GroupProgress, loggerFactory), time, loggerFactory));
             coordinatorLeadership = CoordinatorLeadership.Follow(replicas, groups, transactions, logger, shares.Coordinator);
@@ -209,7 +209,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 .Add<DescribeClusterHandler, DescribeClusterRequest, DescribeClusterResponse>(new DescribeClusterHandler(controller))
                 .Add<DescribeTopicPartitionsHandler, DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>(new DescribeTopicPartitionsHandler(controller, replicas))
                 .Add<DescribeLogDirsHandler, DescribeLogDirsRequest, DescribeLogDirsResponse>(new DescribeLogDirsHandler(replicas))
-                .AddGroupHandlers(groups, controller, topics, transactions)
+                .AddGroupHandlers(groups, controller, topics, transactions, shares.Admin)
                 .AddTransactionHandlers(transactions, groups, controller, replicas, verifier, loggerFactory);
             registry = shares.AddHandlers(builder, groups, controller, replicas).Build();
 

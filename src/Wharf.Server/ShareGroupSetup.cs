@@ -23,8 +23,9 @@ namespace Wharf.Server;
 /// </summary>
 public sealed class ShareGroupSetup : IDisposable
 {
-    private ShareGroupSetup(ShareCoordinator coordinator, IShareStatePersister persister, SharePartitionManager manager, ShareSessionCache sessions)
+    private ShareGroupSetup(ShareCoordinator coordinator, IShareStatePersister persister, SharePartitionManager manager, ShareSessionCache sessions, ShareGroupAdmin admin)
     {
+        Admin = admin;
         Coordinator = coordinator;
         Persister = persister;
         Manager = manager;
@@ -37,6 +38,9 @@ public sealed class ShareGroupSetup : IDisposable
     public IShareStatePersister Persister { get; }
 
     public SharePartitionManager Manager { get; }
+
+    /// <summary>Share-group offsets for operators (describe, alter, delete) and DeleteGroups of share groups.</summary>
+    public ShareGroupAdmin Admin { get; }
 
     public ShareSessionCache Sessions { get; }
 
@@ -54,6 +58,7 @@ public sealed class ShareGroupSetup : IDisposable
         BrokerConfig config,
         Controller controller,
         ReplicaManager replicas,
+        GroupCoordinator groups,
         TopicCreator topics,
         BrokerConnectionPool connections,
         Func<string, ShareGroupSettings> settings,
@@ -94,7 +99,8 @@ public sealed class ShareGroupSetup : IDisposable
             loggerFactory.CreateLogger<ShareStatePersister>());
         var deadLetters = new DeadLetterWriter(replicas, () => controller.Current, topics, connections);
         var manager = new SharePartitionManager(replicas, persister, settings, deadLetters, time, loggerFactory.CreateLogger<SharePartitionManager>());
-        return new ShareGroupSetup(coordinator, persister, manager, new ShareSessionCache(time));
+        var admin = new ShareGroupAdmin(groups, persister, manager, replicas, () => controller.Current);
+        return new ShareGroupSetup(coordinator, persister, manager, new ShareSessionCache(time), admin);
     }
 
     /// <summary>Registers ShareGroupHeartbeat, ShareGroupDescribe, ShareFetch, ShareAcknowledge, the share offset admin APIs and the share-state APIs between brokers.</summary>
@@ -103,6 +109,9 @@ public sealed class ShareGroupSetup : IDisposable
         .Add<ShareGroupDescribeHandler, ShareGroupDescribeRequest, ShareGroupDescribeResponse>(new ShareGroupDescribeHandler(groups, controller))
         .Add<ShareFetchHandler, ShareFetchRequest, ShareFetchResponse>(new ShareFetchHandler(Manager, Sessions, replicas, controller))
         .Add<ShareAcknowledgeHandler, ShareAcknowledgeRequest, ShareAcknowledgeResponse>(new ShareAcknowledgeHandler(Manager, Sessions, replicas, controller))
+        .Add<DescribeShareGroupOffsetsHandler, DescribeShareGroupOffsetsRequest, DescribeShareGroupOffsetsResponse>(new DescribeShareGroupOffsetsHandler(Admin))
+        .Add<AlterShareGroupOffsetsHandler, AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse>(new AlterShareGroupOffsetsHandler(Admin))
+        .Add<DeleteShareGroupOffsetsHandler, DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse>(new DeleteShareGroupOffsetsHandler(Admin))
         .Add<ReadShareGroupStateHandler, ReadShareGroupStateRequest, ReadShareGroupStateResponse>(new ReadShareGroupStateHandler(Coordinator))
         .Add<WriteShareGroupStateHandler, WriteShareGroupStateRequest, WriteShareGroupStateResponse>(new WriteShareGroupStateHandler(Coordinator))
         .Add<DeleteShareGroupStateHandler, DeleteShareGroupStateRequest, DeleteShareGroupStateResponse>(new DeleteShareGroupStateHandler(Coordinator));
