@@ -5,7 +5,8 @@ namespace Wharf.LoadGen.Drivers;
 /// reports every sequence it receives. A sequence seen a second time is a duplicate, one in 0 .. sent−1 never seen
 /// is lost, and one outside that range is foreign (another run's message, or a corrupt probe). One bit per expected
 /// message, so a 10 M-message run costs 1.25 MB.
-/// Thread-safety: <see cref="Record"/> from one consumer thread at a time; the counters may be read from any thread.
+/// Thread-safety: <see cref="Record"/> from any number of consumer threads at once (each bit is set atomically); the
+/// counters may be read from any thread; <see cref="Result"/> once the consumers have stopped.
 /// </summary>
 public sealed class DeliveryCheck(long capacity)
 {
@@ -32,15 +33,14 @@ public sealed class DeliveryCheck(long capacity)
             return false;
         }
 
-        ref var word = ref _seen[sequence >> 6];
+        // Atomic, so that consumers on several threads (the queue benchmark's) cannot both see a sequence as new.
         var bit = 1UL << (int)(sequence & 63);
-        if ((word & bit) != 0)
+        if ((Interlocked.Or(ref _seen[sequence >> 6], bit) & bit) != 0)
         {
             Interlocked.Increment(ref _duplicates);
             return false;
         }
 
-        word |= bit;
         Interlocked.Increment(ref _distinct);
         return true;
     }
