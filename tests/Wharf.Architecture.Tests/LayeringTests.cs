@@ -11,6 +11,7 @@ public class LayeringTests
     private static readonly Dictionary<string, string[]> Allowed = new()
     {
         ["Wharf.Common"] = [],
+        ["Wharf.Client"] = [], // a client library: nothing of the broker
         ["Wharf.Records"] = ["Wharf.Common"],
         ["Wharf.Protocol"] = ["Wharf.Records", "Wharf.Common"],
         ["Wharf.Storage"] = ["Wharf.Records", "Wharf.Common"],
