@@ -29,13 +29,8 @@ public sealed class ShareAcknowledgeHandler(SharePartitionManager shares, ShareS
             return new ShareAcknowledgeResponse { ErrorCode = (short)ErrorCode.InvalidShareSessionEpoch, ErrorMessage = "ShareAcknowledge cannot open a share session (epoch 0)." };
         }
 
-        var evicted = new List<ShareSession>();
-        var (sessionError, session) = sessions.Accept(request.GroupId, request.MemberId, request.ShareSessionEpoch, evicted);
         var image = controller.Current;
-        foreach (var idle in evicted)
-        {
-            await ShareRequests.ReleaseAsync(shares, image, idle, cancellationToken).ConfigureAwait(false);
-        }
+        var (sessionError, session) = await ShareRequests.AcceptAsync(sessions, shares, image, request.GroupId, request.MemberId, request.ShareSessionEpoch, cancellationToken).ConfigureAwait(false);
 
         if (session is null)
         {

@@ -28,13 +28,8 @@ public sealed class ShareFetchHandler(SharePartitionManager shares, ShareSession
             return Error(ErrorCode.InvalidRequest, "ShareFetch needs a group id and a member id.");
         }
 
-        var evicted = new List<ShareSession>();
-        var (sessionError, session) = sessions.Accept(request.GroupId, request.MemberId, request.ShareSessionEpoch, evicted);
         var image = controller.Current;
-        foreach (var idle in evicted)
-        {
-            await ShareRequests.ReleaseAsync(shares, image, idle, cancellationToken).ConfigureAwait(false);
-        }
+        var (sessionError, session) = await ShareRequests.AcceptAsync(sessions, shares, image, request.GroupId, request.MemberId, request.ShareSessionEpoch, cancellationToken).ConfigureAwait(false);
 
         if (session is null)
         {

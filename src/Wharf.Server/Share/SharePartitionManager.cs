@@ -449,19 +449,14 @@ public sealed class SharePartitionManager : IDisposable
             return;
         }
 
-        var bytes = read.Records.ToArray();
         var aborted = new AbortedTracker(read.AbortedTransactions);
-        var position = 0;
-        while (room > 0 && position + RecordBatchLayout.RecordsOffset <= bytes.Length)
+        foreach (var (header, batch) in RecordBatches.In(read.Records.ToArray()))
         {
-            var header = RecordBatchHeader.Read(bytes.AsSpan(position));
-            if (header.TotalSize <= 0 || position + header.TotalSize > bytes.Length)
+            if (room <= 0)
             {
                 break;
             }
 
-            var batch = bytes.AsMemory(position, header.TotalSize);
-            position += header.TotalSize;
             if (header.LastOffset < state.EndOffset)
             {
                 continue;
@@ -498,25 +493,20 @@ public sealed class SharePartitionManager : IDisposable
                 return;
             }
 
-            var bytes = read.Records.ToArray();
-            var position = 0;
             var progressed = false;
-            while (position + RecordBatchLayout.RecordsOffset <= bytes.Length && next <= last)
+            foreach (var (header, batch) in RecordBatches.In(read.Records.ToArray()))
             {
-                var header = RecordBatchHeader.Read(bytes.AsSpan(position));
-                if (header.TotalSize <= 0 || position + header.TotalSize > bytes.Length)
+                if (next > last)
                 {
                     break;
                 }
 
                 if (header.LastOffset >= next)
                 {
-                    batches.Add(header.BaseOffset, bytes.AsMemory(position, header.TotalSize));
+                    batches.Add(header.BaseOffset, batch);
                     next = header.NextOffset;
                     progressed = true;
                 }
-
-                position += header.TotalSize;
             }
 
             if (!progressed)
@@ -546,18 +536,10 @@ public sealed class SharePartitionManager : IDisposable
                 break;
             }
 
-            var bytes = read.Records.ToArray();
-            var position = 0;
             var start = next;
-            while (position + RecordBatchLayout.RecordsOffset <= bytes.Length)
+            foreach (var (header, batch) in RecordBatches.In(read.Records.ToArray()))
             {
-                var header = RecordBatchHeader.Read(bytes.AsSpan(position));
-                if (header.TotalSize <= 0 || position + header.TotalSize > bytes.Length)
-                {
-                    break;
-                }
-
-                if (!header.IsControl && header.LastOffset >= next && RecordBatchReader.TryOpen(bytes.AsSpan(position, header.TotalSize), MaxDecompressedBytes, out var reader) == RecordBatchError.None)
+                if (!header.IsControl && header.LastOffset >= next && RecordBatchReader.TryOpen(batch.Span, MaxDecompressedBytes, out var reader) == RecordBatchError.None)
                 {
                     using (reader)
                     {
@@ -572,7 +554,6 @@ public sealed class SharePartitionManager : IDisposable
                 }
 
                 next = Math.Max(next, header.NextOffset);
-                position += header.TotalSize;
             }
 
             if (next == start)

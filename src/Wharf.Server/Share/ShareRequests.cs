@@ -72,6 +72,22 @@ internal static class ShareRequests
         return results;
     }
 
+    /// <summary>
+    /// Accepts a request into the member's share session (see <see cref="ShareSessionCache.Accept"/>), first releasing
+    /// the records of idle sessions evicted to make room.
+    /// </summary>
+    public static async Task<(ErrorCode Error, ShareSession? Session)> AcceptAsync(ShareSessionCache sessions, SharePartitionManager shares, MetadataImage image, string groupId, string memberId, int epoch, CancellationToken cancellationToken)
+    {
+        var evicted = new List<ShareSession>();
+        var accepted = sessions.Accept(groupId, memberId, epoch, evicted);
+        foreach (var idle in evicted)
+        {
+            await ReleaseAsync(shares, image, idle, cancellationToken).ConfigureAwait(false);
+        }
+
+        return accepted;
+    }
+
     /// <summary>Releases what the member of a closed or evicted session still holds in its partitions.</summary>
     public static Task ReleaseAsync(SharePartitionManager shares, MetadataImage image, ShareSession session, CancellationToken cancellationToken) =>
         shares.ReleaseMemberAsync(
