@@ -409,12 +409,13 @@ public class SharePartitionStateTests
     [Fact]
     public void Window_GrowingPastSixteenEntriesWhileItsHeadWrapsAround_KeepsEveryOffsetsState()
     {
-        // Each round a acquires 7 new offsets and acknowledges its oldest 5 (releasing every third), b takes the
-        // released ones and accepts them a round later. The start moves every round and the window grows by about 2, so
-        // the ring wraps around and grows several times. A dictionary is the model of every offset's state.
+        // Each round a member (m0, m1 or m2 in turn, so misplaced entries show) acquires 7 new offsets and the oldest 5
+        // acquired are acknowledged (every third released); b takes the released ones and accepts them a round later.
+        // The start moves every round and the window grows by about 2, so the ring wraps around and grows several times.
+        // A dictionary is the model of every offset's state.
         var state = new SharePartitionState(1_000);
         var expected = new Dictionary<long, (RecordState State, short Count, string? Member)>();
-        var ofA = new Queue<long>();
+        var held = new Queue<(long Offset, string Member)>();
         var ofB = new List<AcquiredRange>();
         for (var round = 0; round < 60; round++)
         {
@@ -427,18 +428,19 @@ public class SharePartitionStateTests
                 }
             }
 
-            var acquired = state.AcquireNew("a", state.EndOffset + 6, Deadline);
+            var member = $"m{round % 3}";
+            var acquired = state.AcquireNew(member, state.EndOffset + 6, Deadline);
             for (var offset = acquired.FirstOffset; offset <= acquired.LastOffset; offset++)
             {
-                ofA.Enqueue(offset);
-                expected[offset] = (RecordState.Acquired, 1, "a");
+                held.Enqueue((offset, member));
+                expected[offset] = (RecordState.Acquired, 1, member);
             }
 
             for (var i = 0; i < 5; i++)
             {
-                var offset = ofA.Dequeue();
+                var (offset, holder) = held.Dequeue();
                 var release = offset % 3 == 0;
-                Assert.Equal(ErrorCode.None, Ack(state, "a", offset, offset, [release ? Release : Accept]));
+                Assert.Equal(ErrorCode.None, Ack(state, holder, offset, offset, [release ? Release : Accept]));
                 expected[offset] = (release ? RecordState.Available : RecordState.Acknowledged, 1, null);
             }
 
@@ -468,7 +470,11 @@ public class SharePartitionStateTests
             Assert.Equal(ErrorCode.None, Ack(state, "b", range.FirstOffset, range.LastOffset, [Accept]));
         }
 
-        Assert.Equal(ErrorCode.None, Ack(state, "a", ofA.Peek(), state.EndOffset - 1, [Accept]));
+        foreach (var (offset, holder) in held)
+        {
+            Assert.Equal(ErrorCode.None, Ack(state, holder, offset, offset, [Accept]));
+        }
+
         Assert.Equal((state.EndOffset, 0, 0), (state.StartOffset, state.WindowSize, state.AcquiredCount));
     }
 
