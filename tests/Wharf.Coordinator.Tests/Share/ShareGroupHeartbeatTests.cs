@@ -126,6 +126,19 @@ public class ShareGroupHeartbeatTests
     }
 
     [Fact]
+    public async Task ClassicJoin_ForAShareGroupsId_IsGroupIdNotFound_AndTheShareGroupStays()
+    {
+        using var h = Harness();
+        var joined = await HeartbeatAsync(h, "m1", 0, ["orders"]);
+
+        var classic = await h.JoinAsync(Group, version: 2).WaitAsync(GroupHarness.Wait);
+
+        Assert.Equal(ErrorCode.GroupIdNotFound, (ErrorCode)classic.ErrorCode);
+        Assert.DoesNotContain(h.Coordinator.ListGroups(), g => g.GroupId == Group);
+        Assert.Equal(ErrorCode.None, (ErrorCode)(await HeartbeatAsync(h, "m1", joined.MemberEpoch)).ErrorCode);
+    }
+
+    [Fact]
     public async Task Join_BeyondTheMaximumGroupSize_IsGroupMaxSizeReached()
     {
         using var h = Harness(maxSize: 2);
