@@ -25,6 +25,11 @@ internal sealed partial class GroupCoordinatorShard
                 return Task.FromResult(JoinError(request.MemberId, ErrorCode.UnknownMemberId));
             }
 
+            if (_shareGroups.ContainsKey(request.GroupId))
+            {
+                return Task.FromResult(JoinError(request.MemberId, ErrorCode.GroupIdNotFound)); // a share group's id, as Kafka answers
+            }
+
             group = new ClassicGroup(request.GroupId, Now);
         }
 

@@ -26,6 +26,12 @@ internal sealed partial class GroupCoordinatorShard
             return new(HeartbeatError(ErrorCode.InvalidRequest, "MemberId must be a non-empty id chosen by the client."));
         }
 
+        // Before the group is looked up: a refused join must not leave a new, never persisted group behind.
+        if (request.MemberEpoch == 0 && (request.SubscribedTopicNames is null || request.SubscribedTopicNames.Count == 0))
+        {
+            return new(HeartbeatError(ErrorCode.InvalidRequest, "A joining member must name the topics it subscribes to."));
+        }
+
         if (_groups.TryGetValue(request.GroupId, out var classic) && classic.State != GroupState.Dead)
         {
             return new(HeartbeatError(ErrorCode.GroupIdNotFound, $"Group {request.GroupId} is not a share group."));
@@ -56,11 +62,6 @@ internal sealed partial class GroupCoordinatorShard
 
                 return Persisted(group, epochBefore, created, new ShareGroupHeartbeatResponse { MemberId = request.MemberId, MemberEpoch = -1, HeartbeatIntervalMs = settings.HeartbeatIntervalMs });
             case 0:
-                if (request.SubscribedTopicNames is null || request.SubscribedTopicNames.Count == 0)
-                {
-                    return new(HeartbeatError(ErrorCode.InvalidRequest, "A joining member must name the topics it subscribes to."));
-                }
-
                 if (member is null)
                 {
                     if (group.Members.Count >= _options.MaxShareGroupSize)

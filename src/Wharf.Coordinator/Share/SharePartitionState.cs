@@ -66,7 +66,11 @@ public sealed class SharePartitionState
     /// <summary>How many offsets the window holds.</summary>
     public int WindowSize => _count;
 
-    /// <summary>The earliest lock deadline, or <see cref="long.MaxValue"/> when nothing is acquired.</summary>
+    /// <summary>
+    /// The earliest lock deadline, or <see cref="long.MaxValue"/> when nothing is acquired. Never later than the earliest
+    /// deadline; after acknowledgements it may be earlier (a deadline of a record no longer acquired) until
+    /// <see cref="ExpireLocks"/> recomputes it.
+    /// </summary>
     public long NextExpiryMs => _acquired == 0 ? long.MaxValue : _nextExpiryMs;
 
     /// <summary>Whether some record inside the window is Available (a redelivery waiting for a member).</summary>
@@ -342,8 +346,8 @@ public sealed class SharePartitionState
         entry.DeliveryCount = (short)Math.Min(entry.DeliveryCount + 1, short.MaxValue);
         entry.Member = member;
         entry.LockDeadlineMs = deadlineMs;
+        _nextExpiryMs = _acquired == 0 ? deadlineMs : Math.Min(_nextExpiryMs, deadlineMs); // nothing was locked: forget old deadlines
         _acquired++;
-        _nextExpiryMs = Math.Min(_nextExpiryMs, deadlineMs);
     }
 
     private void Unlock(ref Entry entry)
