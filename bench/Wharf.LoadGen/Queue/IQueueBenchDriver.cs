@@ -9,9 +9,7 @@ namespace Wharf.LoadGen.Queue;
 /// is never reported for work that did not happen; each honours its cancellation token, which the harness fires at the
 /// phase time-out or when consumption stalls.
 /// <para>
-/// To add a system: implement this, and register it in <see cref="QueueBenchmark"/>'s target list (the Wharf share
-/// group is already registered, with its consume side waiting for <c>Wharf.Client</c>'s <c>ShareConsumer</c>; see
-/// <see cref="WharfShareGroupDriver"/>).
+/// To add a system: implement this, and register it in <see cref="QueueBenchmark"/>'s target list.
 /// </para>
 /// Thread-safety: one caller at a time; a driver runs its consumers on its own tasks inside
 /// <see cref="IQueueConsumers.ConsumeAsync"/>.

@@ -114,13 +114,11 @@ public sealed class QueueBenchmark(QueueOptions options, TextWriter output)
                         port => new NatsWorkQueueDriver(port, options.NatsPublishWindow, options.NatsPullMessages, options.NatsPullThreshold, options.EffectiveNatsMaxAckPending));
                     break;
                 case QueueSystems.Wharf:
-                    // WHARF SHARE CONSUMER: the Wharf target is registered here; its driver produces today and will
-                    // consume once WharfShareGroupDriver.ConsumeAsync is written on Wharf.Client's ShareConsumer.
                     yield return new QueueTarget(
                         system,
                         "share group, log.flush.mode=ack (fsync before ack)",
                         () => StartWharfAsync(wharfDll),
-                        port => new WharfShareGroupDriver($"127.0.0.1:{port}", options.WharfPartitions));
+                        port => new WharfShareGroupDriver($"127.0.0.1:{port}", options.WharfPartitions, options.WharfMaxPollRecords, options.WharfFetchMaxBytes, options.WharfCommit));
                     break;
             }
         }

@@ -5,7 +5,7 @@ namespace Wharf.LoadGen.Queue;
 /// <summary>Settings of one <c>queue</c> run, from the command line.</summary>
 public sealed record QueueOptions
 {
-    /// <summary>The targets, in the order they run. "wharf" produces only until its share consumer exists.</summary>
+    /// <summary>The targets, in the order they run.</summary>
     public static readonly string[] AllTargets = [QueueSystems.RabbitMqQuorum, QueueSystems.RabbitMqClassic, QueueSystems.Nats, QueueSystems.Wharf];
 
     public string[] Only { get; init; } = AllTargets;
@@ -44,8 +44,24 @@ public sealed record QueueOptions
     /// <summary>NATS: the durable consumer's <c>MaxAckPending</c> (0 = 4 × consumers × pull size).</summary>
     public int NatsMaxAckPending { get; init; }
 
-    /// <summary>Wharf: partitions of the share group's topic.</summary>
-    public int WharfPartitions { get; init; } = 1;
+    /// <summary>Wharf: partitions of the share group's topic. 2, so two of the 4 consumers share each partition: a
+    /// share-partition holds at most 2,000 record locks (<c>group.share.partition.max.record.locks</c>), so 1 partition
+    /// caps 4 consumers at 500 records each in flight; 2 measured fastest of 1 / 2 / 4 (docs/benchmarks.md, "Queues").</summary>
+    public int WharfPartitions { get; init; } = 2;
+
+    /// <summary>Wharf: the share consumers' <c>max.poll.records</c>. 2,000 rather than librdkafka's 500: the producer's
+    /// batches hold ~1,000 records and a ShareFetch answers with whole batches, so 500 sends most batches twice.</summary>
+    public int WharfMaxPollRecords { get; init; } = 2_000;
+
+    /// <summary>Wharf: the share consumers' <c>fetch.max.bytes</c>, the MaxBytes of each ShareFetch (0: librdkafka's
+    /// default, 50 MiB). 2 MiB: Wharf reads and copies up to MaxBytes of log per ShareFetch however few records it
+    /// acquires, so the 50 MiB default cost ~37 broker CPU-µs per message against ~4 at 1–2 MiB.</summary>
+    public int WharfFetchMaxBytes { get; init; } = 2 << 20;
+
+    /// <summary>Wharf: how a share consumer sends a batch's acknowledgements. <c>CommitAsync</c> after each batch: as
+    /// fast as letting the next ShareFetch carry them, within the noise, and it works around a broker bug that makes
+    /// librdkafka drop ShareFetch responses carrying acknowledgement results (see <see cref="WharfShareGroupDriver"/>).</summary>
+    public WharfCommit WharfCommit { get; init; } = WharfCommit.Async;
 
     /// <summary>Longest a produce or consume phase may take before it is cancelled and the target marked failed.</summary>
     public TimeSpan PhaseTimeout { get; init; } = TimeSpan.FromMinutes(5);
@@ -66,7 +82,6 @@ public sealed record QueueOptions
         usage: Wharf.LoadGen queue [options]
           --quick                   smoke test: 20000 messages, 1 run, 2000 warm-up (a minute or two per target)
           --only rabbitmq-quorum,rabbitmq-classic,nats,wharf
-                                    (wharf: produce only until Wharf.Client's ShareConsumer lands; its consume reads n/a)
           --messages N              messages per run (default 200000)
           --size B                  message size in bytes, at least 16 (default 1024)
           --consumers N             consumers, each acknowledging every message on its own (default 4)
@@ -78,7 +93,12 @@ public sealed record QueueOptions
           --nats-publish-window N   NATS publishes awaiting an ack at once (default 1000)
           --nats-pull N[:T]         NATS: N messages per pull, next pull when T are left (default 1000:500; N alone: T = N/2)
           --nats-max-ack-pending N  NATS consumer MaxAckPending (default 4 × consumers × pull size)
-          --wharf-partitions N      partitions of the Wharf share group's topic (default 1)
+          --wharf-partitions N      partitions of the Wharf share group's topic (default 2)
+          --wharf-max-poll-records N  the Wharf share consumers' max.poll.records (default 2000)
+          --wharf-fetch-max-bytes N  the Wharf share consumers' fetch.max.bytes, 0 = librdkafka's 50 MiB
+                                    (default 2097152)
+          --wharf-commit async|next-fetch  Wharf acks sent by CommitAsync after each batch, or carried by the
+                                    next ShareFetch (default async)
           --phase-timeout S         longest produce or consume phase, seconds (default 300)
           --name NAME               write results/queue-NAME.json and .log (default: the UTC start time)
           --scratch DIR             parent of the data directories (default $TMPDIR/wharf-loadgen)
@@ -109,6 +129,9 @@ public sealed record QueueOptions
                 "--nats-pull" => Pull(Next()) is var (n, t) ? options with { NatsPullMessages = n, NatsPullThreshold = t } : options,
                 "--nats-max-ack-pending" => options with { NatsMaxAckPending = Int() },
                 "--wharf-partitions" => options with { WharfPartitions = Int() },
+                "--wharf-max-poll-records" => options with { WharfMaxPollRecords = Int() },
+                "--wharf-fetch-max-bytes" => options with { WharfFetchMaxBytes = Int() },
+                "--wharf-commit" => options with { WharfCommit = Commit(Next()) },
                 "--phase-timeout" => options with { PhaseTimeout = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture)) },
                 "--name" => options with { Name = Next() },
                 "--scratch" => options with { Scratch = Next() },
@@ -116,10 +139,10 @@ public sealed record QueueOptions
             };
         }
 
-        if (options.Messages < 1 || options.Runs < 1 || options.Consumers < 1 || options.WarmUpMessages < 0 || options.WharfPartitions < 1
+        if (options.Messages < 1 || options.Runs < 1 || options.Consumers < 1 || options.WarmUpMessages < 0 || options.WharfPartitions < 1 || options.WharfMaxPollRecords < 1 || options.WharfFetchMaxBytes < 0
             || options.RabbitConfirmWindow < 1 || options.NatsPublishWindow < 1 || options.PhaseTimeout <= TimeSpan.Zero)
         {
-            throw new ArgumentException("--messages, --runs, --consumers, --wharf-partitions and the windows must be at least 1, --warmup at least 0, --phase-timeout positive");
+            throw new ArgumentException("--messages, --runs, --consumers, --wharf-partitions, --wharf-max-poll-records and the windows must be at least 1, --warmup at least 0, --phase-timeout positive");
         }
 
         if (options.Size < QueueMessage.HeaderBytes)
@@ -139,6 +162,13 @@ public sealed record QueueOptions
 
         return options;
     }
+
+    private static WharfCommit Commit(string text) => text switch
+    {
+        "async" => WharfCommit.Async,
+        "next-fetch" => WharfCommit.NextFetch,
+        _ => throw new ArgumentException($"--wharf-commit {text}: expected async or next-fetch"),
+    };
 
     private static (int Messages, int Threshold) Pull(string text)
     {

@@ -16,7 +16,7 @@ public static class QueueReportWriter
         Line($"Measured on {report.Revision.Describe()}");
         Line($"Started {report.StartedUtc:yyyy-MM-dd HH:mm} UTC, {(report.FinishedUtc - report.StartedUtc).TotalMinutes:0.0} min; load average at start {report.LoadAverageAtStart}, at end {report.LoadAverageAtEnd}");
         Line($"{o.Messages:N0} messages of {o.Size:N0} B per run, median (min–max) of {o.Runs} run(s) after a {o.WarmUpMessages:N0}-message warm-up{(o.Quick ? " (--quick)" : "")}; 1 producer waiting for durable acks, then {o.Consumers} consumers acknowledging every message on its own.");
-        Line($"RabbitMQ: {o.RabbitConfirmWindow:N0} publishes awaiting confirms, prefetch {o.RabbitPrefetch:N0} per consumer. NATS: {o.NatsPublishWindow:N0} publishes awaiting acks, pulls of {o.NatsPullMessages:N0} (next at {o.NatsPullThreshold:N0} left), MaxAckPending {o.EffectiveNatsMaxAckPending:N0}. Wharf: {o.WharfPartitions} partition(s).");
+        Line($"RabbitMQ: {o.RabbitConfirmWindow:N0} publishes awaiting confirms, prefetch {o.RabbitPrefetch:N0} per consumer. NATS: {o.NatsPublishWindow:N0} publishes awaiting acks, pulls of {o.NatsPullMessages:N0} (next at {o.NatsPullThreshold:N0} left), MaxAckPending {o.EffectiveNatsMaxAckPending:N0}. Wharf: {o.WharfPartitions} partition(s), max.poll.records {o.WharfMaxPollRecords:N0}, fetch.max.bytes {(o.WharfFetchMaxBytes > 0 ? $"{o.WharfFetchMaxBytes:N0}" : "default")}, acknowledgements {(o.WharfCommit == WharfCommit.Async ? "by CommitAsync per batch" : "on the next ShareFetch")}.");
         text.AppendLine();
         text.AppendLine("| system | durability of the ack | phase | msg/s | MB/s | broker CPU-µs/msg | generator CPU-µs/msg |");
         text.AppendLine("|---|---|---|---:|---:|---:|---:|");

@@ -7,7 +7,7 @@ namespace Wharf.LoadGen.Queue;
 /// (consume with per-message acknowledgement, ≥ 3× in msg/s each) and against the quorum queue for produce with a
 /// durable acknowledgement (≥ 5×). A ratio is of medians, its range the widest the runs allow
 /// (<see cref="Summary.Ratio"/>); the broker CPU-µs per message of both sides stands beside it. A row whose inputs were
-/// not measured — Wharf's consume until its share consumer exists — reads "n/a" and is neither met nor missed.
+/// not measured (a target skipped with --only, or one that failed) reads "n/a" and is neither met nor missed.
 /// Thread-safety: stateless.
 /// </summary>
 public static class QueueTargets
