@@ -59,6 +59,36 @@ public sealed class ShareGroupTests
     }
 
     [Fact]
+    public async Task ImplicitAcknowledgement_AcceptsEachBatchWithTheNextFetch_AcrossPartitions()
+    {
+        await using var broker = await WharfBroker.StartAsync();
+        await broker.CreateTopicAsync("implicit", partitions: 4);
+        await SetGroupConfigsAsync(broker.BootstrapServers, "auto", ("share.auto.offset.reset", "earliest"));
+        await ProduceAsync(broker.BootstrapServers, "implicit", 2000);
+
+        // Implicit mode: no Acknowledge calls; each poll accepts the previous batch, and the acknowledgements ride on the
+        // next ShareFetch (whose answer for a partition with nothing new must still carry an empty record set).
+        var seen = new List<ShareRecord>();
+        using (var consumer = new ShareConsumer(new ShareConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = "auto", MaxPollRecords = 100 }))
+        {
+            consumer.Subscribe(["implicit"]);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (seen.Count < 2000 && DateTime.UtcNow < deadline)
+            {
+                seen.AddRange(consumer.Consume(TimeSpan.FromMilliseconds(200)).Where(r => !r.IsError));
+            }
+
+            consumer.Consume(TimeSpan.FromMilliseconds(200));
+            consumer.CommitSync(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.Equal(2000, seen.Select(r => (r.Partition, r.Offset)).Distinct().Count());
+        using var next = Consumer(broker.BootstrapServers, "auto");
+        next.Subscribe(["implicit"]);
+        Assert.DoesNotContain(next.Consume(TimeSpan.FromSeconds(3)), r => !r.IsError);
+    }
+
+    [Fact]
     public async Task ReleasedRecords_AreDeliveredAgain_WithDeliveryCountTwo()
     {
         await using var broker = await WharfBroker.StartAsync();

@@ -181,7 +181,8 @@ public sealed class ShareFetchHandler(SharePartitionManager shares, ShareSession
     {
         if (!answers.TryGetValue(key, out var data))
         {
-            data = new ShareFetchResponse.PartitionData { PartitionIndex = key.Partition, Records = null };
+            // Never null from v1 on: librdkafka reads a null record set as a protocol error and drops the response.
+            data = new ShareFetchResponse.PartitionData { PartitionIndex = key.Partition, Records = System.Buffers.ReadOnlySequence<byte>.Empty };
             answers[key] = data;
         }
 

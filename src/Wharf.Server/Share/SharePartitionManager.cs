@@ -30,6 +30,9 @@ public sealed class SharePartitionManager : IDisposable
 {
     private const int MaxDecompressedBytes = 64 << 20;
 
+    /// <summary>How much of a log one read copies: enough for a few hundred 1 KiB records, so a fetch copies about what it returns.</summary>
+    private const int ReadChunkBytes = 256 << 10;
+
     private readonly ReplicaManager _replicas;
     private readonly IShareStatePersister _persister;
     private readonly Func<string, ShareGroupSettings> _settings;
@@ -110,7 +113,7 @@ public sealed class SharePartitionManager : IDisposable
             if (room > 0 && share.State.WindowSize < settings.MaxRecordLocks)
             {
                 var before = share.State.StartOffset;
-                AcquireNew(share, partition, memberId, Math.Min(room, settings.MaxRecordLocks - share.State.WindowSize), maxBytes, settings.ReadCommitted, deadline, acquired, batches);
+                AcquireNew(share, partition, memberId, room, settings.MaxRecordLocks, maxBytes, settings.ReadCommitted, deadline, acquired, batches);
                 if (share.State.StartOffset != before)
                 {
                     version = share.MarkChanged(); // gaps, control or aborted records skipped at the start
@@ -275,6 +278,14 @@ public sealed class SharePartitionManager : IDisposable
                 _partitions.TryRemove(new KeyValuePair<(string, TopicPartition), Lazy<Task<SharePartition>>>(key, lazy));
                 return (e.Error, null);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The stored state could not be read or written (a broken connection to its coordinator, a failing
+                // disk): this request fails, the next one loads again.
+                _partitions.TryRemove(new KeyValuePair<(string, TopicPartition), Lazy<Task<SharePartition>>>(key, lazy));
+                _logger.LogWarning(e, "Share-partition {Group}/{Partition}: loading its state failed", groupId, topicPartition);
+                return (ErrorCode.CoordinatorNotAvailable, null);
+            }
         }
     }
 
@@ -435,49 +446,65 @@ public sealed class SharePartitionManager : IDisposable
     }
 
     /// <summary>
-    /// Reads from the share-partition's end offset and brings what it finds into the window: records acquired for
-    /// <paramref name="memberId"/> (up to <paramref name="room"/>), offsets without a record, control records and — under
-    /// read_committed — aborted records skipped as archived. Call under the share-partition's gate.
+    /// Reads from the share-partition's end offset, in chunks of at most <see cref="ReadChunkBytes"/> and
+    /// <paramref name="maxBytes"/> in all, and brings what it finds into the window: records acquired for
+    /// <paramref name="memberId"/> — whole batches while fewer than <paramref name="room"/> records are acquired (the
+    /// limit is soft, as in Kafka: a batch is not split, so it is not sent twice), never more than
+    /// <paramref name="maxWindow"/> offsets in flight — and offsets without a record, control records and, under
+    /// read_committed, aborted records skipped as archived. Call under the share-partition's gate.
     /// </summary>
-    private static void AcquireNew(SharePartition share, Partition partition, string memberId, int room, int maxBytes, bool readCommitted, long deadline, List<AcquiredRange> acquired, BatchCollector batches)
+    private static void AcquireNew(SharePartition share, Partition partition, string memberId, int room, int maxWindow, int maxBytes, bool readCommitted, long deadline, List<AcquiredRange> acquired, BatchCollector batches)
     {
         var state = share.State;
         var isolation = readCommitted ? FetchIsolation.TransactionCommitted : FetchIsolation.HighWatermark;
-        var read = partition.Read(new PartitionFetch(state.EndOffset, Math.Max(maxBytes, 1), -1, MinOneBatch: true, isolation));
-        if (read.Error != ErrorCode.None || read.Records.IsEmpty)
+        var aborted = new AbortedTracker();
+        var budget = Math.Max(maxBytes, 1);
+        while (room > 0 && state.WindowSize < maxWindow && budget > 0)
         {
-            return;
-        }
-
-        var aborted = new AbortedTracker(read.AbortedTransactions);
-        foreach (var (header, batch) in RecordBatches.In(read.Records.ToArray()))
-        {
-            if (room <= 0)
+            var from = state.EndOffset;
+            var read = partition.Read(new PartitionFetch(from, Math.Min(budget, ReadChunkBytes), -1, MinOneBatch: true, isolation));
+            if (read.Error != ErrorCode.None || read.Records.IsEmpty)
             {
-                break;
+                return;
             }
 
-            if (header.LastOffset < state.EndOffset)
+            aborted.Add(read.AbortedTransactions);
+            var bytes = read.Records.ToArray();
+            budget -= bytes.Length;
+            foreach (var (header, batch) in RecordBatches.In(bytes))
             {
-                continue;
+                if (room <= 0 || state.WindowSize >= maxWindow)
+                {
+                    break;
+                }
+
+                if (header.LastOffset < state.EndOffset)
+                {
+                    continue;
+                }
+
+                if (header.BaseOffset > state.EndOffset)
+                {
+                    state.SkipNew(header.BaseOffset - 1);
+                }
+
+                if (aborted.IsSkipped(header))
+                {
+                    state.SkipNew(header.LastOffset);
+                    continue;
+                }
+
+                var last = Math.Min(header.LastOffset, state.EndOffset + (maxWindow - state.WindowSize) - 1);
+                var range = state.AcquireNew(memberId, last, deadline);
+                room -= (int)(range.LastOffset - range.FirstOffset + 1);
+                acquired.Add(range);
+                batches.Add(header.BaseOffset, batch);
             }
 
-            if (header.BaseOffset > state.EndOffset)
+            if (state.EndOffset == from)
             {
-                state.SkipNew(header.BaseOffset - 1);
+                return;
             }
-
-            if (aborted.IsSkipped(header))
-            {
-                state.SkipNew(header.LastOffset);
-                continue;
-            }
-
-            var last = Math.Min(header.LastOffset, state.EndOffset + room - 1);
-            var range = state.AcquireNew(memberId, last, deadline);
-            room -= (int)(range.LastOffset - range.FirstOffset + 1);
-            acquired.Add(range);
-            batches.Add(header.BaseOffset, batch);
         }
     }
 
@@ -487,7 +514,7 @@ public sealed class SharePartitionManager : IDisposable
         var next = first;
         while (next <= last)
         {
-            var read = partition.Read(new PartitionFetch(next, Math.Max(maxBytes, 1), -1, MinOneBatch: true, FetchIsolation.LogEnd));
+            var read = partition.Read(new PartitionFetch(next, Math.Clamp(maxBytes, 1, ReadChunkBytes), -1, MinOneBatch: true, FetchIsolation.LogEnd));
             if (read.Error != ErrorCode.None || read.Records.IsEmpty)
             {
                 return;
@@ -565,16 +592,28 @@ public sealed class SharePartitionManager : IDisposable
         return letters;
     }
 
-    /// <summary>Aborted transactions of a read_committed read, consumed in offset order (as a consumer does).</summary>
-    private sealed class AbortedTracker(IReadOnlyList<AbortedTransaction>? aborted)
+    /// <summary>Aborted transactions of read_committed reads, consumed in offset order (as a consumer does); a transaction several reads report is counted once.</summary>
+    private sealed class AbortedTracker
     {
-        private readonly Queue<AbortedTransaction> _pending = new((aborted ?? []).OrderBy(a => a.FirstOffset));
+        private readonly PriorityQueue<AbortedTransaction, long> _pending = new();
+        private readonly HashSet<(long, long)> _seen = [];
         private readonly HashSet<long> _open = [];
+
+        public void Add(IReadOnlyList<AbortedTransaction>? aborted)
+        {
+            foreach (var transaction in aborted ?? [])
+            {
+                if (_seen.Add((transaction.ProducerId, transaction.FirstOffset)))
+                {
+                    _pending.Enqueue(transaction, transaction.FirstOffset);
+                }
+            }
+        }
 
         /// <summary>Whether the batch is a control batch or one of an aborted transaction (both are archived, never delivered).</summary>
         public bool IsSkipped(in RecordBatchHeader header)
         {
-            while (_pending.TryPeek(out var next) && next.FirstOffset <= header.LastOffset)
+            while (_pending.TryPeek(out var next, out _) && next.FirstOffset <= header.LastOffset)
             {
                 _open.Add(_pending.Dequeue().ProducerId);
             }
