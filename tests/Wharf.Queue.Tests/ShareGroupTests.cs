@@ -185,6 +185,50 @@ public sealed class ShareGroupTests
         }
     }
 
+    [Theory]
+    [InlineData("read_committed", new[] { "before", "committed" })]
+    [InlineData("read_uncommitted", new[] { "before", "aborted", "committed" })]
+    public async Task ShareIsolationLevel_ReadCommittedHidesAbortedTransactions(string isolation, string[] expected)
+    {
+        await using var broker = await WharfBroker.StartAsync();
+        await broker.CreateTopicAsync("ledger");
+        await SetGroupConfigsAsync(broker.BootstrapServers, "auditors", ("share.auto.offset.reset", "earliest"), ("share.isolation.level", isolation));
+        await ProduceAsync(broker.BootstrapServers, "ledger", 10, prefix: "before-");
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = broker.BootstrapServers, TransactionalId = "ledger-writer" }).Build())
+        {
+            producer.InitTransactions(TimeSpan.FromSeconds(30));
+            foreach (var (phase, commit) in new[] { ("aborted", false), ("committed", true) })
+            {
+                producer.BeginTransaction();
+                for (var i = 0; i < 10; i++)
+                {
+                    await producer.ProduceAsync("ledger", new Message<string, string> { Key = $"k{i}", Value = $"{phase}-{i}" });
+                }
+
+                if (commit)
+                {
+                    producer.CommitTransaction(TimeSpan.FromSeconds(30));
+                }
+                else
+                {
+                    producer.AbortTransaction(TimeSpan.FromSeconds(30));
+                }
+            }
+        }
+
+        using var consumer = Consumer(broker.BootstrapServers, "auditors");
+        consumer.Subscribe(["ledger"]);
+        var values = new List<string>();
+        PollUntil(consumer, () => values.Count >= expected.Length * 10, record =>
+        {
+            consumer.Acknowledge(record, AcknowledgeType.Accept);
+            values.Add(Text(record));
+        }, Limit);
+
+        Assert.Equal(expected.SelectMany(phase => Enumerable.Range(0, 10).Select(i => $"{phase}-{i}")), values);
+        Assert.DoesNotContain(consumer.Consume(TimeSpan.FromSeconds(2)), r => !r.IsError);
+    }
+
     private static List<Message<string, string>> ReadAll(string bootstrap, string topic, int count)
     {
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "dlq-reader-" + Guid.NewGuid(), AutoOffsetReset = AutoOffsetReset.Earliest }).Build();
