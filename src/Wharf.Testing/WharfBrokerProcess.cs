@@ -138,7 +138,11 @@ public sealed class WharfBrokerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>kill -9: no clean stop, no flush, no unregistering; waits until the process is gone.</summary>
+    /// <summary>
+    /// kill -9: no clean stop, no flush, no unregistering; waits until the process is gone, and <see cref="HasExited"/>
+    /// is true on return (the Exited event that also records it runs later, on the thread pool: a caller asking which
+    /// brokers run right after a kill must not be told this one still does).
+    /// </summary>
     public void Kill()
     {
         if (!HasExited)
@@ -153,7 +157,7 @@ public sealed class WharfBrokerProcess : IAsyncDisposable
             }
         }
 
-        _process.WaitForExit();
+        OnExited();
     }
 
     /// <summary>Sends <c>SIG</c><paramref name="signal"/> (e.g. <c>STOP</c>, <c>CONT</c>) to the process; a no-op once it has exited.</summary>
@@ -211,7 +215,9 @@ public sealed class WharfBrokerProcess : IAsyncDisposable
     {
         // Exited can fire before the readers drained the pipes; WaitForExit() without a timeout waits for them.
         _process.WaitForExit();
-        _log.Add($"=== broker {NodeId} exited with {_process.ExitCode} ===");
-        _exited.TrySetResult(_process.ExitCode);
+        if (_exited.TrySetResult(_process.ExitCode))
+        {
+            _log.Add($"=== broker {NodeId} exited with {_process.ExitCode} ===");
+        }
     }
 }
