@@ -55,6 +55,9 @@ public sealed class BrokerConfig
     /// <summary>The directory of meta.properties and the embedded metadata log: the first of <see cref="LogDirs"/>.</summary>
     public string DataDir => LogDirs[0];
 
+    /// <summary><c>http.listeners</c>: where the metrics and health endpoints listen, or null when empty (no HTTP listener).</summary>
+    public Listener? HttpListener => GetList("http.listeners") is [var first, ..] ? Listener.Parse(first) : null;
+
     public string? Rack => GetString("broker.rack");
 
     /// <summary><c>etcd.connect</c>: the cluster's etcd, or null for a single node on the embedded metadata log.</summary>

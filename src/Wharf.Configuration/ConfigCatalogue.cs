@@ -30,6 +30,8 @@ public static class ConfigCatalogue
             "Kafka protocol listeners, NAME://host:port; an empty host binds every interface, port 0 a free port."),
         Define("advertised.listeners", ConfigType.List, null, ListenerValidator(allowEmpty: true), ConfigImportance.High,
             "Addresses handed to clients in Metadata responses; unset means the same as listeners."),
+        Define("http.listeners", ConfigType.List, "http://127.0.0.1:9644", HttpListenerValidator(), ConfigImportance.Medium,
+            "Wharf: the HTTP listener for /metrics (Prometheus) and /health/live, /health/ready, http://host:port; empty turns it off, port 0 binds a free port."),
         Define("broker.rack", ConfigType.String, null, null, ConfigImportance.Low,
             "Rack (or zone) of this node, used to spread replicas."),
         Define("etcd.connect", ConfigType.String, null, EtcdConnectValidator(), ConfigImportance.High,
@@ -287,8 +289,6 @@ public static class ConfigCatalogue
     /// </summary>
     private static readonly (string Reason, string[] Keys)[] UnsupportedGroups =
     [
-        ("the HTTP admin API, metrics and health endpoints (Wharf.Http) are not built yet; they will read it",
-            ["http.listeners"]),
         ("followers fetch over the first listener with the OS's socket buffers; the high watermark is not checkpointed (a new leader rebuilds it from its followers' fetches); follower fetching for consumers and the leader-imbalance timer are not built (leaders move back when their preferred replica returns)",
             ["replica.socket.receive.buffer.bytes", "replica.high.watermark.checkpoint.interval.ms",
              "replica.selector.class", "leader.imbalance.check.interval.seconds",
@@ -464,6 +464,26 @@ public static class ConfigCatalogue
             }
 
             return null;
+        });
+
+    /// <summary>Empty (no HTTP listener) or one <c>http://host:port</c>.</summary>
+    private static ConfigValidator HttpListenerValidator() =>
+        ConfigValidator.Custom("empty, or http://host:port", value =>
+        {
+            var items = (IReadOnlyList<string>)value;
+            if (items.Count == 0)
+            {
+                return null;
+            }
+
+            if (items.Count > 1)
+            {
+                return "only one HTTP listener is served";
+            }
+
+            return !Listener.TryParse(items[0], out var listener, out var error) ? error
+                : listener.Name != "HTTP" ? $"'{items[0]}' must start with http://"
+                : null;
         });
 
     /// <summary>The shape only (non-empty, no scheme); the exe parses it fully and names what is wrong.</summary>

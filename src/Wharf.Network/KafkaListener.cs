@@ -38,6 +38,9 @@ public sealed class KafkaListener : IAsyncDisposable
     /// <summary>The bound address (with the real port when port 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
+    /// <summary>Connections open now.</summary>
+    public int ConnectionCount => _connections.Count;
+
     /// <summary>Binds <paramref name="endPoint"/> and starts accepting.</summary>
     /// <exception cref="SocketException">The address cannot be bound (e.g. the port is in use).</exception>
     public static KafkaListener Start(IPEndPoint endPoint, IRequestProcessor processor, NetworkOptions options, ILoggerFactory loggerFactory)

@@ -114,6 +114,9 @@ public sealed partial class Partition
     /// <summary>Bytes on disk (DescribeLogDirs); served in every role.</summary>
     public long Size => _log.Size;
 
+    /// <summary>Segments of the log now (the metrics endpoint reads it).</summary>
+    public int SegmentCount => _log.SegmentCount;
+
     /// <summary>
     /// Kafka's check of a request against this partition (KIP-320), the one place it is made: a partition whose
     /// metadata could not be applied (<see cref="MarkOffline"/>) is KAFKA_STORAGE_ERROR; a <paramref name="currentLeaderEpoch"/> below the partition's is FENCED_LEADER_EPOCH (the

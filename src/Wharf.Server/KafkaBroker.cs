@@ -12,6 +12,7 @@ using Wharf.Replication;
 using Wharf.Server.Forwarding;
 using Wharf.Server.Replication;
 using Wharf.Server.Handlers;
+using Wharf.Server.Http;
 using Wharf.Server.Retention;
 using Wharf.Server.Transactions;
 using Wharf.Storage;
@@ -42,6 +43,7 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly DataDirectoryLock _directoryLock;
     private ReplicaFetcherManager? _fetchers;
     private ConsumedOffsetTracker? _consumedOffsets;
+    private HttpAdminListener? _http;
 
     private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, InterBrokerConnections interBroker, IDisposable coordinatorLeadership, ClusterMembership? membership, ClusterMetadata? cluster, DataDirectoryLock directoryLock, Listener advertised, ILogger logger)
     {
@@ -87,6 +89,15 @@ public sealed class KafkaBroker : IAsyncDisposable
     /// <summary>The address clients are told to use (with the bound port when the listener asked for port 0).</summary>
     public Listener Advertised { get; }
 
+    /// <summary>This broker's Prometheus registry and request metrics (served on <c>/metrics</c>).</summary>
+    public required BrokerMetrics Metrics { get; init; }
+
+    /// <summary>What <c>/health/ready</c> answers.</summary>
+    public required BrokerReadiness Readiness { get; init; }
+
+    /// <summary>Where the HTTP listener (<c>http.listeners</c>) is bound, with the real port; null when it is off.</summary>
+    public IPEndPoint? HttpEndPoint => _http?.LocalEndPoint;
+
     /// <summary><c>host:port</c> for a client's <c>bootstrap.servers</c>.</summary>
     public string BootstrapServers => $"{Advertised.Host}:{Advertised.Port}";
 
@@ -129,6 +140,9 @@ public sealed class KafkaBroker : IAsyncDisposable
             throw;
         }
 
+        var metrics = new BrokerMetrics();
+        var readiness = new BrokerReadiness();
+        HttpAdminListener? http = null;
         LogManager? logs = null;
         ClusterMembership? membership = null;
         IDisposable? coordinatorLeadership = null;
@@ -142,6 +156,12 @@ public sealed class KafkaBroker : IAsyncDisposable
         var interBroker = new InterBrokerConnections(controller, config);
         try
         {
+            // Up before the logs are recovered, so probes see "live, not ready" during a long recovery.
+            if (config.HttpListener is { } httpListener)
+            {
+                http = HttpAdminListener.Start(new IPEndPoint(ResolveAddress(httpListener.Host), httpListener.Port), new HttpAdminRoutes(metrics, readiness), logger);
+            }
+
             logs = LogManager.Open(LogManagerSetup.Options(config, controller.TopicConfigs, topic => controller.Current.GetTopicConfigs(topic)) with
             {
                 Time = time,
@@ -150,6 +170,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 // The tracker needs the group coordinator, which needs the logs: until it exists, nothing is known to be consumed.
                 ConsumedOffset = partition => Volatile.Read(ref consumedOffsets)?.ConsumedOffset(partition),
             });
+            readiness.NotReady("starting: loading coordinators");
             forwarder = new ControllerForwarder(controller, config.Listeners[0].Name, loggerFactory.CreateLogger<ControllerForwarder>());
 
             // Partition leaders propose ISR changes to the active controller through it (a single node never does: it
@@ -216,7 +237,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             var listener = config.Listeners[0];
             network = KafkaListener.Start(
                 new IPEndPoint(ResolveAddress(listener.Host), listener.Port),
-                new RequestProcessor(registry, loggerFactory.CreateLogger<RequestProcessor>()),
+                new RequestProcessor(registry, loggerFactory.CreateLogger<RequestProcessor>(), metrics.Requests),
                 new NetworkOptions
                 {
                     MaxRequestBytes = config.SocketRequestMaxBytes,
@@ -225,6 +246,9 @@ public sealed class KafkaBroker : IAsyncDisposable
                     Time = time,
                 },
                 loggerFactory);
+            var kafkaListener = network;
+            metrics.Bind(replicas, groups, () => kafkaListener.ConnectionCount);
+            readiness.NotReady(membership is null ? "starting: registering the listener" : "starting: registering with the cluster");
             var boundPort = network.LocalEndPoint.Port;
             var advertised = config.AdvertisedListeners[0];
             if (advertised.Port == 0)
@@ -241,12 +265,17 @@ public sealed class KafkaBroker : IAsyncDisposable
                 await membership.RegisterAsync(advertised, config.Rack, RegistrationReadyTimeout, cancellationToken).ConfigureAwait(false);
             }
 
+            readiness.Ready();
+            logger.LogInformation("Broker ready: kafka={Kafka} http={Http}", $"{advertised.Host}:{advertised.Port}", http?.LocalEndPoint.ToString() ?? "off");
             return new KafkaBroker(config, network, logs, controller, replicas, groups, transactions, forwarder, interBroker, coordinatorLeadership, membership, cluster, directoryLock, advertised, logger)
             {
                 AlterPartitions = alterPartition,
                 Shares = shares,
+                Metrics = metrics,
+                Readiness = readiness,
                 _fetchers = fetchers,
                 _consumedOffsets = consumedOffsets,
+                _http = http,
             };
         }
         catch
@@ -264,6 +293,11 @@ public sealed class KafkaBroker : IAsyncDisposable
             if (network is not null)
             {
                 await network.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (http is not null)
+            {
+                await http.DisposeAsync().ConfigureAwait(false);
             }
 
             if (consumedOffsets is not null)
@@ -300,6 +334,7 @@ public sealed class KafkaBroker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Readiness.NotReady("stopping");
         try
         {
             if (_membership is not null)
@@ -308,6 +343,10 @@ public sealed class KafkaBroker : IAsyncDisposable
             }
 
             await _listener.DisposeAsync().ConfigureAwait(false);
+            if (_http is not null)
+            {
+                await _http.DisposeAsync().ConfigureAwait(false);
+            }
         }
         finally
         {

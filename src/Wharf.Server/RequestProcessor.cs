@@ -1,10 +1,12 @@
 using System.Buffers;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Wharf.Common;
 using Wharf.Network;
 using Wharf.Protocol;
 using Wharf.Protocol.Codec;
 using Wharf.Protocol.Messages;
+using Wharf.Server.Http;
 
 namespace Wharf.Server;
 
@@ -13,12 +15,14 @@ namespace Wharf.Server;
 /// handler and wraps its response. Kafka's rules for bad requests: an ApiVersions request at a version we don't
 /// serve gets a v0-shaped error 35 answer listing our ranges (so the client can retry); any other unknown API,
 /// unsupported version or undecodable request closes the connection, with a log line saying why.
+/// Each request that reaches its handler is counted in <paramref name="metrics"/> (when given) with its latency.
 /// Thread-safety: stateless; one instance serves all connections.
 /// </summary>
-public sealed class RequestProcessor(HandlerRegistry registry, ILogger<RequestProcessor> logger) : IRequestProcessor
+public sealed class RequestProcessor(HandlerRegistry registry, ILogger<RequestProcessor> logger, KafkaRequestMetrics? metrics = null) : IRequestProcessor
 {
     public async ValueTask<OutgoingResponse?> ProcessAsync(ConnectionInfo connection, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         if (frame.Length < 8)
         {
             throw new CloseConnectionException($"a {frame.Length}-byte frame is too short for a request header");
@@ -74,6 +78,7 @@ public sealed class RequestProcessor(HandlerRegistry registry, ILogger<RequestPr
             throw new CloseConnectionException($"{key} handler failed: {e.Message}", e);
         }
 
+        metrics?.Observe(key, version, started);
         if (response is null)
         {
             DisposeResources(context);

@@ -39,6 +39,12 @@ public sealed class WharfBroker : IAsyncDisposable
     /// <summary>The broker's configuration, as loaded from the settings.</summary>
     public BrokerConfig Config => _broker.Config;
 
+    /// <summary>
+    /// The base address of the broker's HTTP listener (<c>/metrics</c>, <c>/health/live</c>, <c>/health/ready</c>) on a
+    /// free port, or null when <c>http.listeners</c> was set empty.
+    /// </summary>
+    public Uri? HttpAddress => _broker.HttpEndPoint is { } http ? new Uri($"http://{http}/") : null;
+
     /// <summary>The broker's metadata controller: topics, configs, the current metadata image.</summary>
     public Controller Controller => _broker.Controller;
 
@@ -61,6 +67,8 @@ public sealed class WharfBroker : IAsyncDisposable
         {
             ["listeners"] = settings?.GetValueOrDefault("listeners") ?? "PLAINTEXT://127.0.0.1:0",
             ["log.dirs"] = settings?.GetValueOrDefault("log.dirs") ?? Path.Combine(Path.GetTempPath(), "wharf-test-" + Guid.NewGuid().ToString("N")),
+            // Many brokers run at once in tests: never the default 9644.
+            ["http.listeners"] = settings?.GetValueOrDefault("http.listeners") ?? "http://127.0.0.1:0",
         };
         loggerFactory ??= NullLoggerFactory.Instance;
         time ??= TimeProvider.System;

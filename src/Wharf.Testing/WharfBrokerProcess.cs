@@ -60,6 +60,7 @@ public sealed class WharfBrokerProcess : IAsyncDisposable
         {
             ["listeners"] = $"PLAINTEXT://127.0.0.1:{port}",
         };
+        effective.TryAdd("http.listeners", "http://127.0.0.1:0");
         effective.TryAdd("log.dirs", Path.Combine(Path.GetTempPath(), "wharf-process-" + Guid.NewGuid().ToString("N")));
         var broker = Start(WharfExecutable.Locate(null), 1, port, effective["log.dirs"], effective, new ProcessLog("broker"));
         broker._settings = effective;

@@ -310,6 +310,7 @@ public sealed class WharfCluster : IAsyncDisposable
         {
             ["broker.session.timeout.ms"] = ((long)_options.SessionTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
             ["broker.heartbeat.interval.ms"] = ((long)_options.HeartbeatInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+            ["http.listeners"] = "http://127.0.0.1:0",
         };
         foreach (var (key, value) in _options.Settings)
         {

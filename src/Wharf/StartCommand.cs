@@ -81,6 +81,7 @@ internal static class StartCommand
         Console.WriteLine($"""
             Wharf {typeof(StartCommand).Assembly.GetName().Version?.ToString(3)} — Kafka-compatible broker ({(broker.IsClusterMember ? $"cluster member, etcd {config.EtcdConnect}" : "single node")})
               listener     {config.Listeners[0]} (advertised {broker.BootstrapServers})
+              http         {(broker.HttpEndPoint is { } http ? $"http://{http} (/metrics, /health/live, /health/ready)" : "off")}
               data dir     {Path.GetFullPath(broker.DataDirectory)}
               cluster id   {broker.Controller.Current.ClusterId}   node id {config.NodeId}
               flush mode   {config.LogFlushMode}

@@ -120,7 +120,6 @@ public sealed class BrokerConfigLoaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData("http.listeners", "http://127.0.0.1:9644", "Wharf.Http")]
     [InlineData("replica.selector.class", "org.example.Selector", "follower fetching for consumers")]
     [InlineData("log.message.format.version", "2.8", "deprecated")]
     public void Load_WithAKeyOfAFeatureNotBuiltYet_WarnsWhichCapabilityWillReadIt(string key, string value, string capability)

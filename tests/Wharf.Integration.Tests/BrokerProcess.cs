@@ -34,7 +34,7 @@ internal sealed class BrokerProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { WharfDll(), "start", "--set", $"listeners=PLAINTEXT://127.0.0.1:{port}", "--set", $"log.dirs={dataDirectory}" }.Concat(settings.SelectMany(s => new[] { "--set", s })))
+        foreach (var argument in new[] { WharfDll(), "start", "--set", $"listeners=PLAINTEXT://127.0.0.1:{port}", "--set", $"log.dirs={dataDirectory}", "--set", "http.listeners=http://127.0.0.1:0" }.Concat(settings.SelectMany(s => new[] { "--set", s })))
         {
             info.ArgumentList.Add(argument);
         }

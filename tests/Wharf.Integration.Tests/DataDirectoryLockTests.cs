@@ -16,7 +16,7 @@ public sealed class DataDirectoryLockTests
         await using var first = await WharfBroker.StartAsync();
         var config = BrokerConfigLoader.Load(new BrokerConfigSources
         {
-            Overrides = [new("listeners", "PLAINTEXT://127.0.0.1:0"), new("log.dirs", first.DataDirectory)],
+            Overrides = [new("listeners", "PLAINTEXT://127.0.0.1:0"), new("http.listeners", "http://127.0.0.1:0"), new("log.dirs", first.DataDirectory)],
         });
 
         var refused = await Assert.ThrowsAsync<DataDirectoryLockedException>(() => KafkaBroker.StartAsync(config, NullLoggerFactory.Instance));

@@ -49,7 +49,7 @@ internal sealed class InProcessBroker : IAsyncDisposable
         var config = BrokerConfigLoader.Load(new BrokerConfigSources
         {
             Environment = new Dictionary<string, string>(),
-            Overrides = [new("listeners", "PLAINTEXT://127.0.0.1:0"), new("log.dirs", directory), .. overrides.Select(o => new KeyValuePair<string, string>(o.Key, o.Value))],
+            Overrides = [new("listeners", "PLAINTEXT://127.0.0.1:0"), new("http.listeners", "http://127.0.0.1:0"), new("log.dirs", directory), .. overrides.Select(o => new KeyValuePair<string, string>(o.Key, o.Value))],
         });
         return KafkaBroker.StartAsync(config, NullLoggerFactory.Instance, cluster: cluster);
     }

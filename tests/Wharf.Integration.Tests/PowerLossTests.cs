@@ -252,7 +252,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         var config = BrokerConfigLoader.Load(new BrokerConfigSources
         {
             Environment = new Dictionary<string, string>(),
-            Overrides = [.. Settings(image), new("listeners", "PLAINTEXT://127.0.0.1:0")],
+            Overrides = [.. Settings(image), new("listeners", "PLAINTEXT://127.0.0.1:0"), new("http.listeners", "http://127.0.0.1:0")],
         });
         // Its own simulated disk only spares the recovery's fsyncs the real device's latency.
         await using var broker = await KafkaBroker.StartAsync(config, NullLoggerFactory.Instance, disk: new SimulatedDisk(image));

@@ -176,6 +176,7 @@ public sealed class ReplicatedPowerLossTests(ITestOutputHelper output) : IDispos
         Overrides =
         [
             new("listeners", "PLAINTEXT://127.0.0.1:0"),
+            new("http.listeners", "http://127.0.0.1:0"),
             new("log.dirs", directory),
             new("node.id", node.ToString(CultureInfo.InvariantCulture)),
             new("log.flush.mode", "ack"),

@@ -141,6 +141,7 @@ public sealed class LocalCluster : IAsyncDisposable
             "--set", $"node.id={node.ToString(CultureInfo.InvariantCulture)}",
             "--set", $"listeners=PLAINTEXT://127.0.0.1:{_ports[node]}",
             "--set", $"log.dirs={data}",
+            "--set", "http.listeners=http://127.0.0.1:0",
             "--set", $"log.flush.mode={_flushMode}",
             "--set", $"etcd.connect={_etcdConnect}",
         ];

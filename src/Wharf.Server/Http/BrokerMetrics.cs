@@ -1,0 +1,42 @@
+using Prometheus;
+using Wharf.Coordinator;
+using Wharf.Replication;
+
+namespace Wharf.Server.Http;
+
+/// <summary>
+/// The broker's Prometheus registry: its own (never prometheus-net's static default), so brokers in one process
+/// never share a metric. Request metrics are counted as requests pass (<see cref="Requests"/>); replication,
+/// partition and consumer-group metrics are read from the managers when scraped (<see cref="ScrapeCollector"/>).
+/// Lifecycle: built before the Kafka listener, bound to the broker's managers by <see cref="Bind"/> once they exist.
+/// Thread-safety: safe from any thread.
+/// </summary>
+public sealed class BrokerMetrics
+{
+    private ScrapeCollector? _scrape;
+
+    public BrokerMetrics()
+    {
+        Registry = Metrics.NewCustomRegistry();
+        var factory = Metrics.WithCustomRegistry(Registry);
+        Requests = new KafkaRequestMetrics(factory);
+        Factory = factory;
+        DotNetStats.Register(Registry);
+        Registry.AddBeforeCollectCallback(() => Volatile.Read(ref _scrape)?.Collect());
+    }
+
+    /// <summary>The registry <c>/metrics</c> serialises.</summary>
+    public CollectorRegistry Registry { get; }
+
+    public KafkaRequestMetrics Requests { get; }
+
+    internal IMetricFactory Factory { get; }
+
+    /// <summary>From now on a scrape also reads the partitions, replication state and groups of these managers.</summary>
+    internal void Bind(ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections) =>
+        Volatile.Write(ref _scrape, new ScrapeCollector(Factory, replicas, groups, openConnections));
+
+    /// <summary>Writes every metric in the Prometheus text format 0.0.4.</summary>
+    public Task WriteTextAsync(Stream destination, CancellationToken cancellationToken) =>
+        Registry.CollectAndExportAsTextAsync(destination, cancellationToken);
+}

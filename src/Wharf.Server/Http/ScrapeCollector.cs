@@ -1,0 +1,159 @@
+using Prometheus;
+using Wharf.Coordinator;
+using Wharf.Replication;
+
+namespace Wharf.Server.Http;
+
+/// <summary>
+/// Gauges read from the managers at scrape time, so nothing on the write path pays for them: replication
+/// (<see cref="ReplicaManager.ReplicationStats"/>), each partition led here (log size, segments, high watermark as
+/// <c>wharf_kafka_max_offset</c>), open connections, and kafka_exporter's <c>kafka_consumergroup_lag</c> for the
+/// classic groups coordinated here whose partitions are led here. Series of partitions or groups that are gone are
+/// removed. Thread-safety: scrapes are serialised by a lock (prometheus-net may collect concurrently).
+/// </summary>
+internal sealed class ScrapeCollector
+{
+    private readonly ReplicaManager _replicas;
+    private readonly GroupCoordinator _groups;
+    private readonly Func<int> _openConnections;
+    private readonly Lock _lock = new();
+
+    private readonly Gauge _leaderPartitions;
+    private readonly Gauge _underReplicated;
+    private readonly Gauge _underMinIsr;
+    private readonly Gauge _offline;
+    private readonly Gauge _maxFollowerLag;
+    private readonly Counter _isrShrinks;
+    private readonly Counter _isrExpands;
+    private readonly Gauge _connections;
+    private readonly LabelledGauge _logSize;
+    private readonly LabelledGauge _segments;
+    private readonly LabelledGauge _maxOffset;
+    private readonly LabelledGauge _groupLag;
+
+    public ScrapeCollector(IMetricFactory factory, ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections)
+    {
+        _replicas = replicas;
+        _groups = groups;
+        _openConnections = openConnections;
+        _leaderPartitions = factory.CreateGauge("wharf_kafka_leader_partitions", "Partitions this broker leads.");
+        _underReplicated = factory.CreateGauge("wharf_kafka_under_replicated_partitions", "Partitions led here with fewer in-sync replicas than replicas.");
+        _underMinIsr = factory.CreateGauge("wharf_kafka_under_min_isr_partitions", "Partitions led here with fewer in-sync replicas than min.insync.replicas.");
+        _offline = factory.CreateGauge("wharf_cluster_unavailable_partitions", "Partitions with no leader, plus those hosted here that cannot serve.");
+        _maxFollowerLag = factory.CreateGauge("wharf_kafka_max_follower_lag_offsets", "Largest lag in offsets of any follower of a partition led here.");
+        // Monotonic counters kept by the replication layer, copied in at scrape time (IncTo never moves back).
+        _isrShrinks = factory.CreateCounter("wharf_kafka_isr_shrinks_total", "ISR shrinks this broker made as leader.");
+        _isrExpands = factory.CreateCounter("wharf_kafka_isr_expands_total", "ISR expands this broker made as leader.");
+        _connections = factory.CreateGauge("wharf_kafka_connections", "Open Kafka client connections.");
+        _logSize = new LabelledGauge(factory.CreateGauge("wharf_kafka_log_size_bytes", "Bytes of a partition's log led here.", ["topic", "partition"]));
+        _segments = new LabelledGauge(factory.CreateGauge("wharf_kafka_log_segments", "Segments of a partition's log led here.", ["topic", "partition"]));
+        _maxOffset = new LabelledGauge(factory.CreateGauge("wharf_kafka_max_offset", "High watermark of a partition led here.", ["topic", "partition"]));
+        _groupLag = new LabelledGauge(factory.CreateGauge("kafka_consumergroup_lag", "High watermark minus the group's committed offset (kafka_exporter's name).", ["consumergroup", "topic", "partition"]));
+    }
+
+    public void Collect()
+    {
+        lock (_lock)
+        {
+            var stats = _replicas.ReplicationStats();
+            _leaderPartitions.Set(stats.LeaderPartitions);
+            _underReplicated.Set(stats.UnderReplicatedPartitions);
+            _underMinIsr.Set(stats.UnderMinIsrPartitions);
+            _offline.Set(stats.OfflinePartitions);
+            _maxFollowerLag.Set(stats.MaxFollowerLag);
+            _isrShrinks.IncTo(stats.IsrShrinks);
+            _isrExpands.IncTo(stats.IsrExpands);
+            _connections.Set(_openConnections());
+
+            var highWatermarks = new Dictionary<(string Topic, int Partition), long>();
+            foreach (var partition in _replicas.Partitions)
+            {
+                if (!partition.IsLeader)
+                {
+                    continue;
+                }
+
+                var topic = partition.TopicPartition.Topic;
+                var index = partition.TopicPartition.Partition;
+                var labels = new[] { topic, Label(index) };
+                _logSize.Set(labels, partition.Size);
+                _segments.Set(labels, partition.SegmentCount);
+                _maxOffset.Set(labels, partition.HighWatermark);
+                highWatermarks[(topic, index)] = partition.HighWatermark;
+            }
+
+            CollectGroupLag(highWatermarks);
+            _logSize.RemoveUnseen();
+            _segments.RemoveUnseen();
+            _maxOffset.RemoveUnseen();
+            _groupLag.RemoveUnseen();
+        }
+    }
+
+    private void CollectGroupLag(Dictionary<(string Topic, int Partition), long> highWatermarks)
+    {
+        foreach (var (groupId, _, _) in _groups.ListGroups())
+        {
+            var (error, topics) = _groups.FetchOffsets(groupId, null, requireStable: false);
+            if (error != Common.ErrorCode.None)
+            {
+                continue;
+            }
+
+            foreach (var topic in topics)
+            {
+                foreach (var partition in topic.Partitions)
+                {
+                    if (partition.CommittedOffset >= 0 && highWatermarks.TryGetValue((topic.Name, partition.PartitionIndex), out var highWatermark))
+                    {
+                        _groupLag.Set([groupId, topic.Name, Label(partition.PartitionIndex)], Math.Max(0, highWatermark - partition.CommittedOffset));
+                    }
+                }
+            }
+        }
+    }
+
+    private static string Label(int partition) => partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A labelled gauge that forgets the series a scrape did not set (a partition moved away, a group deleted).</summary>
+    private sealed class LabelledGauge(Gauge gauge)
+    {
+        private HashSet<string[]> _previous = new(LabelsComparer.Instance);
+        private HashSet<string[]> _current = new(LabelsComparer.Instance);
+
+        public void Set(string[] labels, double value)
+        {
+            gauge.WithLabels(labels).Set(value);
+            _current.Add(labels);
+        }
+
+        public void RemoveUnseen()
+        {
+            foreach (var labels in _previous.Where(l => !_current.Contains(l)))
+            {
+                gauge.RemoveLabelled(labels);
+            }
+
+            (_previous, _current) = (_current, _previous);
+            _current.Clear();
+        }
+    }
+
+    private sealed class LabelsComparer : IEqualityComparer<string[]>
+    {
+        public static readonly LabelsComparer Instance = new();
+
+        public bool Equals(string[]? x, string[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(string[] labels)
+        {
+            var hash = default(HashCode);
+            foreach (var label in labels)
+            {
+                hash.Add(label);
+            }
+
+            return hash.ToHashCode();
+        }
+    }
+}
