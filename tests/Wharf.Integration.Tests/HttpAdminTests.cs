@@ -33,6 +33,8 @@ public sealed class HttpAdminTests : IAsyncLifetime
         Assert.True(produce.Sum(s => s.Value) > 0);
         Assert.True(samples.Single("wharf_kafka_request_latency_seconds_count", ("api", "Produce")).Value > 0);
         Assert.Equal(7, samples.Single("wharf_kafka_max_offset", ("topic", "scraped"), ("partition", "0")).Value);
+        Assert.Equal(7, samples.Single("wharf_kafka_records_produced_total", ("topic", "scraped")).Value);
+        Assert.True(samples.Single("wharf_kafka_request_bytes_total", ("topic", "scraped"), ("request", "produce")).Value > 0);
         Assert.True(samples.Single("wharf_kafka_log_size_bytes", ("topic", "scraped"), ("partition", "0")).Value > 0);
         Assert.Equal(1, samples.Single("wharf_kafka_log_segments", ("topic", "scraped"), ("partition", "0")).Value);
         Assert.Equal(0, samples.Single("wharf_kafka_under_replicated_partitions").Value);
@@ -55,6 +57,25 @@ public sealed class HttpAdminTests : IAsyncLifetime
         var lag = (await ScrapeAsync()).Single("kafka_consumergroup_lag", ("consumergroup", "lag-group"), ("topic", "lagging"), ("partition", "0"));
 
         Assert.Equal(6, lag.Value);
+    }
+
+    [Fact]
+    public async Task FetchedBytes_AfterAConsumerReadsATopic_AreCountedForIt()
+    {
+        await _broker.CreateTopicAsync("read-back", partitions: 1);
+        await ProduceAsync("read-back", 3);
+        using (var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig { BootstrapServers = _broker.BootstrapServers, GroupId = "reader", AutoOffsetReset = AutoOffsetReset.Earliest }).Build())
+        {
+            consumer.Assign(new TopicPartitionOffset("read-back", 0, 0));
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.NotNull(consumer.Consume(TimeSpan.FromSeconds(30)));
+            }
+        }
+
+        var fetched = (await ScrapeAsync()).Single("wharf_kafka_request_bytes_total", ("topic", "read-back"), ("request", "fetch"));
+
+        Assert.True(fetched.Value > 0);
     }
 
     [Fact]

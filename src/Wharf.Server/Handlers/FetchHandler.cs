@@ -26,7 +26,8 @@ namespace Wharf.Server.Handlers;
 /// <param name="replicas">The partitions this broker leads.</param>
 /// <param name="maxResponseBytes">The broker's <c>fetch.max.bytes</c>.</param>
 /// <param name="replicaLinger"><c>replica.fetch.linger.ms</c>: how long a follower's fetch that has some data waits for more.</param>
-public sealed partial class FetchHandler(ReplicaManager replicas, int maxResponseBytes = int.MaxValue, TimeSpan replicaLinger = default) : IRequestHandler<FetchRequest, FetchResponse>
+/// <param name="traffic">Where the record bytes sent to clients are counted per topic; null counts nothing.</param>
+public sealed partial class FetchHandler(ReplicaManager replicas, int maxResponseBytes = int.MaxValue, TimeSpan replicaLinger = default, Http.TopicTrafficMetrics? traffic = null) : IRequestHandler<FetchRequest, FetchResponse>
 {
     public static ApiVersionRange Versions => new(4, 12);
 
@@ -53,6 +54,11 @@ public sealed partial class FetchHandler(ReplicaManager replicas, int maxRespons
             var remaining = deadline - time.GetUtcNow();
             if (bytes >= request.MinBytes || failed || remaining <= TimeSpan.Zero || signals.Count == 0)
             {
+                if (traffic is not null && bytes > 0)
+                {
+                    CountFetched(response);
+                }
+
                 round.ForEach(context.DisposeAfterResponse);
                 return response;
             }
@@ -121,6 +127,24 @@ public sealed partial class FetchHandler(ReplicaManager replicas, int maxRespons
         }
 
         return result.Error;
+    }
+
+    /// <summary>Counts the record bytes per topic of a response about to be sent (only when metrics are on).</summary>
+    private void CountFetched(FetchResponse response)
+    {
+        foreach (var topic in response.Responses)
+        {
+            long bytes = 0;
+            foreach (var partition in topic.Partitions)
+            {
+                bytes += partition.Records?.Length ?? 0;
+            }
+
+            if (bytes > 0)
+            {
+                traffic!.Fetched(topic.Topic, bytes);
+            }
+        }
     }
 
     /// <summary>The response's byte budget: the request's <c>max_bytes</c> capped at the broker's <c>fetch.max.bytes</c>.</summary>

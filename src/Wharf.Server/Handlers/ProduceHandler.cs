@@ -25,9 +25,10 @@ namespace Wharf.Server.Handlers;
 /// NOT_ENOUGH_REPLICAS, which producers retry.
 /// A partition this broker does not lead answers NOT_LEADER_OR_FOLLOWER (with KIP-951's current leader and its
 /// endpoint from v10, so the client re-routes at once), one the metadata does not know UNKNOWN_TOPIC_OR_PARTITION.
+/// Appended records and bytes are counted per topic in <paramref name="traffic"/> when given.
 /// Thread-safety: stateless; one instance serves all connections.
 /// </summary>
-public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger, TransactionVerifier? transactions = null) : IRequestHandler<ProduceRequest, ProduceResponse>
+public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandler> logger, TransactionVerifier? transactions = null, Http.TopicTrafficMetrics? traffic = null) : IRequestHandler<ProduceRequest, ProduceResponse>
 {
     public static ApiVersionRange Versions => new(3, 10);
 
@@ -191,6 +192,7 @@ public sealed class ProduceHandler(ReplicaManager replicas, ILogger<ProduceHandl
 
             // ProduceValidation checked the CRC of these bytes; the log checks sizes and magic again.
             var info = await partition.AppendAsLeaderAsync(batch, crcVerified: true, requiredAcks: acks, timeout: timeout).ConfigureAwait(false);
+            traffic?.Produced(topicPartition.Topic, header.RecordCount, batch.Length);
             return new PartitionOutcome(ErrorCode.None, null, info.FirstOffset, info.LogAppendTime, info.LogStartOffset);
         }
         catch (ProducerStateException e)

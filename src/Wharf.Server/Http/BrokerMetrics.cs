@@ -20,6 +20,7 @@ public sealed class BrokerMetrics
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
         Requests = new KafkaRequestMetrics(factory);
+        Topics = new TopicTrafficMetrics(factory);
         Factory = factory;
         DotNetStats.Register(Registry);
         Registry.AddBeforeCollectCallback(() => Volatile.Read(ref _scrape)?.Collect());
@@ -29,6 +30,8 @@ public sealed class BrokerMetrics
     public CollectorRegistry Registry { get; }
 
     public KafkaRequestMetrics Requests { get; }
+
+    public TopicTrafficMetrics Topics { get; }
 
     internal IMetricFactory Factory { get; }
 
