@@ -92,6 +92,9 @@ public sealed class BrokerConfigLoaderTests : IDisposable
     [InlineData("log.retention.ms", "-2", "[-1,...]")]
     [InlineData("listeners", "PLAINTEXT://localhost", "no port")]
     [InlineData("listeners", "", "at least one listener")]
+    [InlineData("http.listeners", "https://127.0.0.1:9644", "must start with http://")]
+    [InlineData("http.listeners", "http://127.0.0.1:1,http://127.0.0.1:2", "only one HTTP listener")]
+    [InlineData("http.listeners", "http://127.0.0.1", "no port")]
     [InlineData("log.cleanup.policy", "delete,shred", "'shred'")]
     public void Load_WithAnInvalidValue_NamesTheKeyAndTheAllowedValues(string key, string value, string expected)
     {
@@ -117,6 +120,13 @@ public sealed class BrokerConfigLoaderTests : IDisposable
 
         Assert.Equal(3, config.Warnings.Count);
         Assert.Contains(config.Warnings, w => w.Contains("'ssl.keystore.location'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void HttpListener_ByDefaultIsLoopback9644_AndEmptyTurnsItOff()
+    {
+        Assert.Equal(new Listener("HTTP", "127.0.0.1", 9644), Load().HttpListener);
+        Assert.Null(Load(("http.listeners", "")).HttpListener);
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Confluent.Kafka;
+using Wharf.Metadata;
 using Wharf.Testing;
 
 namespace Wharf.Integration.Tests;
@@ -87,6 +88,17 @@ public sealed class HttpAdminTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Contains("\"ready\"", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ready_OfAClusterMember_OnceRegistered_Is200()
+    {
+        await using var member = await InProcessBroker.StartClusterMemberAsync(new InMemoryMetadataStore(), 1);
+
+        using var ready = await Http.GetAsync(new Uri($"http://{member.Broker.HttpEndPoint}/health/ready"));
+
+        Assert.True(member.Broker.IsClusterMember);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
     }
 
     [Fact]

@@ -1,0 +1,65 @@
+using System.Text;
+using Wharf.Server.Http;
+
+namespace Wharf.Server.Tests.Http;
+
+public sealed class HttpAdminRoutesTests
+{
+    private readonly BrokerReadiness _readiness = new();
+    private readonly HttpAdminRoutes _routes;
+
+    public HttpAdminRoutesTests() => _routes = new HttpAdminRoutes(new BrokerMetrics(), _readiness);
+
+    [Fact]
+    public async Task Ready_WhileStarting_Is503WithTheReason()
+    {
+        _readiness.NotReady("starting: recovering logs");
+
+        var response = await _routes.RouteAsync(new HttpRequestLine("GET", "/health/ready"), default);
+
+        Assert.Equal(503, response.Status);
+        Assert.Equal("""{"status":"not ready","reason":"starting: recovering logs"}""", Encoding.UTF8.GetString(response.Body.Span));
+    }
+
+    [Fact]
+    public async Task Live_WhileStarting_Is200()
+    {
+        var response = await _routes.RouteAsync(new HttpRequestLine("GET", "/health/live"), default);
+
+        Assert.Equal(200, response.Status);
+    }
+
+    [Fact]
+    public async Task Ready_OnceReady_Is200()
+    {
+        _readiness.Ready();
+
+        var response = await _routes.RouteAsync(new HttpRequestLine("GET", "/health/ready"), default);
+
+        Assert.Equal(200, response.Status);
+    }
+
+    [Fact]
+    public async Task Metrics_BeforeTheBrokerIsBound_ServeTheProcessMetricsInTheTextFormat()
+    {
+        var response = await _routes.RouteAsync(new HttpRequestLine("GET", "/metrics"), default);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.ContentType);
+        Assert.Contains("# TYPE dotnet_total_memory_bytes gauge", Encoding.UTF8.GetString(response.Body.Span), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GET /metrics HTTP/1.1\r\nHost: x", true, "/metrics")]
+    [InlineData("GET /health/ready?verbose=1 HTTP/1.0", true, "/health/ready")]
+    [InlineData("GET /metrics", false, null)]
+    [InlineData("GET metrics HTTP/1.1", false, null)]
+    [InlineData("get /metrics HTTP/1.1", false, null)]
+    [InlineData("GET /metrics HTTP/2", false, null)]
+    [InlineData("", false, null)]
+    public void RequestLine_ParsesOnlyWellFormedHttp1Lines(string head, bool parses, string? path)
+    {
+        Assert.Equal(parses, HttpRequestLine.TryParse(head, out var request));
+        Assert.Equal(path, request?.Path);
+    }
+}
