@@ -45,42 +45,15 @@ public sealed class KafkaListener : IAsyncDisposable
     /// <exception cref="SocketException">The address cannot be bound (e.g. the port is in use).</exception>
     public static KafkaListener Start(IPEndPoint endPoint, IRequestProcessor processor, NetworkOptions options, ILoggerFactory loggerFactory)
     {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var socket = ListeningSocket.Open(endPoint, backlog: 512);
         try
         {
-            if (endPoint.Address.Equals(IPAddress.IPv6Any))
-            {
-                socket.DualMode = true;
-            }
-
-            AllowRebindDuringTimeWait(socket);
-            socket.Bind(endPoint);
-            socket.Listen(512);
             return new KafkaListener(socket, processor, options, loggerFactory);
         }
         catch
         {
             socket.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>
-    /// SO_REUSEADDR only, so a restarted broker can bind while its old connections sit in TIME_WAIT. .NET's
-    /// <see cref="SocketOptionName.ReuseAddress"/> also sets SO_REUSEPORT on Linux, which lets a second broker bind the same
-    /// port and the kernel split connections between the two; on Linux the option is set raw instead.
-    /// </summary>
-    private static void AllowRebindDuringTimeWait(Socket socket)
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            const int SolSocket = 1;
-            const int SoReuseAddr = 2;
-            socket.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
-        }
-        else
-        {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         }
     }
 

@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Wharf.Network;
 
 namespace Wharf.Server.Http;
 
@@ -23,6 +25,7 @@ public sealed class HttpAdminListener : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
+    private readonly ConcurrentDictionary<Task, byte> _serving = new();
     private int _active;
 
     private HttpAdminListener(Socket socket, HttpAdminRoutes routes, ILogger logger)
@@ -41,26 +44,25 @@ public sealed class HttpAdminListener : IAsyncDisposable
     /// <exception cref="SocketException">The address cannot be bound (e.g. the port is in use).</exception>
     public static HttpAdminListener Start(IPEndPoint endPoint, HttpAdminRoutes routes, ILogger logger)
     {
-        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var socket = ListeningSocket.Open(endPoint, backlog: 64);
         try
         {
-            socket.Bind(endPoint);
-            socket.Listen(64);
+            return new HttpAdminListener(socket, routes, logger);
         }
         catch
         {
             socket.Dispose();
             throw;
         }
-
-        return new HttpAdminListener(socket, routes, logger);
     }
 
+    /// <summary>Stops accepting and waits for the requests in flight (cancelled; a scrape in progress finishes), so none outlives the broker's managers.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         _socket.Dispose();
         await _accepting.ConfigureAwait(false);
+        await Task.WhenAll(_serving.Keys).ConfigureAwait(false);
         _stopping.Dispose();
     }
 
@@ -91,7 +93,11 @@ public sealed class HttpAdminListener : IAsyncDisposable
                 continue;
             }
 
-            _ = ServeAsync(client);
+            var serving = ServeAsync(client);
+            _serving.TryAdd(serving, 0);
+            _ = serving.ContinueWith(
+                static (done, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(done, out _),
+                _serving, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
