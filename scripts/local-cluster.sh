@@ -45,14 +45,16 @@ pids+=($!)
 bootstrap=()
 for i in $(seq 1 "$brokers"); do
   port=$((9091 + i))
+  http_port=$((9643 + i))
   # Own session: Ctrl+C reaches only this script, which then stops the brokers one by one (controlled shutdown).
   setsid "${wharf[@]}" start --set node.id="$i" --set listeners="PLAINTEXT://127.0.0.1:$port" \
-    --set log.dirs="$data/n$i" --set etcd.connect="127.0.0.1:$etcd_port/local" >"$data/broker-$i.log" 2>&1 &
+    --set http.listeners="http://127.0.0.1:$http_port" --set log.dirs="$data/n$i" --set etcd.connect="127.0.0.1:$etcd_port/local" >"$data/broker-$i.log" 2>&1 &
   pids+=($!)
   bootstrap+=("127.0.0.1:$port")
 done
 
 echo "== etcd on 127.0.0.1:$etcd_port, brokers on $(IFS=,; echo "${bootstrap[*]}") (logs: $data/*.log) — Ctrl+C stops all"
+echo "   metrics and health: http://127.0.0.1:9644 … :$((9643 + brokers)) (/metrics, /health/ready)"
 echo "   try: kcat -b $(IFS=,; echo "${bootstrap[*]}") -L"
 wait -n "${pids[@]}" || true
 echo "== a process exited; stopping the rest"
