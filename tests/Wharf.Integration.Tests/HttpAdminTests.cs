@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 using Wharf.Metadata;
 using Wharf.Testing;
 
@@ -58,6 +59,27 @@ public sealed class HttpAdminTests : IAsyncLifetime
         var lag = (await ScrapeAsync()).Single("kafka_consumergroup_lag", ("consumergroup", "lag-group"), ("topic", "lagging"), ("partition", "0"));
 
         Assert.Equal(6, lag.Value);
+    }
+
+    [Fact]
+    public async Task ConsumerGroupLag_OfADeletedGroup_IsGoneAtTheNextScrape()
+    {
+        await _broker.CreateTopicAsync("forgotten", partitions: 1);
+        await ProduceAsync("forgotten", 2);
+        var partition = new TopicPartition("forgotten", 0);
+        using (var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _broker.BootstrapServers, GroupId = "gone-group" }).Build())
+        {
+            consumer.Assign(partition);
+            consumer.Commit([new TopicPartitionOffset(partition, 1)]);
+        }
+
+        Assert.Equal(1, (await ScrapeAsync()).Single("kafka_consumergroup_lag", ("consumergroup", "gone-group")).Value);
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _broker.BootstrapServers }).Build())
+        {
+            await admin.DeleteGroupsAsync(["gone-group"]);
+        }
+
+        Assert.DoesNotContain(await ScrapeAsync(), s => s.Labels.TryGetValue("consumergroup", out var group) && group == "gone-group");
     }
 
     [Fact]
