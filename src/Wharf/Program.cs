@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Wharf.Cli;
 using Wharf.Cli.Cluster;
+using Wharf.Cli.Groups;
 using Wharf.Cli.Topics;
 
 namespace Wharf;
@@ -18,6 +19,7 @@ internal static class Program
         {
             StartCli.Create(),
             TopicCommand.Create(),
+            GroupCommand.Create(),
             ClusterCommand.Create(),
         };
 
