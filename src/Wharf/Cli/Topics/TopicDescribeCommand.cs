@@ -26,7 +26,8 @@ internal static class TopicDescribeCommand
 
             var view = new TopicView(
                 description.Name,
-                description.TopicId.ToString(),
+                // Kafka prints topic ids in URL-safe base64 (as kafka-topics.sh and the cluster id do); Confluent does not.
+                description.TopicId.ToString().Replace('+', '-').Replace('/', '_'),
                 description.IsInternal,
                 [.. description.Partitions.OrderBy(p => p.Partition).Select(p =>
                 {
