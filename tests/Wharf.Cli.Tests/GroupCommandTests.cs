@@ -101,6 +101,29 @@ public sealed class GroupCommandTests
     }
 
     [Fact]
+    public async Task List_ShowsAShareGroupBesideAClassicOne_WithTheTypeTheAdminClientCannotTell()
+    {
+        await using var broker = await WharfBroker.StartAsync();
+        await ProduceAndCommitAsync(broker, produced: 2, committed: 1);
+        using (var share = new Wharf.Client.ShareConsumer(new Wharf.Client.ShareConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = "queue-workers" }))
+        {
+            share.Subscribe([Topic]);
+            // A few polls: the first heartbeat creates the group (records produced earlier are not delivered).
+            for (var i = 0; i < 4; i++)
+            {
+                share.Consume(TimeSpan.FromMilliseconds(500));
+            }
+        }
+
+        var run = await WharfCli.RunAsync("group", "list", "--format", "json", "-b", broker.BootstrapServers);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var groups = run.Json().EnumerateArray().ToDictionary(g => g.GetProperty("group").GetString()!, g => g.GetProperty("type").GetString());
+        Assert.Equal("classic", groups[Group]);
+        Assert.Contains(groups.GetValueOrDefault("queue-workers"), new[] { "share", "unknown" });
+    }
+
+    [Fact]
     public async Task Delete_RemovesTheGroup()
     {
         await using var broker = await WharfBroker.StartAsync();
