@@ -42,6 +42,33 @@ public sealed class GroupCommandTests
     }
 
     [Fact]
+    public async Task Describe_WithAnActiveMember_ShowsWhoOwnsThePartition()
+    {
+        await using var broker = await WharfBroker.StartAsync();
+        await ProduceAndCommitAsync(broker, produced: 3, committed: 1);
+        using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers,
+            GroupId = Group,
+            ClientId = "billing-worker",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).Build();
+        consumer.Subscribe(Topic);
+        Assert.NotNull(consumer.Consume(TimeSpan.FromSeconds(30)));
+
+        var run = await WharfCli.RunAsync("group", "describe", Group, "--format", "json", "-b", broker.BootstrapServers);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var json = run.Json();
+        Assert.Equal("stable", json.GetProperty("state").GetString());
+        var member = Assert.Single(json.GetProperty("members").EnumerateArray());
+        Assert.Equal("billing-worker", member.GetProperty("client_id").GetString());
+        var partition = Assert.Single(json.GetProperty("partitions").EnumerateArray());
+        Assert.Equal(member.GetProperty("member_id").GetString(), partition.GetProperty("member_id").GetString());
+        consumer.Close();
+    }
+
+    [Fact]
     public async Task List_ShowsTheGroupWithItsTypeAndState()
     {
         await using var broker = await WharfBroker.StartAsync();
