@@ -1,36 +1,43 @@
+using System.CommandLine;
+using Wharf.Cli;
+using Wharf.Cli.Cluster;
+using Wharf.Cli.Groups;
+using Wharf.Cli.Topics;
+
 namespace Wharf;
 
-/// <summary>The <c>wharf</c> command line.</summary>
+/// <summary>
+/// The <c>wharf</c> command line: <c>start</c> runs a broker; the nouns <c>topic</c>, <c>group</c> and <c>cluster</c>
+/// administer any Kafka-compatible cluster through the Kafka protocol. Errors are one <c>wharf: ...</c> line on stderr
+/// and a non-zero exit code (2 for bad usage, 1 for a failed operation).
+/// </summary>
 internal static class Program
 {
-    private const string Usage = """
-        usage: wharf start [--config FILE] [--set key=value]...
-
-          start    run a broker (default: 127.0.0.1:9092, data in ./wharf-data); a single node, or a cluster member
-                   with --set etcd.connect=host:port[,host:port...][/prefix] and a distinct node.id per broker
-
-        Config keys are Kafka's (e.g. listeners, log.dirs, num.partitions, log.retention.ms, log.flush.mode);
-        sources, later wins: defaults < --config file < WHARF_* environment < --set.
-        """;
-
     public static async Task<int> Main(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var root = new RootCommand("Wharf: a Kafka-compatible message broker, and a CLI for any Kafka-compatible cluster.")
         {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
+            StartCli.Create(),
+            TopicCommand.Create(),
+            GroupCommand.Create(),
+            ClusterCommand.Create(),
+        };
+
+        if (args.Length == 0)
+        {
+            await root.Parse(["--help"]).InvokeAsync();
+            return CliAction.UsageError;
         }
 
-        return args[0] switch
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
         {
-            "start" => await StartCommand.RunAsync(args[1..]),
-            _ => Fail($"unknown command '{args[0]}'"),
-        };
-    }
+            await Console.Error.WriteLineAsync($"wharf: {parsed.Errors[0].Message} (see 'wharf --help')");
+            return CliAction.UsageError;
+        }
 
-    private static int Fail(string message)
-    {
-        Console.Error.WriteLine($"wharf: {message}\n\n{Usage}");
-        return 2;
+        // No termination timeout: `wharf start` handles SIGINT/SIGTERM itself and must be allowed to stop cleanly,
+        // however long that takes; System.CommandLine would otherwise force the exit after two seconds.
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

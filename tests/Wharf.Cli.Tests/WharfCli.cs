@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Wharf.Cli.Tests;
+
+/// <summary>What one run of the CLI printed and returned.</summary>
+public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
+{
+    public JsonElement Json() => JsonDocument.Parse(Stdout).RootElement;
+
+    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
+}
+
+/// <summary>
+/// Runs the built <c>wharf.dll</c> (src/Wharf/bin/&lt;configuration&gt;/net10.0, or <c>$WHARF_DLL</c>) as a process,
+/// the way a user does. Thread-safety: stateless; each run is its own process.
+/// </summary>
+public static class WharfCli
+{
+    private static readonly Lazy<string> Dll = new(Locate);
+
+    public static async Task<CliRun> RunAsync(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Dll.Value);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment.Remove("WHARF_BOOTSTRAP");
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"wharf {string.Join(' ', arguments)} did not exit within 60 s");
+        }
+
+        return new CliRun(process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string Locate()
+    {
+        if (Environment.GetEnvironmentVariable("WHARF_DLL") is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        var here = AppContext.BaseDirectory;
+        var directory = new DirectoryInfo(here);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Wharf.slnx")))
+        {
+            directory = directory.Parent;
+        }
+
+        var configuration = here.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = directory is null ? null : Path.Combine(directory.FullName, "src", "Wharf", "bin", configuration, "net10.0", "wharf.dll");
+        return dll is not null && File.Exists(dll)
+            ? dll
+            : throw new FileNotFoundException($"The built wharf.dll was not found (looked at {dll}); build src/Wharf or set WHARF_DLL.");
+    }
+}
