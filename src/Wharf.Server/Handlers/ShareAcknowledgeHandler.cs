@@ -55,10 +55,9 @@ public sealed class ShareAcknowledgeHandler(SharePartitionManager shares, ShareS
             foreach (var ((topicId, index), error) in topic)
             {
                 var data = new ShareAcknowledgeResponse.PartitionData { PartitionIndex = index, ErrorCode = (short)error };
-                if (error == ErrorCode.NotLeaderOrFollower && ShareRequests.Resolve(image, topicId, index) is { Error: ErrorCode.None } resolved)
+                if (error == ErrorCode.NotLeaderOrFollower && ShareRequests.CurrentLeader(hints, image, topicId, index) is { } leader)
                 {
-                    var (leaderId, leaderEpoch) = hints.CurrentLeader(resolved.Partition);
-                    data.CurrentLeader = new() { LeaderId = leaderId, LeaderEpoch = leaderEpoch };
+                    data.CurrentLeader = new() { LeaderId = leader.LeaderId, LeaderEpoch = leader.LeaderEpoch };
                 }
 
                 answer.Partitions.Add(data);

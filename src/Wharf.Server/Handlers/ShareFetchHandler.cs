@@ -66,10 +66,9 @@ public sealed class ShareFetchHandler(SharePartitionManager shares, ShareSession
         var hints = new LeaderHints(replicas.Image, context.Connection.ListenerName);
         foreach (var ((topicId, index), data) in answers)
         {
-            if (data.ErrorCode == (short)ErrorCode.NotLeaderOrFollower && ShareRequests.Resolve(image, topicId, index) is { Error: ErrorCode.None } resolved)
+            if (data.ErrorCode == (short)ErrorCode.NotLeaderOrFollower && ShareRequests.CurrentLeader(hints, image, topicId, index) is { } leader)
             {
-                var (leaderId, leaderEpoch) = hints.CurrentLeader(resolved.Partition);
-                data.CurrentLeader = new() { LeaderId = leaderId, LeaderEpoch = leaderEpoch };
+                data.CurrentLeader = new() { LeaderId = leader.LeaderId, LeaderEpoch = leader.LeaderEpoch };
             }
         }
 
@@ -91,29 +90,21 @@ public sealed class ShareFetchHandler(SharePartitionManager shares, ShareSession
         while (true)
         {
             var image = controller.Current;
-            var partitions = new List<TopicPartition>();
+            var resolved = session.Partitions.Select(p => (p.TopicId, p.Partition, Resolved: ShareRequests.Resolve(image, p.TopicId, p.Partition))).ToList();
+            var partitions = resolved.Where(r => r.Resolved.Error == ErrorCode.None).Select(r => r.Resolved.Partition).ToList();
             var signals = new List<Task>();
-            foreach (var (topicId, index) in session.Partitions)
-            {
-                if (ShareRequests.Resolve(image, topicId, index) is { Error: ErrorCode.None } resolved)
-                {
-                    partitions.Add(resolved.Partition);
-                }
-            }
-
             signals.AddRange(replicas.AppendSignals(partitions));
             signals.AddRange(shares.AvailabilitySignals(request.GroupId!, partitions));
             var acquired = 0;
             var failed = false;
             var budget = request.MaxBytes <= 0 ? int.MaxValue : request.MaxBytes;
-            foreach (var (topicId, index) in session.Partitions)
+            foreach (var (topicId, index, (error, partition)) in resolved)
             {
                 if (acquired >= maxRecords)
                 {
                     break;
                 }
 
-                var (error, partition) = ShareRequests.Resolve(image, topicId, index);
                 if (error != ErrorCode.None)
                 {
                     Answer(answers, (topicId, index)).ErrorCode = (short)error;

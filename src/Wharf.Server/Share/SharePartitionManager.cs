@@ -170,12 +170,11 @@ public sealed class SharePartitionManager : IDisposable
         var settings = _settings(groupId);
         foreach (var (topicPartition, _) in partitions)
         {
-            if (!_partitions.TryGetValue((groupId, topicPartition), out var lazy) || !lazy.IsValueCreated || !lazy.Value.IsCompletedSuccessfully)
+            if (Served(groupId, topicPartition) is not { } share)
             {
                 continue;
             }
 
-            var share = lazy.Value.Result;
             var archived = new List<ArchivedRecord>();
             long version;
             lock (share.Gate)
@@ -203,28 +202,13 @@ public sealed class SharePartitionManager : IDisposable
         var signals = new List<Task>();
         foreach (var topicPartition in partitions)
         {
-            if (_partitions.TryGetValue((groupId, topicPartition), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            if (Served(groupId, topicPartition) is { } share)
             {
-                signals.Add(lazy.Value.Result.Available);
+                signals.Add(share.Available);
             }
         }
 
         return signals;
-    }
-
-    /// <summary>The start offset of a share-partition served here (null when it is not loaded here).</summary>
-    public long? StartOffsetOf(string groupId, TopicPartition topicPartition)
-    {
-        if (_partitions.TryGetValue((groupId, topicPartition), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
-        {
-            var share = lazy.Value.Result;
-            lock (share.Gate)
-            {
-                return share.State.StartOffset;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>Drops every share-partition of <paramref name="groupId"/> served here (its state was altered or deleted elsewhere).</summary>
@@ -232,10 +216,10 @@ public sealed class SharePartitionManager : IDisposable
     {
         foreach (var key in _partitions.Keys.Where(k => string.Equals(k.Group, groupId, StringComparison.Ordinal)).ToList())
         {
-            if (_partitions.TryRemove(key, out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully)
+            if (_partitions.TryRemove(key, out var lazy) && Loaded(lazy) is { } share)
             {
-                lazy.Value.Result.Retired = true;
-                lazy.Value.Result.SignalAvailable();
+                share.Retired = true;
+                share.SignalAvailable();
             }
         }
     }
@@ -381,10 +365,17 @@ public sealed class SharePartitionManager : IDisposable
         }
     }
 
+    /// <summary>The share-partition of <paramref name="groupId"/> and <paramref name="topicPartition"/> if one is loaded here (null while none is, or it is still loading).</summary>
+    private SharePartition? Served(string groupId, TopicPartition topicPartition) =>
+        _partitions.TryGetValue((groupId, topicPartition), out var lazy) ? Loaded(lazy) : null;
+
+    private static SharePartition? Loaded(Lazy<Task<SharePartition>> lazy) =>
+        lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully ? lazy.Value.Result : null;
+
     private void Retire(SharePartition share)
     {
         share.Retired = true;
-        if (_partitions.TryGetValue((share.Key.GroupId, share.TopicPartition), out var lazy) && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && ReferenceEquals(lazy.Value.Result, share))
+        if (_partitions.TryGetValue((share.Key.GroupId, share.TopicPartition), out var lazy) && ReferenceEquals(Loaded(lazy), share))
         {
             _partitions.TryRemove(new KeyValuePair<(string, TopicPartition), Lazy<Task<SharePartition>>>((share.Key.GroupId, share.TopicPartition), lazy));
         }
@@ -396,9 +387,9 @@ public sealed class SharePartitionManager : IDisposable
     {
         foreach (var (key, lazy) in _partitions)
         {
-            if (key.Partition == change.Partition && lazy.IsValueCreated && lazy.Value.IsCompletedSuccessfully && (!change.IsLeader || lazy.Value.Result.LeaderEpoch != change.LeaderEpoch))
+            if (key.Partition == change.Partition && Loaded(lazy) is { } share && (!change.IsLeader || share.LeaderEpoch != change.LeaderEpoch))
             {
-                Retire(lazy.Value.Result);
+                Retire(share);
             }
         }
     }
@@ -408,12 +399,11 @@ public sealed class SharePartitionManager : IDisposable
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var ((group, _), lazy) in _partitions)
         {
-            if (!lazy.IsValueCreated || !lazy.Value.IsCompletedSuccessfully)
+            if (Loaded(lazy) is not { } share)
             {
                 continue;
             }
 
-            var share = lazy.Value.Result;
             ShareGroupSettings settings;
             var archived = new List<ArchivedRecord>();
             long version;

@@ -36,6 +36,10 @@ internal static class ShareRequests
         : !topic.Partitions.ContainsKey(partition) ? (ErrorCode.UnknownTopicOrPartition, default)
         : (ErrorCode.None, new TopicPartition(topic.Name, partition));
 
+    /// <summary>KIP-951's hint for a partition answered NOT_LEADER_OR_FOLLOWER: its current leader and epoch, or null when the topic id or partition is unknown.</summary>
+    public static (int LeaderId, int LeaderEpoch)? CurrentLeader(Handlers.LeaderHints hints, MetadataImage image, Guid topicId, int partition) =>
+        Resolve(image, topicId, partition) is { Error: ErrorCode.None } resolved ? hints.CurrentLeader(resolved.Partition) : null;
+
     /// <summary>Applies each partition's acknowledgements; the error per partition (NONE when applied and durable).</summary>
     public static async Task<Dictionary<(Guid TopicId, int Partition), ErrorCode>> AcknowledgeAsync(
         SharePartitionManager shares,
