@@ -56,6 +56,12 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
 
     public int MaxFaults { get; set; } = 20;
 
+    /// <summary>
+    /// The n-th selected request (1-based) is faulted whatever the dice say, so a run with few requests — large batches
+    /// on a loaded machine — still injects at least one fault; 0: none forced.
+    /// </summary>
+    public int AlwaysFaultSelected { get; set; }
+
     public DateTime FaultUntil { get; set; } = DateTime.UtcNow.AddSeconds(30);
 
     /// <summary>Connections reset so far.</summary>
@@ -88,6 +94,8 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         }
     }
 
+    private int _selected; // guarded by _randomLock
+
     private ProxyFault? Decide(short apiKey)
     {
         if (!Select(apiKey) || DateTime.UtcNow > FaultUntil || Faults >= MaxFaults)
@@ -97,7 +105,8 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
 
         lock (_randomLock)
         {
-            if (_random.NextDouble() >= Probability)
+            var selected = ++_selected;
+            if (selected != AlwaysFaultSelected && _random.NextDouble() >= Probability)
             {
                 return null;
             }

@@ -117,7 +117,7 @@ public sealed class IdempotenceTests : IDisposable
     public async Task IdempotentProducer_ThroughAProxyThatResetsConnections_NoDuplicatesNoReordering()
     {
         var seed = Environment.TickCount;
-        await using var proxy = new FaultInjectingProxy(seed) { Probability = 0.03, MaxFaults = 25, FaultUntil = DateTime.UtcNow.AddSeconds(40) };
+        await using var proxy = new FaultInjectingProxy(seed) { Probability = 0.03, MaxFaults = 25, FaultUntil = DateTime.UtcNow.AddSeconds(40), AlwaysFaultSelected = 3 };
         var brokerPort = FreePort();
         proxy.Target = $"127.0.0.1:{brokerPort}";
         await using var broker = await WharfBroker.StartAsync(new Dictionary<string, string>
