@@ -6,7 +6,7 @@ const W = 640, H = 200, PAD = { l: 56, r: 12, t: 12, b: 28 };
 export function lagChart(samples) {
   const svg = h('svg', { svg: true, class: 'lagchart', width: W, height: H, viewBox: `0 0 ${W} ${H}`, testid: 'lag-chart', role: 'img', 'aria-label': 'lag over time' });
   const plotW = W - PAD.l - PAD.r, plotH = H - PAD.t - PAD.b;
-  const max = Math.max(1, ...samples.map(s => s.v));
+  const max = niceMax(Math.max(1, ...samples.map(s => s.v)));
   const t0 = samples.length ? samples[0].t : 0, t1 = samples.length ? samples[samples.length - 1].t : 1;
   const span = Math.max(1, t1 - t0);
   const x = t => PAD.l + ((t - t0) / span) * plotW;
@@ -14,7 +14,7 @@ export function lagChart(samples) {
   for (let i = 0; i <= 4; i++) {
     const v = (max * i) / 4, yy = y(v);
     svg.append(h('line', { svg: true, class: 'grid', x1: PAD.l, x2: W - PAD.r, y1: yy, y2: yy }));
-    svg.append(h('text', { svg: true, x: PAD.l - 6, y: yy + 4, 'text-anchor': 'end' }, Math.round(v).toLocaleString('en-US')));
+    svg.append(h('text', { svg: true, x: PAD.l - 6, y: yy + 4, 'text-anchor': 'end' }, v.toLocaleString('en-US')));
   }
   svg.append(h('line', { svg: true, class: 'axis', x1: PAD.l, x2: PAD.l, y1: PAD.t, y2: PAD.t + plotH }));
   svg.append(h('line', { svg: true, class: 'axis', x1: PAD.l, x2: W - PAD.r, y1: PAD.t + plotH, y2: PAD.t + plotH }));
@@ -27,4 +27,12 @@ export function lagChart(samples) {
     svg.append(h('circle', { svg: true, class: 'dot', cx: x(last.t), cy: y(last.v), r: 3 }));
   }
   return svg;
+}
+
+// The smallest 4 × (1, 2 or 5 × 10^k) at or above value, so the four grid steps are round numbers.
+function niceMax(value) {
+  const raw = value / 4;
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map(m => m * power).find(s => s >= raw);
+  return Math.max(4, step * 4);
 }
