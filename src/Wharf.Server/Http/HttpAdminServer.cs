@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -43,7 +45,8 @@ public sealed class HttpAdminServer : IAsyncDisposable
     public IPEndPoint LocalEndPoint { get; }
 
     /// <summary>Binds <paramref name="endPoint"/> and starts serving; <paramref name="api"/> is owned from now on.</summary>
-    /// <exception cref="IOException">The address cannot be bound (e.g. the port is in use).</exception>
+    /// <exception cref="SocketException">The address is in use (<see cref="SocketError.AddressAlreadyInUse"/>), as for the Kafka listener.</exception>
+    /// <exception cref="IOException">The address cannot be bound for another reason.</exception>
     public static async Task<HttpAdminServer> StartAsync(IPEndPoint endPoint, HttpAdminRoutes routes, AdminApi api, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         WebApplication? app = null;
@@ -52,6 +55,9 @@ public sealed class HttpAdminServer : IAsyncDisposable
             var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(HttpAdminServer).Assembly.GetName().Name });
             builder.Logging.AddProvider(new QuietLoggerProvider(loggerFactory));
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+            // A failure to start reaches the broker as an exception; the host's own report of it would say it twice.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
             builder.Services.AddSingleton<IHostLifetime, NoSignalLifetime>();
             builder.Services.AddRoutingCore();
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
@@ -71,7 +77,15 @@ public sealed class HttpAdminServer : IAsyncDisposable
             routes.Map(app);
             AdminApiRoutes.Map(app, api);
             ConsoleRoutes.Map(app);
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e) when (e.InnerException is AddressInUseException)
+            {
+                throw new SocketException((int)SocketError.AddressAlreadyInUse, $"http.listeners: {endPoint} is already in use");
+            }
+
             var bound = BoundPort(app);
             return new HttpAdminServer(app, new IPEndPoint(endPoint.Address, bound), api);
         }
