@@ -54,7 +54,7 @@ export async function topic(view, name) {
         h('td', { class: 'num' }, bytes(p.size_bytes)),
         h('td', {}, h('a', { href: `#/messages/${encodeURIComponent(t.name)}/${p.partition}` }, 'browse'))))),
     h('h2', {}, 'Configs'),
-    table('configs-table', ['Name', 'Value', 'Source'], t.configs.map(c =>
+    table('configs-table', ['Name', 'Value', 'Source'], [...t.configs].sort((a, b) => (a.source === 'topic' ? 0 : 1) - (b.source === 'topic' ? 0 : 1)).map(c =>
       h('tr', {}, h('td', {}, c.name), h('td', {}, c.sensitive ? '(sensitive)' : (c.value ?? '—')), h('td', {}, h('span', { class: c.source === 'topic' ? 'tag' : 'muted' }, c.source))))),
     h('h2', {}, 'Danger zone'), remove);
 }
