@@ -121,6 +121,15 @@ public sealed class ApiBadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABodyWithoutAContentType_IsRefused_SoAnotherSiteCannotPostWithoutAPreflight()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/topics") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes("{\"name\": \"sneaky\"}")) };
+
+        AssertError(await _api.SendAsync(request), HttpStatusCode.BadRequest, "BAD_REQUEST");
+        Assert.DoesNotContain((await _api.GetAsync("api/v1/topics")).Ok()["topics"]!.AsArray(), t => (string?)t!["name"] == "sneaky");
+    }
+
+    [Fact]
     public async Task AnotherMethodOnAKnownRoute_Is405WithJson()
     {
         AssertError(await _api.SendAsync(new HttpRequestMessage(HttpMethod.Put, "api/v1/topics")), HttpStatusCode.MethodNotAllowed, "METHOD_NOT_ALLOWED");

@@ -106,7 +106,7 @@ public static class AdminApiRoutes
         return value >= min && value <= max ? value : throw ApiException.BadRequest($"'{name}' must be between {min} and {max}");
     }
 
-    /// <summary>Reads a JSON body of at most <see cref="HttpAdminServer.MaxRequestBodyBytes"/>; anything else is 400.</summary>
+    /// <summary>Reads a JSON body (<c>Content-Type: application/json</c>) of at most <see cref="HttpAdminServer.MaxRequestBodyBytes"/>; anything else is 400.</summary>
     private static async Task<T> ReadBodyAsync<T>(HttpContext context)
         where T : class
     {
@@ -115,9 +115,11 @@ public static class AdminApiRoutes
             throw ApiException.BadRequest($"the request body is larger than {HttpAdminServer.MaxRequestBodyBytes} bytes");
         }
 
-        if (context.Request.ContentType is { } type && !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        // Required, not assumed: a page on another site can POST text/plain or a body without a type to this port
+        // without the browser asking first (no CORS preflight), but never application/json.
+        if (context.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
-            throw ApiException.BadRequest("the request body must be application/json");
+            throw ApiException.BadRequest("the request body must be application/json (Content-Type: application/json)");
         }
 
         try
