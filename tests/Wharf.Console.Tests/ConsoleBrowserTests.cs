@@ -107,6 +107,10 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         page.Until(d => Rows(d, "messages-table") == 1);
         Assert.Single(_browser.FindElements(TestId("message-0")));
 
+        // Brokers: this one, the controller.
+        _browser.FindElement(TestId("nav-brokers")).Click();
+        Assert.Contains("controller", page.Until(d => Visible(d, "broker-row-1")).Text, StringComparison.Ordinal);
+
         // Groups: the lag of billing (10 - 4), sampled into the chart.
         _browser.FindElement(TestId("nav-groups")).Click();
         page.Until(d => Visible(d, "group-row-billing")).FindElement(By.TagName("a")).Click();
