@@ -9,23 +9,10 @@ namespace Wharf.Console.Tests;
 /// Bad input to the admin API is answered 400 (or 404/405) with <c>{"error","code"}</c> — never a 500, never a stack
 /// trace — and the broker goes on serving.
 /// </summary>
-public sealed class ApiBadInputTests : IAsyncLifetime
+public sealed class ApiBadInputTests(ApiBadInputTests.Broker fixture) : IClassFixture<ApiBadInputTests.Broker>
 {
-    private WharfBroker _broker = null!;
-    private ApiClient _api = null!;
-
-    public async Task InitializeAsync()
-    {
-        _broker = await WharfBroker.StartAsync();
-        _api = new ApiClient(_broker.HttpAddress!);
-        await _broker.CreateTopicAsync("present", partitions: 2);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _api.Dispose();
-        await _broker.DisposeAsync();
-    }
+    private readonly WharfBroker _broker = fixture.Instance;
+    private readonly ApiClient _api = fixture.Api;
 
     [Theory]
     [InlineData("offset=-1")]
@@ -85,6 +72,19 @@ public sealed class ApiBadInputTests : IAsyncLifetime
         var huge = $"{{\"value\": \"{new string('x', 2 * 1024 * 1024)}\"}}";
 
         AssertError(await _api.PostRawAsync("api/v1/topics/present/messages", huge), HttpStatusCode.BadRequest, "BAD_REQUEST");
+        Assert.Equal(0, (long)(await _api.GetAsync("api/v1/topics/present")).Ok()["message_count"]!);
+    }
+
+    [Fact]
+    public async Task ABodyLargerThanTheLimit_SentAfterAskingToContinue_IsRefusedBeforeItIsSent()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/topics/present/messages")
+        {
+            Content = new StringContent($"{{\"value\": \"{new string('x', 2 * 1024 * 1024)}\"}}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.ExpectContinue = true;
+
+        AssertError(await _api.SendAsync(request), HttpStatusCode.BadRequest, "BAD_REQUEST");
     }
 
     [Fact]
@@ -163,5 +163,26 @@ public sealed class ApiBadInputTests : IAsyncLifetime
         Assert.Equal(code, (string?)answer.Json!["code"]);
         Assert.False(string.IsNullOrEmpty((string?)answer.Json["error"]));
         Assert.DoesNotContain("   at ", answer.Text, StringComparison.Ordinal);
+    }
+
+    /// <summary>One broker for all these tests (none of them may change it): topic <c>present</c> with 2 partitions, no messages.</summary>
+    public sealed class Broker : IAsyncLifetime
+    {
+        public WharfBroker Instance { get; private set; } = null!;
+
+        public ApiClient Api { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Instance = await WharfBroker.StartAsync();
+            Api = new ApiClient(Instance.HttpAddress!);
+            await Instance.CreateTopicAsync("present", partitions: 2);
+        }
+
+        public async Task DisposeAsync()
+        {
+            Api.Dispose();
+            await Instance.DisposeAsync();
+        }
     }
 }

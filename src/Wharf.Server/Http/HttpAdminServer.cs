@@ -26,8 +26,15 @@ namespace Wharf.Server.Http;
 /// </summary>
 public sealed class HttpAdminServer : IAsyncDisposable
 {
-    /// <summary>The largest request body accepted (produce and create-topic bodies are small JSON documents).</summary>
+    /// <summary>The largest request body the API accepts (produce and create-topic bodies are small JSON documents).</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    /// <summary>
+    /// The largest request body Kestrel reads at all. A body over <see cref="MaxRequestBodyBytes"/> but under this is
+    /// refused with 400 and read to its end, so the client, still sending, gets the answer rather than a reset
+    /// connection; a larger one ends the connection.
+    /// </summary>
+    public const long MaxDrainedBodyBytes = 8 * 1024 * 1024;
 
     internal static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
@@ -64,7 +71,7 @@ public sealed class HttpAdminServer : IAsyncDisposable
             builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
-                kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+                kestrel.Limits.MaxRequestBodySize = MaxDrainedBodyBytes;
                 kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
                 kestrel.Limits.MaxRequestLineSize = 8 * 1024;
                 kestrel.Limits.MaxConcurrentConnections = 256;

@@ -106,6 +106,25 @@ public static class AdminApiRoutes
         return value >= min && value <= max ? value : throw ApiException.BadRequest($"'{name}' must be between {min} and {max}");
     }
 
+    /// <summary>The body, or 400 once it passes <see cref="HttpAdminServer.MaxRequestBodyBytes"/> (Kestrel reads what is left of it).</summary>
+    private static async Task<byte[]> ReadLimitedAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        using var body = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (body.Length + read > HttpAdminServer.MaxRequestBodyBytes)
+            {
+                throw ApiException.BadRequest($"the request body is larger than {HttpAdminServer.MaxRequestBodyBytes} bytes");
+            }
+
+            body.Write(chunk, 0, read);
+        }
+
+        return body.ToArray();
+    }
+
     /// <summary>Reads a JSON body (<c>Content-Type: application/json</c>) of at most <see cref="HttpAdminServer.MaxRequestBodyBytes"/>; anything else is 400.</summary>
     private static async Task<T> ReadBodyAsync<T>(HttpContext context)
         where T : class
@@ -122,9 +141,10 @@ public static class AdminApiRoutes
             throw ApiException.BadRequest("the request body must be application/json (Content-Type: application/json)");
         }
 
+        var body = await ReadLimitedAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(context.Request.Body, ApiJson.Options, context.RequestAborted).ConfigureAwait(false)
+            return JsonSerializer.Deserialize<T>(body, ApiJson.Options)
                 ?? throw ApiException.BadRequest("the request body must be a JSON object");
         }
         catch (JsonException e)

@@ -31,7 +31,7 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorM
         }
         catch (BadHttpRequestException e)
         {
-            await WriteAsync(context, 400, "BAD_REQUEST", e.StatusCode == 413 ? $"the request body is larger than {HttpAdminServer.MaxRequestBodyBytes} bytes" : e.Message).ConfigureAwait(false);
+            await WriteAsync(context, 400, "BAD_REQUEST", e.StatusCode == 413 ? $"the request body is larger than {HttpAdminServer.MaxDrainedBodyBytes} bytes" : e.Message).ConfigureAwait(false);
         }
         catch (IOException e) when (!context.RequestAborted.IsCancellationRequested)
         {
