@@ -97,8 +97,13 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
         var offset = _browser.FindElement(TestId("browse-offset"));
         offset.Clear();
         offset.SendKeys("0");
+        var limit = _browser.FindElement(TestId("browse-limit"));
+        limit.Clear();
+        limit.SendKeys("3");
         _browser.FindElement(TestId("browse-submit")).Click();
-        page.Until(d => Rows(d, "messages-table") == 10);
+
+        // The page first shows the newest 50 by itself; the answer to the form is the one with 3 rows.
+        page.Until(d => Rows(d, "messages-table") == 3 && Visible(d, "browse-status")?.Text.StartsWith("orders-0: offsets 0–2 ", StringComparison.Ordinal) == true);
         var first = _browser.FindElement(TestId("message-0"));
         Assert.Equal("{\n  \"id\": 1,\n  \"item\": \"anchor\",\n  \"qty\": 2\n}", first.FindElement(TestId("message-value")).Text);
         Assert.Equal("order-1", first.FindElement(TestId("message-key")).Text);

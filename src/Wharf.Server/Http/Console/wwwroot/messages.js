@@ -60,15 +60,20 @@ export async function messages(view, topicName, partitionText) {
         h('td', { class: 'num' }, m.size)))));
   };
 
+  let latest = 0;
   const load = async (from) => {
+    const mine = ++latest;
     const params = { limit: limit.value || '50' };
     if (from !== undefined) params.offset = String(from);
     else if (mode.value === 'offset') params.offset = offset.value || '0';
     else if (mode.value === 'timestamp' && at.value) params.timestamp = String(new Date(at.value).getTime());
     try {
-      page = await api.messages(topicSelect.value, partitionSelect.value, params);
+      const answer = await api.messages(topicSelect.value, partitionSelect.value, params);
+      if (mine !== latest) return; // a later fetch was asked for: its answer wins, whatever the order they arrive in
+      page = answer;
       render();
     } catch (e) {
+      if (mine !== latest) return;
       page = null;
       results.replaceChildren();
       status.textContent = `${e.code}: ${e.message}`;
