@@ -167,6 +167,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 Time = time,
                 LoggerFactory = loggerFactory,
                 Disk = disk,
+                Metrics = metrics.Storage,
                 // The tracker needs the group coordinator, which needs the logs: until it exists, nothing is known to be consumed.
                 ConsumedOffset = partition => Volatile.Read(ref consumedOffsets)?.ConsumedOffset(partition),
             });

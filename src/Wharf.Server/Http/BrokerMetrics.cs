@@ -1,6 +1,7 @@
 using Prometheus;
 using Wharf.Coordinator;
 using Wharf.Replication;
+using Wharf.Storage;
 
 namespace Wharf.Server.Http;
 
@@ -21,6 +22,7 @@ public sealed class BrokerMetrics
         var factory = Metrics.WithCustomRegistry(Registry);
         Requests = new KafkaRequestMetrics(factory);
         Topics = new TopicTrafficMetrics(factory);
+        Storage = new StorageMetrics(factory);
         Factory = factory;
         DotNetStats.Register(Registry);
         Registry.AddBeforeCollectCallback(() => Volatile.Read(ref _scrape)?.Collect());
@@ -32,6 +34,9 @@ public sealed class BrokerMetrics
     public KafkaRequestMetrics Requests { get; }
 
     public TopicTrafficMetrics Topics { get; }
+
+    /// <summary>fsync and group-commit metrics, handed to the storage layer.</summary>
+    public IStorageMetrics Storage { get; }
 
     internal IMetricFactory Factory { get; }
 

@@ -7,9 +7,10 @@ namespace Wharf.Server.Http;
 /// <summary>
 /// Gauges read from the managers at scrape time, so nothing on the write path pays for them: replication
 /// (<see cref="ReplicaManager.ReplicationStats"/>), each partition led here (log size, segments, high watermark as
-/// <c>wharf_kafka_max_offset</c>), open connections, and kafka_exporter's <c>kafka_consumergroup_lag</c> for the
-/// classic groups coordinated here whose partitions are led here. Series of partitions or groups that are gone are
-/// removed. Thread-safety: scrapes are serialised by a lock (prometheus-net may collect concurrently).
+/// <c>wharf_kafka_max_offset</c>), open connections, the produce and fetch purgatory sizes, and kafka_exporter's
+/// <c>kafka_consumergroup_lag</c>, <c>kafka_consumergroup_lag_sum</c> and <c>kafka_consumergroup_members</c> for the
+/// classic groups coordinated here, over the partitions with a replica here (the leader's high watermark, or a
+/// follower's when the leader is elsewhere). Series of partitions or groups that are gone are removed. Thread-safety: scrapes are serialised by a lock (prometheus-net may collect concurrently).
 /// </summary>
 internal sealed class ScrapeCollector
 {
@@ -30,6 +31,10 @@ internal sealed class ScrapeCollector
     private readonly LabelledGauge _segments;
     private readonly LabelledGauge _maxOffset;
     private readonly LabelledGauge _groupLag;
+    private readonly LabelledGauge _groupLagSum;
+    private readonly LabelledGauge _groupMembers;
+    private readonly Gauge _producePurgatory;
+    private readonly Gauge _fetchPurgatory;
 
     public ScrapeCollector(IMetricFactory factory, ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections)
     {
@@ -49,6 +54,10 @@ internal sealed class ScrapeCollector
         _segments = new LabelledGauge(factory.CreateGauge("wharf_kafka_log_segments", "Segments of a partition's log led here.", ["topic", "partition"]));
         _maxOffset = new LabelledGauge(factory.CreateGauge("wharf_kafka_max_offset", "High watermark of a partition led here.", ["topic", "partition"]));
         _groupLag = new LabelledGauge(factory.CreateGauge("kafka_consumergroup_lag", "High watermark minus the group's committed offset (kafka_exporter's name).", ["consumergroup", "topic", "partition"]));
+        _groupLagSum = new LabelledGauge(factory.CreateGauge("kafka_consumergroup_lag_sum", "The group's lag summed over the partitions of a topic (kafka_exporter's name).", ["consumergroup", "topic"]));
+        _groupMembers = new LabelledGauge(factory.CreateGauge("kafka_consumergroup_members", "Members of a classic group coordinated here (kafka_exporter's name).", ["consumergroup"]));
+        _producePurgatory = factory.CreateGauge("wharf_kafka_produce_purgatory_size", "acks=all produce waits (one per partition) parked on the high watermark now.");
+        _fetchPurgatory = factory.CreateGauge("wharf_kafka_fetch_purgatory_size", "Fetch requests (consumers' and followers') long-polling for data now.");
     }
 
     public void Collect()
@@ -64,17 +73,21 @@ internal sealed class ScrapeCollector
             _isrShrinks.IncTo(stats.IsrShrinks);
             _isrExpands.IncTo(stats.IsrExpands);
             _connections.Set(_openConnections());
+            _producePurgatory.Set(stats.ParkedProduces);
+            _fetchPurgatory.Set(stats.ParkedFetches);
 
             var highWatermarks = new Dictionary<(string Topic, int Partition), long>();
             foreach (var partition in _replicas.Partitions)
             {
+                var topic = partition.TopicPartition.Topic;
+                var index = partition.TopicPartition.Partition;
                 if (!partition.IsLeader)
                 {
+                    // A follower's high watermark trails the leader's by at most one fetch: good enough for lag.
+                    highWatermarks.TryAdd((topic, index), partition.HighWatermark);
                     continue;
                 }
 
-                var topic = partition.TopicPartition.Topic;
-                var index = partition.TopicPartition.Partition;
                 var labels = new[] { topic, Label(index) };
                 _logSize.Set(labels, partition.Size);
                 _segments.Set(labels, partition.SegmentCount);
@@ -87,6 +100,8 @@ internal sealed class ScrapeCollector
             _segments.RemoveUnseen();
             _maxOffset.RemoveUnseen();
             _groupLag.RemoveUnseen();
+            _groupLagSum.RemoveUnseen();
+            _groupMembers.RemoveUnseen();
         }
     }
 
@@ -94,6 +109,8 @@ internal sealed class ScrapeCollector
     {
         foreach (var (groupId, _, _) in _groups.ListGroups())
         {
+            _groupMembers.Set([groupId], _groups.DescribeGroup(groupId).Members.Count);
+
             var (error, topics) = _groups.FetchOffsets(groupId, null, requireStable: false);
             if (error != Common.ErrorCode.None)
             {
@@ -102,12 +119,22 @@ internal sealed class ScrapeCollector
 
             foreach (var topic in topics)
             {
+                long sum = 0;
+                var known = false;
                 foreach (var partition in topic.Partitions)
                 {
                     if (partition.CommittedOffset >= 0 && highWatermarks.TryGetValue((topic.Name, partition.PartitionIndex), out var highWatermark))
                     {
-                        _groupLag.Set([groupId, topic.Name, Label(partition.PartitionIndex)], Math.Max(0, highWatermark - partition.CommittedOffset));
+                        var lag = Math.Max(0, highWatermark - partition.CommittedOffset);
+                        _groupLag.Set([groupId, topic.Name, Label(partition.PartitionIndex)], lag);
+                        sum += lag;
+                        known = true;
                     }
+                }
+
+                if (known)
+                {
+                    _groupLagSum.Set([groupId, topic.Name], sum);
                 }
             }
         }
