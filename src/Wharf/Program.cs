@@ -23,6 +23,7 @@ internal static class Program
             ClusterCommand.Create(),
         };
 
+        root.Options.OfType<VersionOption>().Single().Action = new VersionAction();
         if (args.Length == 0)
         {
             await root.Parse(["--help"]).InvokeAsync();
