@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Wharf.Client;
 using Wharf.Testing;
 
 namespace Wharf.Integration.Tests;
@@ -28,6 +30,24 @@ public sealed partial class GrafanaDashboardTests
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = "dashboard-group", EnableAutoCommit = false }).Build();
         consumer.Assign(new TopicPartition("dashboard", 0));
         consumer.Commit([new TopicPartitionOffset("dashboard", 0, 0)]);
+
+        // A share group holding the record, for the queue panel.
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.BootstrapServers }).Build())
+        {
+            await admin.IncrementalAlterConfigsAsync(new()
+            {
+                [new ConfigResource { Type = ResourceType.Group, Name = "dashboard-share" }] =
+                    [new ConfigEntry { Name = "share.auto.offset.reset", Value = "earliest", IncrementalOperation = AlterConfigOpType.Set }],
+            });
+        }
+
+        using var share = new ShareConsumer(new ShareConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = "dashboard-share", AcknowledgementMode = ShareAcknowledgementMode.Explicit });
+        share.Subscribe(["dashboard"]);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!share.Consume(TimeSpan.FromMilliseconds(500)).Any(r => !r.IsError))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the share consumer got nothing");
+        }
 
         using var http = new HttpClient();
         using var response = await http.GetAsync(new Uri(broker.HttpAddress!, "metrics"));

@@ -1,6 +1,7 @@
 using Prometheus;
 using Wharf.Coordinator;
 using Wharf.Replication;
+using Wharf.Server.Share;
 
 namespace Wharf.Server.Http;
 
@@ -10,7 +11,8 @@ namespace Wharf.Server.Http;
 /// <c>wharf_kafka_max_offset</c>), open connections, the produce and fetch purgatory sizes, and kafka_exporter's
 /// <c>kafka_consumergroup_lag</c>, <c>kafka_consumergroup_lag_sum</c> and <c>kafka_consumergroup_members</c> for the
 /// classic groups coordinated here, over the partitions with a replica here (the leader's high watermark, or a
-/// follower's when the leader is elsewhere). Series of partitions or groups that are gone are removed. Thread-safety: scrapes are serialised by a lock (prometheus-net may collect concurrently).
+/// follower's when the leader is elsewhere), and the lag and acquired records of each share-partition led here. Series
+/// of partitions or groups that are gone are removed. Thread-safety: scrapes are serialised by a lock (prometheus-net may collect concurrently).
 /// </summary>
 internal sealed class ScrapeCollector
 {
@@ -33,11 +35,15 @@ internal sealed class ScrapeCollector
     private readonly LabelledGauge _groupLag;
     private readonly LabelledGauge _groupLagSum;
     private readonly LabelledGauge _groupMembers;
+    private readonly LabelledGauge _shareLag;
+    private readonly LabelledGauge _shareAcquired;
+    private readonly SharePartitionManager? _shares;
     private readonly Gauge _producePurgatory;
     private readonly Gauge _fetchPurgatory;
 
-    public ScrapeCollector(IMetricFactory factory, ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections)
+    public ScrapeCollector(IMetricFactory factory, ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections, SharePartitionManager? shares = null)
     {
+        _shares = shares;
         _replicas = replicas;
         _groups = groups;
         _openConnections = openConnections;
@@ -56,6 +62,8 @@ internal sealed class ScrapeCollector
         _groupLag = new LabelledGauge(factory.CreateGauge("kafka_consumergroup_lag", "High watermark minus the group's committed offset (kafka_exporter's name).", ["consumergroup", "topic", "partition"]));
         _groupLagSum = new LabelledGauge(factory.CreateGauge("kafka_consumergroup_lag_sum", "The group's lag summed over the partitions of a topic (kafka_exporter's name).", ["consumergroup", "topic"]));
         _groupMembers = new LabelledGauge(factory.CreateGauge("kafka_consumergroup_members", "Members of a classic group coordinated here (kafka_exporter's name).", ["consumergroup"]));
+        _shareLag = new LabelledGauge(factory.CreateGauge("wharf_share_group_lag", "Records of a share-partition led here not yet acknowledged or archived, up to the high watermark.", ["group", "topic", "partition"]));
+        _shareAcquired = new LabelledGauge(factory.CreateGauge("wharf_share_group_records_acquired", "Records of a share-partition led here locked to a consumer now (in flight).", ["group", "topic", "partition"]));
         _producePurgatory = factory.CreateGauge("wharf_kafka_produce_purgatory_size", "acks=all produce waits (one per partition) parked on the high watermark now.");
         _fetchPurgatory = factory.CreateGauge("wharf_kafka_fetch_purgatory_size", "Fetch requests (consumers' and followers') long-polling for data now.");
     }
@@ -96,12 +104,15 @@ internal sealed class ScrapeCollector
             }
 
             CollectGroupLag(highWatermarks);
+            CollectShareGroups();
             _logSize.RemoveUnseen();
             _segments.RemoveUnseen();
             _maxOffset.RemoveUnseen();
             _groupLag.RemoveUnseen();
             _groupLagSum.RemoveUnseen();
             _groupMembers.RemoveUnseen();
+            _shareLag.RemoveUnseen();
+            _shareAcquired.RemoveUnseen();
         }
     }
 
@@ -136,6 +147,19 @@ internal sealed class ScrapeCollector
                 {
                     _groupLagSum.Set([groupId, topic.Name], sum);
                 }
+            }
+        }
+    }
+
+    private void CollectShareGroups()
+    {
+        foreach (var (group, partition, state, acquired) in _shares?.Snapshots() ?? [])
+        {
+            if (_replicas.GetPartition(partition) is { IsLeader: true } leader)
+            {
+                string[] labels = [group, partition.Topic, Label(partition.Partition)];
+                _shareLag.Set(labels, state.LagTo(leader.HighWatermark));
+                _shareAcquired.Set(labels, acquired);
             }
         }
     }
