@@ -252,7 +252,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 },
                 loggerFactory);
             var kafkaListener = network;
-            metrics.Bind(replicas, groups, () => kafkaListener.ConnectionCount, shares.Manager);
+            metrics.Bind(replicas, groups, () => kafkaListener.ConnectionCount, shares.Manager, () => controller.IsActive);
             readiness.NotReady(membership is null ? "starting: registering the listener" : "starting: registering with the cluster");
             var boundPort = network.LocalEndPoint.Port;
             var advertised = config.AdvertisedListeners[0];

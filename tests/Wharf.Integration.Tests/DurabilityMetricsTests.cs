@@ -5,8 +5,9 @@ using Wharf.Testing;
 namespace Wharf.Integration.Tests;
 
 /// <summary>
-/// The metrics a scrape shows about durability and waiting: fsync latency and group-commit rounds after acknowledged
-/// produces, the fetch purgatory while a consumer long-polls an empty partition, and kafka_exporter's per-group sums.
+/// The metrics a scrape shows about durability, waiting and the cluster: fsync latency and group-commit rounds after
+/// acknowledged produces, the fetch purgatory while a consumer long-polls an empty partition, kafka_exporter's
+/// per-group sums, and the broker, topic, partition, controller and free-disk gauges.
 /// </summary>
 public sealed class DurabilityMetricsTests : IAsyncLifetime
 {
@@ -47,7 +48,7 @@ public sealed class DurabilityMetricsTests : IAsyncLifetime
     {
         await _broker.CreateTopicAsync("quiet", partitions: 1);
         Assert.Equal(0, (await ScrapeAsync()).Single("wharf_kafka_fetch_purgatory_size").Value);
-        using (var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _broker.BootstrapServers, GroupId = "waiting", FetchWaitMaxMs = 30_000 }).Build())
+        using (var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _broker.BootstrapServers, GroupId = "waiting", FetchWaitMaxMs = 5_000 }).Build())
         {
             consumer.Assign(new TopicPartitionOffset("quiet", 0, Offset.Beginning));
             var parked = await ScrapeUntilAsync(s => s.Single("wharf_kafka_fetch_purgatory_size").Value >= 1, () => consumer.Consume(TimeSpan.FromMilliseconds(50)));
@@ -55,7 +56,7 @@ public sealed class DurabilityMetricsTests : IAsyncLifetime
             consumer.Close();
         }
 
-        // Closing drops the connection; the broker's parked fetch ends with it.
+        // The broker answers the last parked fetch at its max wait (5 s) even though the consumer has gone.
         Assert.True(await ScrapeUntilAsync(s => s.Single("wharf_kafka_fetch_purgatory_size").Value == 0, () => Thread.Sleep(20)), "the fetch stayed parked after the consumer left");
     }
 
@@ -81,6 +82,23 @@ public sealed class DurabilityMetricsTests : IAsyncLifetime
         var samples = await ScrapeAsync();
 
         Assert.Equal(4 + 3, samples.Single("kafka_consumergroup_lag_sum", ("consumergroup", "summing"), ("topic", "summed")).Value);
+    }
+
+    [Fact]
+    public async Task ASingleNode_IsOneLiveBroker_AndTheActiveController_WithItsTopicsAndFreeDiskCounted()
+    {
+        await _broker.CreateTopicAsync("counted-a", partitions: 3);
+        await _broker.CreateTopicAsync("counted-b", partitions: 2);
+
+        var samples = await ScrapeAsync();
+
+        Assert.Equal(1, samples.Single("wharf_cluster_brokers").Value);
+        Assert.Equal(1, samples.Single("wharf_cluster_active_controller").Value);
+        var topics = samples.Single("wharf_cluster_topics").Value;
+        var partitions = samples.Single("wharf_cluster_partitions").Value;
+        Assert.True(topics >= 2, $"topics: {topics}");
+        Assert.True(partitions - topics >= 3, $"{partitions} partitions over {topics} topics: counted-a and counted-b add 3 beyond one each");
+        Assert.True(samples.Single("wharf_storage_disk_free_bytes").Value > 0);
     }
 
     /// <summary>Scrapes until <paramref name="condition"/> holds (true) or 30 s pass (false), doing <paramref name="meanwhile"/> between scrapes.</summary>

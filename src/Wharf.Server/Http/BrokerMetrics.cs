@@ -41,8 +41,8 @@ public sealed class BrokerMetrics
     internal IMetricFactory Factory { get; }
 
     /// <summary>From now on a scrape also reads the partitions, replication state and groups of these managers.</summary>
-    internal void Bind(ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections, Share.SharePartitionManager? shares = null) =>
-        Volatile.Write(ref _scrape, new ScrapeCollector(Factory, replicas, groups, openConnections, shares));
+    internal void Bind(ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections, Share.SharePartitionManager? shares = null, Func<bool>? isActiveController = null) =>
+        Volatile.Write(ref _scrape, new ScrapeCollector(Factory, replicas, groups, openConnections, shares, isActiveController));
 
     /// <summary>Writes every metric in the Prometheus text format 0.0.4.</summary>
     public Task WriteTextAsync(Stream destination, CancellationToken cancellationToken) =>

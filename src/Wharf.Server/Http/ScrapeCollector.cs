@@ -38,12 +38,19 @@ internal sealed class ScrapeCollector
     private readonly LabelledGauge _shareLag;
     private readonly LabelledGauge _shareAcquired;
     private readonly SharePartitionManager? _shares;
+    private readonly Func<bool> _isActiveController;
+    private readonly Gauge _liveBrokers;
+    private readonly Gauge _topics;
+    private readonly Gauge _partitions;
+    private readonly Gauge _activeController;
+    private readonly Gauge _diskFree;
     private readonly Gauge _producePurgatory;
     private readonly Gauge _fetchPurgatory;
 
-    public ScrapeCollector(IMetricFactory factory, ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections, SharePartitionManager? shares = null)
+    public ScrapeCollector(IMetricFactory factory, ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections, SharePartitionManager? shares = null, Func<bool>? isActiveController = null)
     {
         _shares = shares;
+        _isActiveController = isActiveController ?? (() => false);
         _replicas = replicas;
         _groups = groups;
         _openConnections = openConnections;
@@ -64,6 +71,11 @@ internal sealed class ScrapeCollector
         _groupMembers = new LabelledGauge(factory.CreateGauge("kafka_consumergroup_members", "Members of a classic group coordinated here (kafka_exporter's name).", ["consumergroup"]));
         _shareLag = new LabelledGauge(factory.CreateGauge("wharf_share_group_lag", "Records of a share-partition led here not yet acknowledged or archived, up to the high watermark.", ["group", "topic", "partition"]));
         _shareAcquired = new LabelledGauge(factory.CreateGauge("wharf_share_group_records_acquired", "Records of a share-partition led here locked to a consumer now (in flight).", ["group", "topic", "partition"]));
+        _liveBrokers = factory.CreateGauge("wharf_cluster_brokers", "Live (registered, unfenced) brokers in this broker's metadata.");
+        _topics = factory.CreateGauge("wharf_cluster_topics", "Topics in the cluster, internal ones included.");
+        _partitions = factory.CreateGauge("wharf_cluster_partitions", "Partitions in the cluster, internal ones included.");
+        _activeController = factory.CreateGauge("wharf_cluster_active_controller", "1 on the broker that is the active controller, else 0 (sum over brokers: exactly 1 when healthy).");
+        _diskFree = factory.CreateGauge("wharf_storage_disk_free_bytes", "Free bytes on the file system of the data directory.");
         _producePurgatory = factory.CreateGauge("wharf_kafka_produce_purgatory_size", "acks=all produce waits (one per partition) parked on the high watermark now.");
         _fetchPurgatory = factory.CreateGauge("wharf_kafka_fetch_purgatory_size", "Fetch requests (consumers' and followers') long-polling for data now.");
     }
@@ -82,6 +94,7 @@ internal sealed class ScrapeCollector
             _isrExpands.IncTo(stats.IsrExpands);
             _connections.Set(_openConnections());
             _producePurgatory.Set(stats.ParkedProduces);
+            CollectCluster();
             _fetchPurgatory.Set(stats.ParkedFetches);
 
             var highWatermarks = new Dictionary<(string Topic, int Partition), long>();
@@ -148,6 +161,26 @@ internal sealed class ScrapeCollector
                     _groupLagSum.Set([groupId, topic.Name], sum);
                 }
             }
+        }
+    }
+
+    private void CollectCluster()
+    {
+        if (_replicas.Image is { } image)
+        {
+            _liveBrokers.Set(image.LiveBrokers.Count());
+            _topics.Set(image.TopicsByName.Count);
+            _partitions.Set(image.TopicsByName.Values.Sum(t => t.Partitions.Count));
+        }
+
+        _activeController.Set(_isActiveController() ? 1 : 0);
+        try
+        {
+            _diskFree.Set(new DriveInfo(Path.GetFullPath(_replicas.DataDirectory)).AvailableFreeSpace);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            // The data directory's file system cannot be asked (gone, or not a mount we can read): keep the last value.
         }
     }
 
