@@ -2,13 +2,14 @@ using System.CommandLine;
 using Wharf.Cli;
 using Wharf.Cli.Cluster;
 using Wharf.Cli.Groups;
+using Wharf.Cli.Produce;
 using Wharf.Cli.Topics;
 
 namespace Wharf;
 
 /// <summary>
 /// The <c>wharf</c> command line: <c>start</c> runs a broker; the nouns <c>topic</c>, <c>group</c> and <c>cluster</c>
-/// administer any Kafka-compatible cluster through the Kafka protocol. Errors are one <c>wharf: ...</c> line on stderr
+/// administer any Kafka-compatible cluster through the Kafka protocol and <c>produce</c> writes records. Errors are one <c>wharf: ...</c> line on stderr
 /// and a non-zero exit code (2 for bad usage, 1 for a failed operation).
 /// </summary>
 internal static class Program
@@ -21,6 +22,7 @@ internal static class Program
             TopicCommand.Create(),
             GroupCommand.Create(),
             ClusterCommand.Create(),
+            ProduceCommand.Create(),
         };
 
         if (args.Length == 0)
@@ -32,7 +34,9 @@ internal static class Program
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"wharf: {parsed.Errors[0].Message} (see 'wharf --help')");
+            // One line, even for messages that list the allowed values one per line.
+            var message = string.Join(' ', parsed.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            await Console.Error.WriteLineAsync($"wharf: {message} (see 'wharf --help')");
             return CliAction.UsageError;
         }
 
