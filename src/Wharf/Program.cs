@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Wharf.Cli;
 using Wharf.Cli.Cluster;
+using Wharf.Cli.Consume;
 using Wharf.Cli.Groups;
 using Wharf.Cli.Produce;
 using Wharf.Cli.Topics;
@@ -9,7 +10,8 @@ namespace Wharf;
 
 /// <summary>
 /// The <c>wharf</c> command line: <c>start</c> runs a broker; the nouns <c>topic</c>, <c>group</c> and <c>cluster</c>
-/// administer any Kafka-compatible cluster through the Kafka protocol and <c>produce</c> writes records. Errors are one <c>wharf: ...</c> line on stderr
+/// administer any Kafka-compatible cluster through the Kafka protocol and <c>produce</c> and <c>consume</c> write and
+/// read records. Errors are one <c>wharf: ...</c> line on stderr
 /// and a non-zero exit code (2 for bad usage, 1 for a failed operation).
 /// </summary>
 internal static class Program
@@ -23,6 +25,7 @@ internal static class Program
             GroupCommand.Create(),
             ClusterCommand.Create(),
             ProduceCommand.Create(),
+            ConsumeCommand.Create(),
         };
 
         if (args.Length == 0)
@@ -31,7 +34,8 @@ internal static class Program
             return CliAction.UsageError;
         }
 
-        var parsed = root.Parse(args);
+        // No response files: '@' starts a timestamp in `consume --from @1700000000000`, not a file of arguments.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             // One line, even for messages that list the allowed values one per line.
