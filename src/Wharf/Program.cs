@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Wharf.Cli;
 using Wharf.Cli.Cluster;
+using Wharf.Cli.Completion;
 using Wharf.Cli.Consume;
 using Wharf.Cli.Groups;
 using Wharf.Cli.Produce;
@@ -10,8 +11,8 @@ namespace Wharf;
 
 /// <summary>
 /// The <c>wharf</c> command line: <c>start</c> runs a broker; the nouns <c>topic</c>, <c>group</c> and <c>cluster</c>
-/// administer any Kafka-compatible cluster through the Kafka protocol and <c>produce</c> and <c>consume</c> write and
-/// read records. Errors are one <c>wharf: ...</c> line on stderr
+/// administer any Kafka-compatible cluster through the Kafka protocol, <c>produce</c> and <c>consume</c> write and read
+/// records, and <c>completion</c> prints a shell completion script. Errors are one <c>wharf: ...</c> line on stderr
 /// and a non-zero exit code (2 for bad usage, 1 for a failed operation).
 /// </summary>
 internal static class Program
@@ -26,6 +27,7 @@ internal static class Program
             ClusterCommand.Create(),
             ProduceCommand.Create(),
             ConsumeCommand.Create(),
+            CompletionCommand.Create(),
         };
 
         if (args.Length == 0)
