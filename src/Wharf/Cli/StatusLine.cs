@@ -13,7 +13,7 @@ internal sealed class StatusLine(TextWriter writer, bool enabled)
     public static readonly TimeSpan Delay = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
     private readonly Stopwatch _elapsed = Stopwatch.StartNew();
-    private TimeSpan _lastShown = TimeSpan.MinValue;
+    private TimeSpan _lastShown = TimeSpan.Zero;
     private int _width;
 
     public bool Enabled { get; } = enabled;
