@@ -139,6 +139,37 @@ public sealed class ConsumeCommandTests
     }
 
     [Fact]
+    public async Task Consume_Following_ExitsOnceItsReaderHasGone()
+    {
+        await using var broker = await WharfBroker.StartAsync();
+        await broker.CreateTopicAsync("live");
+        await WharfCli.RunWithInputAsync("first\n", "produce", "live", "-b", broker.BootstrapServers);
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add($"dotnet '{WharfCli.DllPath}' consume live -b {broker.BootstrapServers} | head -n 1; echo \"wharf exit ${{PIPESTATUS[0]}}\"");
+        using var pipeline = Process.Start(start)!;
+        try
+        {
+            Assert.Equal("first", await pipeline.StandardOutput.ReadLineAsync());
+
+            // head has exited; the next record the follower writes finds the pipe closed, and it stops.
+            await WharfCli.RunWithInputAsync("second\n", "produce", "live", "-b", broker.BootstrapServers);
+            using var timeout = new CancellationTokenSource(Patience);
+            var rest = await pipeline.StandardOutput.ReadToEndAsync(timeout.Token);
+            await pipeline.WaitForExitAsync(timeout.Token);
+
+            Assert.Equal("wharf exit 0", rest.Trim());
+        }
+        finally
+        {
+            if (!pipeline.HasExited)
+            {
+                pipeline.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Fact]
     public async Task Consume_UnknownTopic_FailsWithOneLine()
     {
         await using var broker = await WharfBroker.StartAsync(new Dictionary<string, string> { ["auto.create.topics.enable"] = "false" });

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Microsoft.Win32.SafeHandles;
 
 namespace Wharf.Cli.Consume;
 
@@ -109,7 +110,7 @@ internal static class ConsumeCommand
             }
 
             // Not disposed: the reader flushes it, and disposing a writer on a stdout closed by its reader would throw.
-            var output = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 64 * 1024);
+            var output = new StreamWriter(OpenStandardOutput(), new UTF8Encoding(false), 64 * 1024);
             reader.Run(consumer, output, recordFormat!, parsed.GetValue(count), commit: groupId is not null, interruption.Token);
             if (groupId is not null)
             {
@@ -127,6 +128,14 @@ internal static class ConsumeCommand
         }));
         return command.WithBootstrapOption();
     }
+
+    /// <summary>
+    /// stdout as a stream whose writes fail once its reader has gone (<c>| head</c>): .NET's console stream ignores a
+    /// broken pipe, which would leave a follower running for ever with nobody reading.
+    /// </summary>
+    private static Stream OpenStandardOutput() => OperatingSystem.IsWindows()
+        ? Console.OpenStandardOutput()
+        : new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
 
     /// <summary>Parses repeated and comma-separated partition numbers; null when none are given.</summary>
     private static bool TryParsePartitions(string[]? values, out List<int>? partitions, out string? bad)
