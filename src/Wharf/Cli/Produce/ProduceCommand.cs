@@ -15,6 +15,8 @@ internal static class ProduceCommand
     /// <summary>How long a record may wait for its delivery (an unknown topic or an unreachable leader included).</summary>
     private static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(30);
 
+    private static readonly TimeSpan UnknownTopicTimeout = TimeSpan.FromSeconds(5);
+
     public static Command Create()
     {
         var topic = new Argument<string>("TOPIC") { Description = "the topic to write to" };
@@ -120,6 +122,11 @@ internal static class ProduceCommand
             MessageTimeoutMs = (int)DeliveryTimeout.TotalMilliseconds,
             LingerMs = 5,
         };
+
+        // How long an unknown topic may take to appear before its records fail: librdkafka's 30 s default is meant for
+        // topics just created elsewhere; a user who misspelt a topic should hear so in seconds. (A cluster that creates
+        // topics on demand creates it with the first metadata request, so this does not delay that case.)
+        config.Set("topic.metadata.propagation.max.ms", $"{(int)UnknownTopicTimeout.TotalMilliseconds}");
 
         // librdkafka logs connection failures to stderr on its own; the command reports failed deliveries once itself.
         return new ProducerBuilder<byte[]?, byte[]>(config)
