@@ -119,6 +119,14 @@ public sealed class ProduceCommandTests
         Assert.Empty(ReadAll(broker.BootstrapServers, "orders", 0));
     }
 
+    [Fact]
+    public async Task Produce_FromAMissingFile_FailsWithOneLineNamingIt()
+    {
+        var run = await WharfCli.RunAsync("produce", "orders", "--file", "/nonexistent/records.txt", "-b", "127.0.0.1:1");
+
+        ErrorTests.AssertOneLineError(run, "/nonexistent/records.txt");
+    }
+
     /// <summary>Reads <paramref name="count"/> records from the start of the topic (one partition, or all).</summary>
     internal static List<ConsumeResult<byte[]?, byte[]>> ReadAll(string bootstrap, string topic, int count, int? partition = null)
     {

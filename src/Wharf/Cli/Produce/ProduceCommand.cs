@@ -20,7 +20,7 @@ internal static class ProduceCommand
     public static Command Create()
     {
         var topic = new Argument<string>("TOPIC") { Description = "the topic to write to" };
-        var file = new Option<FileInfo?>("--file", "-f") { Description = "read records from this file instead of stdin", HelpName = "PATH" };
+        var file = new Option<FileInfo?>("--file") { Description = "read records from this file instead of stdin", HelpName = "PATH" };
         var keyDelimiter = new Option<string?>("--key-delim", "-k")
         {
             Description = "split each line into key and value at the first occurrence of STR (lines without it get a null key)",
