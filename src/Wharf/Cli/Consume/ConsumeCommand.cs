@@ -50,7 +50,7 @@ internal static class ConsumeCommand
         var exitAtEnd = new Option<bool>("--exit-at-end", "-e") { Description = "exit once every partition read has reached its end, instead of following" };
         var format = new Option<string>("--format", "-f")
         {
-            Description = "json (one object per line) or a template of %t %p %o %k %v %h %T and \\n \\t (default: %v\\n)",
+            Description = "json (one object per line) or a template of %t %p %o %k %v %h %T and \\n \\t",
             HelpName = "json|TEMPLATE",
             DefaultValueFactory = _ => RecordFormat.Default,
         };
