@@ -2,7 +2,7 @@
 # Installs the outside tools the compat tests drive: kcat, kafka-python, confluent-kafka-python and Go's sarama 1.22 with
 # the Go toolchain and a C compiler for its cgo zstd binding (Debian packages) and KafkaJS (npm, into tests/compat/node);
 # and etcd (etcd-server, with etcdctl from etcd-client), which the Wharf.Metadata.Etcd and Wharf.Cluster tests start
-# (the cluster tests also drive kcat and KafkaJS against three brokers).
+# (the cluster tests also drive kcat and KafkaJS against three brokers); and zsh, for `wharf completion zsh`.
 # Required under CI=true; best effort otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,7 @@ command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 [ -d /usr/share/gocode/src/github.com/Shopify/sarama ] || need_apt+=(golang-github-shopify-sarama-dev)
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_apt+=(etcd-client)
+command -v zsh >/dev/null 2>&1 || need_apt+=(zsh)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

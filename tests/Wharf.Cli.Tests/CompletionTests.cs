@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Wharf.TestKit.Tools;
 
 namespace Wharf.Cli.Tests;
 
@@ -49,6 +50,29 @@ public sealed class CompletionTests
             """;
 
         var run = await BashAsync("bash", [], test);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["delete", "describe"], run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
+    }
+
+    [RequiresToolFact(ExternalTool.Zsh)]
+    public async Task ZshScript_IsValidZsh_AndCompletesThroughTheInstalledWharf()
+    {
+        ExternalTools.Require(ExternalTool.Zsh);
+        var script = await WharfCli.RunAsync("completion", "zsh");
+        Assert.True(script.ExitCode == 0, script.ToString());
+        var check = await BashAsync(ExternalTools.Zsh, ["-n"], script.Stdout);
+        Assert.True(check.ExitCode == 0, check.ToString());
+
+        // Outside an interactive completion: compdef and compadd are stood in for, the widget's variables set by hand.
+        var test = $"wharf() {{ dotnet '{WharfCli.DllPath}' \"$@\"; }}\ncompdef() {{ : }}\ncompadd() {{ shift; print -l -- \"$@\"; }}\n" + script.Stdout + """
+            words=(wharf group de)
+            BUFFER='wharf group de'
+            CURSOR=${#BUFFER}
+            _wharf
+            """;
+
+        var run = await BashAsync(ExternalTools.Zsh, [], test);
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(["delete", "describe"], run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
