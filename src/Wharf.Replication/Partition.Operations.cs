@@ -52,7 +52,16 @@ public sealed partial class Partition
         MaybeIncrementHighWatermark();
         if (requiredAcks == -1)
         {
-            await WaitForHighWatermarkAsync(info.LastOffset + 1, term, timeout ?? Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+            _context.Counters.ProduceParked(1);
+            try
+            {
+                await WaitForHighWatermarkAsync(info.LastOffset + 1, term, timeout ?? Timeout.InfiniteTimeSpan).ConfigureAwait(false);
+            }
+            finally
+            {
+                _context.Counters.ProduceParked(-1);
+            }
+
             if (MaximalIsr.Length < _log.Config.MinInsyncReplicas)
             {
                 throw new LogException(ErrorCode.NotEnoughReplicasAfterAppend,

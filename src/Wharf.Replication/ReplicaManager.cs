@@ -99,7 +99,8 @@ public sealed partial class ReplicaManager : IDisposable
             offline += image.TopicsById.Values.Sum(t => t.Partitions.Values.Count(p => p.Leader < 0));
         }
 
-        return new ReplicationStats(leaders, underReplicated, underMinIsr, offline, maxLag, _context.Counters.IsrShrinks, _context.Counters.IsrExpands);
+        var counters = _context.Counters;
+        return new ReplicationStats(leaders, underReplicated, underMinIsr, offline, maxLag, counters.IsrShrinks, counters.IsrExpands, counters.ParkedProduces, counters.ParkedFetches);
     }
 
     /// <summary>The leaders this broker follows partitions of now.</summary>
@@ -181,7 +182,16 @@ public sealed partial class ReplicaManager : IDisposable
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(timeout, Time, timer.Token);
         signals.Add(delay);
-        await Task.WhenAny(signals).ConfigureAwait(false);
+        _context.Counters.FetchParked(1);
+        try
+        {
+            await Task.WhenAny(signals).ConfigureAwait(false);
+        }
+        finally
+        {
+            _context.Counters.FetchParked(-1);
+        }
+
         await timer.CancelAsync().ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
     }

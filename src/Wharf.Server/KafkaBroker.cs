@@ -142,6 +142,10 @@ public sealed class KafkaBroker : IAsyncDisposable
         }
 
         var metrics = new BrokerMetrics();
+
+        // With no HTTP listener nobody can read the metrics, so the hot path does not record them either (this is
+        // also how the benchmarks measure what recording costs).
+        var recorded = config.HttpListener is null ? null : metrics;
         var readiness = new BrokerReadiness();
         HttpAdminServer? http = null;
         LogManager? logs = null;
@@ -170,6 +174,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 Time = time,
                 LoggerFactory = loggerFactory,
                 Disk = disk,
+                Metrics = recorded?.Storage,
                 // The tracker needs the group coordinator, which needs the logs: until it exists, nothing is known to be consumed.
                 ConsumedOffset = partition => Volatile.Read(ref consumedOffsets)?.ConsumedOffset(partition),
             });
@@ -214,9 +219,9 @@ public sealed class KafkaBroker : IAsyncDisposable
             var builder = new HandlerRegistry.Builder()
                 .Add<ApiVersionsHandler, ApiVersionsRequest, ApiVersionsResponse>(new ApiVersionsHandler(() => registry!))
                 .Add<MetadataHandler, MetadataRequest, MetadataResponse>(new MetadataHandler(controller, replicas, topics))
-                .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>(), verifier, metrics.Topics))
+                .Add<ProduceHandler, ProduceRequest, ProduceResponse>(new ProduceHandler(replicas, loggerFactory.CreateLogger<ProduceHandler>(), verifier, recorded?.Topics))
                 .Add<InitProducerIdHandler, InitProducerIdRequest, InitProducerIdResponse>(new InitProducerIdHandler(producerIds, loggerFactory.CreateLogger<InitProducerIdHandler>(), transactions))
-                .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas, config.FetchMaxBytes, config.ReplicaFetchLinger, metrics.Topics))
+                .Add<FetchHandler, FetchRequest, FetchResponse>(new FetchHandler(replicas, config.FetchMaxBytes, config.ReplicaFetchLinger, recorded?.Topics))
                 .Add<ListOffsetsHandler, ListOffsetsRequest, ListOffsetsResponse>(new ListOffsetsHandler(replicas))
                 .Add<OffsetForLeaderEpochHandler, OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>(new OffsetForLeaderEpochHandler(replicas))
                 .AddForwarded<CreateTopicsHandler, CreateTopicsRequest, CreateTopicsResponse>(new CreateTopicsHandler(controller), forwarder)
@@ -240,7 +245,7 @@ public sealed class KafkaBroker : IAsyncDisposable
             var listener = config.Listeners[0];
             network = KafkaListener.Start(
                 new IPEndPoint(ResolveAddress(listener.Host), listener.Port),
-                new RequestProcessor(registry, loggerFactory.CreateLogger<RequestProcessor>(), metrics.Requests),
+                new RequestProcessor(registry, loggerFactory.CreateLogger<RequestProcessor>(), recorded?.Requests),
                 new NetworkOptions
                 {
                     MaxRequestBytes = config.SocketRequestMaxBytes,
@@ -250,7 +255,7 @@ public sealed class KafkaBroker : IAsyncDisposable
                 },
                 loggerFactory);
             var kafkaListener = network;
-            metrics.Bind(replicas, groups, () => kafkaListener.ConnectionCount);
+            metrics.Bind(replicas, groups, () => kafkaListener.ConnectionCount, shares.Manager, () => controller.IsActive);
             readiness.NotReady(membership is null ? "starting: registering the listener" : "starting: registering with the cluster");
             var boundPort = network.LocalEndPoint.Port;
             var advertised = config.AdvertisedListeners[0];

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Wharf.Common;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -16,13 +17,17 @@ public sealed partial class LogEnvironment
 {
     private LogFlusher? _flusher;
 
-    public LogEnvironment(TimeProvider? time = null, ILogger? logger = null, Action<string>? fsyncObserver = null, IDisk? disk = null)
+    public LogEnvironment(TimeProvider? time = null, ILogger? logger = null, Action<string>? fsyncObserver = null, IDisk? disk = null, IStorageMetrics? metrics = null)
     {
         Time = time ?? TimeProvider.System;
         Logger = logger ?? NullLogger.Instance;
         FsyncObserver = fsyncObserver;
         Disk = disk ?? LocalDisk.Instance;
+        Metrics = metrics;
     }
+
+    /// <summary>Where fsync latencies and group-commit rounds are reported; null: nowhere.</summary>
+    public IStorageMetrics? Metrics { get; }
 
     /// <summary>Where writes and fsyncs go: the machine's file system, or a test's simulated disk.</summary>
     public IDisk Disk { get; }
@@ -49,7 +54,9 @@ public sealed partial class LogEnvironment
     /// <summary>fsyncs a file's data and metadata.</summary>
     internal void Fsync(SafeFileHandle handle, string path)
     {
+        var started = Stopwatch.GetTimestamp();
         Disk.Fsync(handle, path);
+        Metrics?.FsyncCompleted(Stopwatch.GetElapsedTime(started));
         FsyncObserver?.Invoke(path);
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Wharf.Common;
 
@@ -79,6 +80,7 @@ public sealed class LogFlusher : IDisposable
             }
 
             Interlocked.Increment(ref _rounds);
+            var started = Stopwatch.GetTimestamp();
             var groups = batch.GroupBy(r => r.Log).ToList();
             if (groups.Count == 1)
             {
@@ -89,6 +91,8 @@ public sealed class LogFlusher : IDisposable
                 // fsyncs of different files overlap in the device; issue them concurrently.
                 _fsyncs.RunAll(groups, FlushGroup);
             }
+
+            _environment.Metrics?.GroupCommitCompleted(batch.Count, groups.Count, Stopwatch.GetElapsedTime(started));
         }
     }
 

@@ -24,6 +24,9 @@ public sealed record LogManagerOptions
     /// <summary>Called after every fsync with the path (tests count group commits).</summary>
     public Action<string>? FsyncObserver { get; init; }
 
+    /// <summary>Where fsync latencies and group-commit rounds are reported (the broker's metrics); null: nowhere.</summary>
+    public IStorageMetrics? Metrics { get; init; }
+
     /// <summary>Where log data is written and fsync'd: the machine's file system, or a test's simulated disk.</summary>
     public IDisk Disk { get; init; } = LocalDisk.Instance;
 
@@ -105,7 +108,7 @@ public sealed class LogManager : IDisposable
     {
         _options = options;
         _logger = options.LoggerFactory.CreateLogger("Wharf.Storage");
-        _environment = new LogEnvironment(options.Time, _logger, options.FsyncObserver, options.Disk);
+        _environment = new LogEnvironment(options.Time, _logger, options.FsyncObserver, options.Disk, options.Metrics);
         _cleaner = new LogCleaner(_environment, options.CleanerMaxBytesPerSecond);
     }
 

@@ -64,8 +64,7 @@ public sealed class WharfBrokerProcess : IAsyncDisposable
         effective.TryAdd("log.dirs", Path.Combine(Path.GetTempPath(), "wharf-process-" + Guid.NewGuid().ToString("N")));
         var broker = Start(WharfExecutable.Locate(null), 1, port, effective["log.dirs"], effective, new ProcessLog("broker"));
         broker._settings = effective;
-        await broker.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
-        return broker;
+        return await ReadyOrKilledAsync(broker, timeout, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Starts a broker that <see cref="StartSingleAsync"/> made again (after <see cref="Kill"/> or a stop), on its port and data.</summary>
@@ -75,8 +74,22 @@ public sealed class WharfBrokerProcess : IAsyncDisposable
         await WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(60)).ConfigureAwait(false);
         var broker = Start(WharfExecutable.Locate(null), NodeId, Port, DataDirectory, settings, _log);
         broker._settings = settings;
-        await broker.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
-        return broker;
+        return await ReadyOrKilledAsync(broker, timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for <paramref name="broker"/>'s ready line; a broker that never gets ready is killed, never leaked.</summary>
+    private static async Task<WharfBrokerProcess> ReadyOrKilledAsync(WharfBrokerProcess broker, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await broker.WaitUntilReadyAsync(timeout ?? TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            return broker;
+        }
+        catch
+        {
+            await broker.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>Starts <c>dotnet <paramref name="wharfDll"/> start</c> with <paramref name="settings"/> as <c>--set</c> arguments.</summary>

@@ -34,6 +34,7 @@ internal static class StartCommand
             return 2;
         }
 
+        Console.WriteLine(StartupSummary.Banner(config));
         using var loggerFactory = LoggerFactory.Create(logging => logging
             .AddSimpleConsole(console =>
             {
@@ -78,15 +79,7 @@ internal static class StartCommand
         }
 
         await using var brokerScope = broker;
-        Console.WriteLine($"""
-            Wharf {typeof(StartCommand).Assembly.GetName().Version?.ToString(3)} — Kafka-compatible broker ({(broker.IsClusterMember ? $"cluster member, etcd {config.EtcdConnect}" : "single node")})
-              listener     {config.Listeners[0]} (advertised {broker.BootstrapServers})
-              http         {(broker.HttpEndPoint is { } http ? $"http://{http} (/metrics, /health/live, /health/ready)" : "off")}
-              data dir     {Path.GetFullPath(broker.DataDirectory)}
-              cluster id   {broker.Controller.Current.ClusterId}   node id {config.NodeId}
-              flush mode   {config.LogFlushMode}
-              ready in     {started.ElapsedMilliseconds} ms — Ctrl+C to stop
-            """);
+        Console.WriteLine(StartupSummary.Ready(broker, started.Elapsed));
         try
         {
             await Task.Delay(Timeout.Infinite, stopping.Token);

@@ -58,7 +58,7 @@ public sealed class ErrorTests
         Assert.StartsWith("0.", run.Stdout.Trim(), StringComparison.Ordinal);
     }
 
-    private static void AssertOneLineError(CliRun run, string mention)
+    internal static void AssertOneLineError(CliRun run, string mention)
     {
         Assert.True(run.ExitCode != 0, run.ToString());
         var line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 
 namespace Wharf.Cli.Tests;
 
@@ -128,7 +129,7 @@ public sealed class GroupCommandTests
     }
 
     [Fact]
-    public async Task List_ShowsAShareGroupBesideAClassicOne_WithTheTypeTheAdminClientCannotTell()
+    public async Task List_ShowsAShareGroupBesideAClassicOne_WithItsTypeAndState()
     {
         await using var broker = await WharfBroker.StartAsync();
         await ProduceAndCommitAsync(broker, produced: 2, committed: 1);
@@ -145,9 +146,78 @@ public sealed class GroupCommandTests
         var run = await WharfCli.RunAsync("group", "list", "--format", "json", "-b", broker.BootstrapServers);
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        var groups = run.Json().EnumerateArray().ToDictionary(g => g.GetProperty("group").GetString()!, g => g.GetProperty("type").GetString());
-        Assert.Equal("classic", groups[Group]);
-        Assert.Contains(groups.GetValueOrDefault("queue-workers"), new[] { "share", "unknown" });
+        var groups = run.Json().EnumerateArray().ToDictionary(g => g.GetProperty("group").GetString()!, g => (Type: g.GetProperty("type").GetString(), State: g.GetProperty("state").GetString()));
+        Assert.Equal("classic", groups[Group].Type);
+        Assert.Equal("share", groups["queue-workers"].Type);
+
+        // The consumer has left (empty) unless its leave is still on its way (stable); never unknown.
+        Assert.Contains(groups["queue-workers"].State, new[] { "empty", "stable" });
+    }
+
+    [Fact]
+    public async Task Describe_AShareGroupWithAnActiveMember_ShowsTheMemberItsAssignmentStartOffsetAndLag()
+    {
+        await using var broker = await WharfBroker.StartAsync();
+        await broker.CreateTopicAsync("jobs");
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.BootstrapServers }).Build())
+        {
+            await admin.IncrementalAlterConfigsAsync(new()
+            {
+                [new ConfigResource { Type = ResourceType.Group, Name = "workers" }] =
+                    [new ConfigEntry { Name = "share.auto.offset.reset", Value = "earliest", IncrementalOperation = AlterConfigOpType.Set }],
+            });
+        }
+
+        await WharfCli.RunWithInputAsync("j0\nj1\nj2\nj3\nj4\n", "produce", "jobs", "-b", broker.BootstrapServers);
+        using var share = new Wharf.Client.ShareConsumer(new Wharf.Client.ShareConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers,
+            GroupId = "workers",
+            ClientId = "worker-1",
+            AcknowledgementMode = Wharf.Client.ShareAcknowledgementMode.Explicit,
+        });
+        share.Subscribe(["jobs"]);
+        var done = 0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (done < 5 && DateTime.UtcNow < deadline)
+        {
+            var batch = share.Consume(TimeSpan.FromMilliseconds(500));
+            foreach (var record in batch.Where(r => !r.IsError))
+            {
+                share.Acknowledge(record);
+                done++;
+            }
+
+            if (batch.Count > 0)
+            {
+                share.CommitSync();
+            }
+        }
+
+        Assert.Equal(5, done);
+        await WharfCli.RunWithInputAsync("j5\nj6\nj7\n", "produce", "jobs", "-b", broker.BootstrapServers);
+
+        var run = await WharfCli.RunAsync("group", "describe", "workers", "--format", "json", "-b", broker.BootstrapServers);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var json = run.Json();
+        Assert.Equal("share", json.GetProperty("type").GetString());
+        Assert.Equal("stable", json.GetProperty("state").GetString());
+        var member = Assert.Single(json.GetProperty("members").EnumerateArray());
+        Assert.Equal("worker-1", member.GetProperty("client_id").GetString());
+        Assert.False(string.IsNullOrEmpty(member.GetProperty("member_id").GetString()));
+        var assigned = Assert.Single(member.GetProperty("assignment").EnumerateArray());
+        Assert.Equal("jobs", assigned.GetProperty("topic").GetString());
+        Assert.Equal([0], assigned.GetProperty("partitions").EnumerateArray().Select(p => p.GetInt32()));
+        var partition = Assert.Single(json.GetProperty("partitions").EnumerateArray());
+        Assert.Equal(5, partition.GetProperty("start_offset").GetInt64());
+        Assert.Equal(3, partition.GetProperty("lag").GetInt64());
+        Assert.Equal(3, json.GetProperty("total_lag").GetInt64());
+
+        var table = await WharfCli.RunAsync("group", "describe", "workers", "-b", broker.BootstrapServers);
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains(table.Stdout.Split('\n'), l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["jobs", "0", "5", "3"]);
+        share.Close();
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Wharf.Testing;
+
 namespace Wharf.Cli.Tests;
 
 /// <summary><c>wharf start</c> keeps its own options and error reporting under the command-line parser.</summary>
@@ -33,5 +35,32 @@ public sealed class StartCommandTests
         Assert.Contains("start", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("topic", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("group", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_PrintsTheBannerFirst_AndOneReadyLineWithWhatWasLoaded()
+    {
+        await using var broker = await WharfBrokerProcess.StartSingleAsync();
+
+        // The harness heads the captured output with its own "=== broker 1 started" line.
+        var output = broker.Output.Where(l => !l.StartsWith("===", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("Wharf ", output[0], StringComparison.Ordinal);
+        Assert.Contains("single node", output[0], StringComparison.Ordinal);
+        var ready = Assert.Single(output, l => l.StartsWith("Broker ready in ", StringComparison.Ordinal));
+        Assert.Contains("0 topic(s)", ready, StringComparison.Ordinal);
+        Assert.Contains($"kafka {broker.BootstrapServers}", ready, StringComparison.Ordinal);
+        Assert.DoesNotContain(output, l => l.Contains("warn", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task StartHelp_ListsTheCommonKeysWithTheirDefaults()
+    {
+        var run = await WharfCli.RunAsync("start", "--help");
+
+        Assert.Equal(0, run.ExitCode);
+        foreach (var (key, value) in new[] { ("listeners", "PLAINTEXT://127.0.0.1:9092"), ("log.dirs", "./wharf-data"), ("log.retention.ms", "1209600000"), ("http.listeners", "http://127.0.0.1:9644") })
+        {
+            Assert.Contains(run.Stdout.Split('\n'), line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var k, var v, ..] && k == key && v == value);
+        }
     }
 }

@@ -19,24 +19,19 @@ public static class WharfCli
 {
     private static readonly Lazy<string> Dll = new(Locate);
 
-    public static async Task<CliRun> RunAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Dll.Value);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+    /// <summary>The wharf.dll the runs use.</summary>
+    public static string DllPath => Dll.Value;
 
-        start.Environment.Remove("WHARF_BOOTSTRAP");
-        using var process = Process.Start(start)!;
+    public static Task<CliRun> RunAsync(params string[] arguments) => RunWithInputAsync(null, arguments);
+
+    /// <summary>Runs wharf with <paramref name="stdin"/> as its standard input (closed after it; empty when null).</summary>
+    public static async Task<CliRun> RunWithInputAsync(string? stdin, params string[] arguments)
+    {
+        using var process = Process.Start(StartInfo(arguments))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(stdin ?? "");
+        process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
@@ -49,6 +44,28 @@ public static class WharfCli
         }
 
         return new CliRun(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Starts wharf without waiting for it, for a command that runs until stopped (<c>consume</c>).</summary>
+    public static RunningCli Start(params string[] arguments) => new(Process.Start(StartInfo(arguments))!);
+
+    private static ProcessStartInfo StartInfo(string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Dll.Value);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment.Remove("WHARF_BOOTSTRAP");
+        return start;
     }
 
     private static string Locate()

@@ -72,6 +72,21 @@ public sealed class PartitionReplicationTests : IDisposable
     }
 
     [Fact]
+    public async Task AcksAll_WhileWaitingForTheIsr_IsCountedInTheProducePurgatory()
+    {
+        var leader = NewPartition("purgatory", Leader);
+        leader.MakeLeader(1, 1, Nodes.Of(1, 2), Nodes.Of(1, 2));
+        Assert.Equal(0, _context.Counters.ParkedProduces);
+
+        var waiting = leader.AppendAsLeaderAsync(_fixture.Batch(2), requiredAcks: -1, timeout: TimeSpan.FromSeconds(5));
+        Assert.True(SpinWait.SpinUntil(() => _context.Counters.ParkedProduces == 1, TimeSpan.FromSeconds(10)), "the acks=all wait was never counted");
+        leader.UpdateFollowerFetchState(Follower2, 2);
+        await waiting;
+
+        Assert.Equal(0, _context.Counters.ParkedProduces);
+    }
+
+    [Fact]
     public async Task AcksAll_WithTheIsrBelowMinInsync_IsRefusedBeforeAppending_AndLeadershipLossEndsTheWait()
     {
         var leader = NewPartition("min-isr", Leader, minInsync: 2);

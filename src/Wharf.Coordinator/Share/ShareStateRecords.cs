@@ -108,4 +108,16 @@ public readonly record struct ShareKey(string GroupId, Guid TopicId, int Partiti
 /// A share-partition's persisted state: the state epoch (bumped when an operator resets it), the leader epoch of the
 /// partition leader that wrote it (a write from an older leadership is fenced), the start offset and the window.
 /// </summary>
-public sealed record ShareSnapshot(int StateEpoch, int LeaderEpoch, long StartOffset, IReadOnlyList<StateBatch> Batches);
+public sealed record ShareSnapshot(int StateEpoch, int LeaderEpoch, long StartOffset, IReadOnlyList<StateBatch> Batches)
+{
+    /// <summary>
+    /// The records at or above the start offset not yet done (acknowledged or archived), up to
+    /// <paramref name="highWatermark"/>: what KIP-932 reports as a share-partition's lag.
+    /// </summary>
+    public long LagTo(long highWatermark)
+    {
+        var done = Batches.Where(b => b.State is RecordState.Acknowledged or RecordState.Archived && b.LastOffset >= StartOffset)
+            .Sum(b => Math.Min(b.LastOffset, highWatermark - 1) - Math.Max(b.FirstOffset, StartOffset) + 1);
+        return Math.Max(0, highWatermark - StartOffset - Math.Max(0, done));
+    }
+}

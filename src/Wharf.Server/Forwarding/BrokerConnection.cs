@@ -13,7 +13,7 @@ namespace Wharf.Server.Forwarding;
 /// mismatched correlation id or a closed socket fail the call and leave the connection unusable (dispose it).
 /// Thread-safety: calls are serialised by a semaphore.
 /// </summary>
-internal sealed class BrokerConnection : IAsyncDisposable
+public sealed class BrokerConnection : IAsyncDisposable
 {
     private const int MaxResponseBytes = 64 * 1024 * 1024;
     private readonly TcpClient _client;

@@ -1,6 +1,7 @@
 using Prometheus;
 using Wharf.Coordinator;
 using Wharf.Replication;
+using Wharf.Storage;
 
 namespace Wharf.Server.Http;
 
@@ -21,6 +22,7 @@ public sealed class BrokerMetrics
         var factory = Metrics.WithCustomRegistry(Registry);
         Requests = new KafkaRequestMetrics(factory);
         Topics = new TopicTrafficMetrics(factory);
+        Storage = new StorageMetrics(factory);
         Factory = factory;
         DotNetStats.Register(Registry);
         Registry.AddBeforeCollectCallback(() => Volatile.Read(ref _scrape)?.Collect());
@@ -33,11 +35,14 @@ public sealed class BrokerMetrics
 
     public TopicTrafficMetrics Topics { get; }
 
+    /// <summary>fsync and group-commit metrics, handed to the storage layer.</summary>
+    public IStorageMetrics Storage { get; }
+
     internal IMetricFactory Factory { get; }
 
     /// <summary>From now on a scrape also reads the partitions, replication state and groups of these managers.</summary>
-    internal void Bind(ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections) =>
-        Volatile.Write(ref _scrape, new ScrapeCollector(Factory, replicas, groups, openConnections));
+    internal void Bind(ReplicaManager replicas, GroupCoordinator groups, Func<int> openConnections, Share.SharePartitionManager? shares = null, Func<bool>? isActiveController = null) =>
+        Volatile.Write(ref _scrape, new ScrapeCollector(Factory, replicas, groups, openConnections, shares, isActiveController));
 
     /// <summary>Writes every metric in the Prometheus text format 0.0.4.</summary>
     public Task WriteTextAsync(Stream destination, CancellationToken cancellationToken) =>

@@ -169,15 +169,6 @@ public sealed class ShareGroupAdmin(GroupCoordinator groups, IShareStatePersiste
     }
 
     /// <summary>Records at or above the start offset not yet done, up to the high watermark; -1 when this broker does not lead the partition.</summary>
-    private long Lag(TopicPartition partition, ShareSnapshot state)
-    {
-        if (replicas.GetPartition(partition) is not { IsLeader: true } leader)
-        {
-            return -1;
-        }
-
-        var done = state.Batches.Where(b => b.State is RecordState.Acknowledged or RecordState.Archived && b.LastOffset >= state.StartOffset)
-            .Sum(b => Math.Min(b.LastOffset, leader.HighWatermark - 1) - Math.Max(b.FirstOffset, state.StartOffset) + 1);
-        return Math.Max(0, leader.HighWatermark - state.StartOffset - Math.Max(0, done));
-    }
+    private long Lag(TopicPartition partition, ShareSnapshot state) =>
+        replicas.GetPartition(partition) is { IsLeader: true } leader ? state.LagTo(leader.HighWatermark) : -1;
 }

@@ -365,6 +365,24 @@ public sealed class SharePartitionManager : IDisposable
         }
     }
 
+    /// <summary>A consistent snapshot of every share-partition loaded here, with how many of its records are acquired now (for metrics).</summary>
+    public List<(string Group, TopicPartition Partition, ShareSnapshot State, int Acquired)> Snapshots()
+    {
+        var snapshots = new List<(string, TopicPartition, ShareSnapshot, int)>();
+        foreach (var (key, lazy) in _partitions)
+        {
+            if (Loaded(lazy) is { Retired: false } share)
+            {
+                lock (share.Gate)
+                {
+                    snapshots.Add((key.Group, key.Partition, share.Snapshot(), share.State.AcquiredCount));
+                }
+            }
+        }
+
+        return snapshots;
+    }
+
     /// <summary>The share-partition of <paramref name="groupId"/> and <paramref name="topicPartition"/> if one is loaded here (null while none is, or it is still loading).</summary>
     private SharePartition? Served(string groupId, TopicPartition topicPartition) =>
         _partitions.TryGetValue((groupId, topicPartition), out var lazy) ? Loaded(lazy) : null;

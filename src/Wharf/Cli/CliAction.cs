@@ -17,12 +17,19 @@ internal static class CliAction
     public const int UsageError = 2;
 
     public static Func<ParseResult, CancellationToken, Task<int>> Run(Func<ParseResult, CancellationToken, Task> body) =>
+        Run(async (parsed, cancellationToken) =>
+        {
+            await body(parsed, cancellationToken);
+            return 0;
+        });
+
+    /// <summary>Like the other overload, for a command whose body chooses its exit code (a health check, say).</summary>
+    public static Func<ParseResult, CancellationToken, Task<int>> Run(Func<ParseResult, CancellationToken, Task<int>> body) =>
         async (parsed, cancellationToken) =>
         {
             try
             {
-                await body(parsed, cancellationToken);
-                return 0;
+                return await body(parsed, cancellationToken);
             }
             catch (Exception e)
             {

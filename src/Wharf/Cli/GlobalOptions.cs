@@ -39,6 +39,13 @@ internal static class GlobalOptions
         return noun;
     }
 
+    /// <summary>Adds only <c>--bootstrap</c>: for a command whose <c>--format</c> means something else (consume's template).</summary>
+    public static Command WithBootstrapOption(this Command command)
+    {
+        command.Add(Bootstrap);
+        return command;
+    }
+
     public static readonly Option<OutputFormat> Format = new("--format")
     {
         Description = "output format",

@@ -20,7 +20,9 @@ internal static class StartCli
             "start",
             "Run a broker (default 127.0.0.1:9092, data in ./wharf-data); a single node, or a cluster member with " +
             "--set etcd.connect=host:port[,host:port...][/prefix] and a distinct node.id per broker. Config keys are " +
-            "Kafka's (listeners, log.dirs, num.partitions, ...); sources, later wins: defaults < --config < WHARF_* < --set.")
+            "Kafka's; sources, later wins: defaults < --config < WHARF_* < --set (WHARF_LOG_RETENTION_MS sets " +
+            "log.retention.ms). The keys set most often, with their defaults (every key: docs/configuration.md):\n" +
+            CommonKeys.Render())
         {
             config,
             set,

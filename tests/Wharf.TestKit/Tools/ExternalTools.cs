@@ -23,6 +23,9 @@ public enum ExternalTool
 
     /// <summary>etcd (Debian's etcd-server), found on PATH: the coordination service a Wharf cluster runs on.</summary>
     Etcd,
+
+    /// <summary>zsh, found on PATH: the second shell <c>wharf completion</c> writes a script for.</summary>
+    Zsh,
 }
 
 /// <summary>
@@ -39,6 +42,7 @@ public static class ExternalTools
     private static readonly Lazy<string?> NodePath = new(() => FindOnPath("node"));
     private static readonly Lazy<string?> GoPath = new(() => FindOnPath("go"));
     private static readonly Lazy<string?> EtcdPath = new(() => FindOnPath("etcd"));
+    private static readonly Lazy<string?> ZshPath = new(() => FindOnPath("zsh"));
     private static readonly Lazy<string?> KafkaPythonMissing = new(() => ProbePythonModule("kafka", "python3-kafka"));
     private static readonly Lazy<string?> ConfluentKafkaPythonMissing = new(() => ProbePythonModule("confluent_kafka", "python3-confluent-kafka"));
 
@@ -60,6 +64,8 @@ public static class ExternalTools
     public static string GoPrograms => Path.Combine(RepositoryRoot, "tests", "compat", "go");
 
     public static string Go => GoPath.Value ?? throw Missing(ExternalTool.Sarama);
+
+    public static string Zsh => ZshPath.Value ?? throw Missing(ExternalTool.Zsh);
 
     /// <summary>
     /// Why a test needing <paramref name="tools"/> is skipped: the first missing tool's reason, or null when all are
@@ -85,6 +91,7 @@ public static class ExternalTools
                 ? null
                 : $"sarama is not in {DebianGoPath} (apt-get install golang-github-shopify-sarama-dev)",
         ExternalTool.Etcd => EtcdPath.Value is null ? "etcd is not on PATH (apt-get install etcd-server)" : null,
+        ExternalTool.Zsh => ZshPath.Value is null ? "zsh is not on PATH (apt-get install zsh)" : null,
         _ => throw new ArgumentOutOfRangeException(nameof(tool)),
     };
 

@@ -7,7 +7,8 @@ namespace Wharf.Cli.Groups;
 /// <summary>
 /// <c>wharf group describe GROUP</c>: state, members, and per partition (kafka-consumer-groups.sh's columns plus
 /// LOG-START-OFFSET) TOPIC PARTITION CURRENT-OFFSET LOG-START-OFFSET LOG-END-OFFSET LAG MEMBER-ID CLIENT-ID HOST.
-/// A partition is listed when the group has committed an offset for it or a member is assigned it.
+/// A partition is listed when the group has committed an offset for it or a member is assigned it. A share group is
+/// described by <see cref="ShareGroupDescription"/> instead (members, start offsets and lag).
 /// </summary>
 internal static class GroupDescribeCommand
 {
@@ -15,9 +16,15 @@ internal static class GroupDescribeCommand
     {
         var name = new Argument<string>("GROUP") { Description = "the group" };
         var command = new Command("describe", "Show a group's state, members and lag") { name };
-        command.SetAction(CliAction.Run(async (parsed, _) =>
+        command.SetAction(CliAction.Run(async (parsed, cancellationToken) =>
         {
             var group = parsed.GetRequiredValue(name);
+            if (await TryDescribeShareGroupAsync(parsed, group, cancellationToken) is { } share)
+            {
+                ShareGroupDescription.Print(parsed, group, share);
+                return;
+            }
+
             using var admin = Admin.Connect(parsed);
             var described = await admin.DescribeConsumerGroupsAsync([group], new DescribeConsumerGroupsOptions { RequestTimeout = Admin.Timeout });
             var description = described.ConsumerGroupDescriptions[0];
@@ -57,6 +64,22 @@ internal static class GroupDescribeCommand
             Print(parsed, view);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The share group of that name, or null: none exists, or the cluster does not speak the share-group APIs (then
+    /// the consumer-group path below reports what it finds, errors included).
+    /// </summary>
+    private static async Task<ShareGroupState?> TryDescribeShareGroupAsync(ParseResult parsed, string group, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ShareGroups.DescribeAsync(parsed.GetValue(GlobalOptions.Bootstrap)!, group, cancellationToken);
+        }
+        catch (CliException)
+        {
+            return null;
+        }
     }
 
     private static void Print(ParseResult parsed, GroupView view)

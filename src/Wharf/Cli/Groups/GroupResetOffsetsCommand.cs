@@ -1,13 +1,15 @@
 using System.CommandLine;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Spectre.Console;
 
 namespace Wharf.Cli.Groups;
 
 /// <summary>
 /// <c>wharf group reset-offsets GROUP --topic T (--to-earliest|--to-latest|--to-offset N|--shift-by N) [--execute]</c>:
 /// like kafka-consumer-groups.sh, a dry run by default that prints the plan (every partition of the topic, the target
-/// clamped to the log's start and end offsets); <c>--execute</c> commits it. The group must have no active members.
+/// clamped to the log's start and end offsets); <c>--execute</c> commits it (with a progress bar on a terminal when
+/// there are more than 100 partitions). The group must have no active members.
 /// </summary>
 internal static class GroupResetOffsetsCommand
 {
@@ -54,9 +56,7 @@ internal static class GroupResetOffsetsCommand
             var executed = parsed.GetValue(execute);
             if (executed)
             {
-                await admin.AlterConsumerGroupOffsetsAsync(
-                    [new ConsumerGroupTopicPartitionOffsets(group, [.. plan.Select(p => new TopicPartitionOffset(p.Topic, p.Partition, p.NewOffset))])],
-                    new AlterConsumerGroupOffsetsOptions { RequestTimeout = Admin.Timeout });
+                await CommitAsync(admin, group, plan);
             }
 
             if (Output.IsJson(parsed))
@@ -76,6 +76,42 @@ internal static class GroupResetOffsetsCommand
         }));
         return command;
     }
+
+    /// <summary>
+    /// Commits the plan: in one request up to <see cref="CommitChunk"/> partitions, in requests of that many beyond
+    /// (each one atomic on its own), with a progress bar while stdout is a terminal.
+    /// </summary>
+    private static async Task CommitAsync(IAdminClient admin, string group, List<PlannedOffset> plan)
+    {
+        var chunks = plan.Chunk(CommitChunk).ToList();
+        async Task CommitChunksAsync(Action<int> committed)
+        {
+            foreach (var chunk in chunks)
+            {
+                await admin.AlterConsumerGroupOffsetsAsync(
+                    [new ConsumerGroupTopicPartitionOffsets(group, [.. chunk.Select(p => new TopicPartitionOffset(p.Topic, p.Partition, p.NewOffset))])],
+                    new AlterConsumerGroupOffsetsOptions { RequestTimeout = Admin.Timeout });
+                committed(chunk.Length);
+            }
+        }
+
+        if (chunks.Count <= 1 || Console.IsOutputRedirected)
+        {
+            await CommitChunksAsync(_ => { });
+            return;
+        }
+
+        await AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn())
+            .StartAsync(async progress =>
+            {
+                var task = progress.AddTask($"committing {plan.Count} offsets", maxValue: plan.Count);
+                await CommitChunksAsync(count => task.Increment(count));
+            });
+    }
+
+    private const int CommitChunk = 100;
 
     private sealed record PlannedOffset(string Topic, int Partition, long? CurrentOffset, long NewOffset);
 
