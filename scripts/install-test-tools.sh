@@ -2,7 +2,8 @@
 # Installs the outside tools the compat tests drive: kcat, kafka-python, confluent-kafka-python and Go's sarama 1.22 with
 # the Go toolchain and a C compiler for its cgo zstd binding (Debian packages) and KafkaJS (npm, into tests/compat/node);
 # and etcd (etcd-server, with etcdctl from etcd-client), which the Wharf.Metadata.Etcd and Wharf.Cluster tests start
-# (the cluster tests also drive kcat and KafkaJS against three brokers); and zsh, for `wharf completion zsh`.
+# (the cluster tests also drive kcat and KafkaJS against three brokers); zsh, for `wharf completion zsh`; and chromium
+# with chromium-driver, the real browser the Wharf.Console tests drive through Selenium (never a downloaded driver).
 # Required under CI=true; best effort otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,8 @@ command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need_apt+=(etcd-client)
 command -v zsh >/dev/null 2>&1 || need_apt+=(zsh)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

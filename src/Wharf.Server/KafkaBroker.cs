@@ -13,6 +13,7 @@ using Wharf.Server.Forwarding;
 using Wharf.Server.Replication;
 using Wharf.Server.Handlers;
 using Wharf.Server.Http;
+using Wharf.Server.Http.Api;
 using Wharf.Server.Retention;
 using Wharf.Server.Transactions;
 using Wharf.Storage;
@@ -43,7 +44,7 @@ public sealed class KafkaBroker : IAsyncDisposable
     private readonly DataDirectoryLock _directoryLock;
     private ReplicaFetcherManager? _fetchers;
     private ConsumedOffsetTracker? _consumedOffsets;
-    private HttpAdminListener? _http;
+    private HttpAdminServer? _http;
 
     private KafkaBroker(BrokerConfig config, KafkaListener listener, LogManager logs, Controller controller, ReplicaManager replicas, GroupCoordinator groups, TransactionCoordinator transactions, ControllerForwarder forwarder, InterBrokerConnections interBroker, IDisposable coordinatorLeadership, ClusterMembership? membership, ClusterMetadata? cluster, DataDirectoryLock directoryLock, Listener advertised, ILogger logger)
     {
@@ -146,7 +147,7 @@ public sealed class KafkaBroker : IAsyncDisposable
         // also how the benchmarks measure what recording costs).
         var recorded = config.HttpListener is null ? null : metrics;
         var readiness = new BrokerReadiness();
-        HttpAdminListener? http = null;
+        HttpAdminServer? http = null;
         LogManager? logs = null;
         ClusterMembership? membership = null;
         IDisposable? coordinatorLeadership = null;
@@ -163,7 +164,9 @@ public sealed class KafkaBroker : IAsyncDisposable
             // Up before the logs are recovered, so probes see "live, not ready" during a long recovery.
             if (config.HttpListener is { } httpListener)
             {
-                http = HttpAdminListener.Start(new IPEndPoint(ResolveAddress(httpListener.Host), httpListener.Port), new HttpAdminRoutes(metrics, readiness), logger);
+                // The admin API is a client of the cluster over its own connections (see AdminApi).
+                var api = new AdminApi(new BrokerConnectionPool(() => controller.Current, config.Listeners[0].Name, $"wharf-broker-{config.NodeId}-admin-api"), config.NodeId, time);
+                http = await HttpAdminServer.StartAsync(new IPEndPoint(ResolveAddress(httpListener.Host), httpListener.Port), new HttpAdminRoutes(metrics, readiness), api, loggerFactory, cancellationToken).ConfigureAwait(false);
             }
 
             logs = LogManager.Open(LogManagerSetup.Options(config, controller.TopicConfigs, topic => controller.Current.GetTopicConfigs(topic)) with

@@ -147,7 +147,8 @@ public sealed class HttpAdminTests : IAsyncLifetime
             client.Client.Shutdown(SocketShutdown.Send);
             using var reader = new StreamReader(stream, Encoding.ASCII);
             var statusLine = await reader.ReadLineAsync();
-            Assert.True(statusLine is null || statusLine.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), $"answer to garbage: {statusLine}");
+            // A client error: 400, or 414 for a request line longer than the limit.
+            Assert.True(statusLine is null || statusLine.StartsWith("HTTP/1.1 4", StringComparison.Ordinal), $"answer to garbage: {statusLine}");
         }
 
         using var live = await Http.GetAsync(new Uri(_broker.HttpAddress!, "health/live"));

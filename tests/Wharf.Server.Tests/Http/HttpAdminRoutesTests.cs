@@ -48,18 +48,4 @@ public sealed class HttpAdminRoutesTests
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.ContentType);
         Assert.Contains("# TYPE dotnet_total_memory_bytes gauge", Encoding.UTF8.GetString(response.Body.Span), StringComparison.Ordinal);
     }
-
-    [Theory]
-    [InlineData("GET /metrics HTTP/1.1\r\nHost: x", true, "/metrics")]
-    [InlineData("GET /health/ready?verbose=1 HTTP/1.0", true, "/health/ready")]
-    [InlineData("GET /metrics", false, null)]
-    [InlineData("GET metrics HTTP/1.1", false, null)]
-    [InlineData("get /metrics HTTP/1.1", false, null)]
-    [InlineData("GET /metrics HTTP/2", false, null)]
-    [InlineData("", false, null)]
-    public void RequestLine_ParsesOnlyWellFormedHttp1Lines(string head, bool parses, string? path)
-    {
-        Assert.Equal(parses, HttpRequestLine.TryParse(head, out var request));
-        Assert.Equal(path, request?.Path);
-    }
 }
