@@ -11,7 +11,7 @@ namespace Wharf.Console.Tests;
 /// The web console in a real headless chromium against a real broker: a topic created with the form, a message produced
 /// with the form and browsed (JSON pretty-printed, found by the search box), a consumer group run by Confluent's client
 /// whose lag shows on the group page and its chart. The last page is kept as a screenshot (the test output and
-/// docs/images/console.png). Every wait is on a condition in the page, with a deadline.
+/// docs/images/console.png with WHARF_UPDATE_SCREENSHOT=1). Every wait is on a condition in the page, with a deadline.
 /// </summary>
 public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -158,12 +158,21 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IAsyncLifeti
     private static int Rows(IWebDriver driver, string testId) =>
         driver.FindElements(By.CssSelector($"[data-testid='{testId}'] tbody tr")).Count;
 
-    /// <summary>Saves the page in the test output directory and as docs/images/console.png in the repository (found by walking up to Wharf.slnx).</summary>
+    /// <summary>
+    /// Saves the page in the test output directory (the run's artifact); with <c>WHARF_UPDATE_SCREENSHOT=1</c> also as
+    /// docs/images/console.png in the repository (found by walking up to Wharf.slnx), so a test run leaves the
+    /// working tree clean unless a new picture is asked for.
+    /// </summary>
     private void KeepScreenshot(Screenshot screenshot)
     {
         var artifact = Path.Combine(AppContext.BaseDirectory, "console.png");
         screenshot.SaveAsFile(artifact);
         output.WriteLine($"screenshot: {artifact}");
+        if (Environment.GetEnvironmentVariable("WHARF_UPDATE_SCREENSHOT") != "1")
+        {
+            return;
+        }
+
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
             if (File.Exists(Path.Combine(directory.FullName, "Wharf.slnx")))
