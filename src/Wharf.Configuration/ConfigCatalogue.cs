@@ -31,7 +31,7 @@ public static class ConfigCatalogue
         Define("advertised.listeners", ConfigType.List, null, ListenerValidator(allowEmpty: true), ConfigImportance.High,
             "Addresses handed to clients in Metadata responses; unset means the same as listeners."),
         Define("http.listeners", ConfigType.List, "http://127.0.0.1:9644", HttpListenerValidator(), ConfigImportance.Medium,
-            "Wharf: the HTTP listener for /metrics (Prometheus) and /health/live, /health/ready, http://host:port; empty turns it off, port 0 binds a free port."),
+            "Wharf: the HTTP listener for the web console (/), the JSON admin API (/api/v1), /metrics (Prometheus) and /health/live, /health/ready, http://host:port; empty turns it off (and metrics recording with it), port 0 binds a free port."),
         Define("broker.rack", ConfigType.String, null, null, ConfigImportance.Low,
             "Rack (or zone) of this node, used to spread replicas."),
         Define("etcd.connect", ConfigType.String, null, EtcdConnectValidator(), ConfigImportance.High,
