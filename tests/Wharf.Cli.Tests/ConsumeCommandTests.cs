@@ -139,6 +139,31 @@ public sealed class ConsumeCommandTests
     }
 
     [Fact]
+    public async Task Consume_IntoAFileTheShellKeepsWritingTo_KeepsEveryLineInOrder()
+    {
+        await using var broker = await WharfBroker.StartAsync();
+        await broker.CreateTopicAsync("logged");
+        await WharfCli.RunWithInputAsync("one\ntwo\n", "produce", "logged", "-b", broker.BootstrapServers);
+        var file = Path.Combine(Path.GetTempPath(), $"wharf-consume-{Guid.NewGuid():N}.txt");
+        try
+        {
+            // One descriptor shared by echo, wharf and echo: each must write where the previous one stopped.
+            var start = new ProcessStartInfo("bash") { RedirectStandardError = true, UseShellExecute = false };
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add($"{{ echo start; dotnet '{WharfCli.DllPath}' consume logged -e -b {broker.BootstrapServers}; echo done; }} > '{file}'");
+            using var shell = Process.Start(start)!;
+            using var timeout = new CancellationTokenSource(Patience);
+            await shell.WaitForExitAsync(timeout.Token);
+
+            Assert.Equal(["start", "one", "two", "done"], await File.ReadAllLinesAsync(file));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Consume_Following_ExitsOnceItsReaderHasGone()
     {
         await using var broker = await WharfBroker.StartAsync();

@@ -131,11 +131,27 @@ internal static class ConsumeCommand
 
     /// <summary>
     /// stdout as a stream whose writes fail once its reader has gone (<c>| head</c>): .NET's console stream ignores a
-    /// broken pipe, which would leave a follower running for ever with nobody reading.
+    /// broken pipe, which would leave a follower running for ever with nobody reading. Only for a pipe or terminal: on a
+    /// regular file a <see cref="FileStream"/> writes at a position of its own and never moves the descriptor's shared
+    /// offset, so whatever the shell writes after us (<c>{ wharf consume ...; echo done; } &gt; log</c>) would overwrite
+    /// the records; files get the console stream, which writes through the shared offset (and has no broken pipe).
     /// </summary>
-    private static Stream OpenStandardOutput() => OperatingSystem.IsWindows()
-        ? Console.OpenStandardOutput()
-        : new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+    private static Stream OpenStandardOutput()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return Console.OpenStandardOutput();
+        }
+
+        var stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        if (!stream.CanSeek)
+        {
+            return stream;
+        }
+
+        stream.Dispose();
+        return Console.OpenStandardOutput();
+    }
 
     /// <summary>Parses repeated and comma-separated partition numbers; null when none are given.</summary>
     private static bool TryParsePartitions(string[]? values, out List<int>? partitions, out string? bad)
