@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Wharf.TestKit.Tools;
 
 namespace Wharf.Cli.Tests;
@@ -87,27 +86,10 @@ public sealed class CompletionTests
         Assert.Equal(2, run.ExitCode);
     }
 
+    /// <summary>Runs <paramref name="shell"/> with <paramref name="stdin"/> as its script (at most 60 s).</summary>
     private static async Task<CliRun> BashAsync(string shell, string[] arguments, string stdin)
     {
-        var start = new ProcessStartInfo(shell)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(stdin);
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        return new CliRun(process.ExitCode, await stdout, await stderr);
+        var result = await ChildProcess.RunAsync(shell, arguments, standardInput: stdin, timeout: TimeSpan.FromSeconds(60));
+        return new CliRun(result.ExitCode, result.StandardOutput, result.StandardError);
     }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Wharf.TestKit.Tools;
 using Wharf.Testing;
 
 namespace Wharf.Cli.Tests;
@@ -50,42 +50,9 @@ public sealed class PackagingTests : IDisposable
     }
 
     /// <summary>Runs a command to completion (at most 5 minutes) and returns its stdout; a non-zero exit fails the test with both streams.</summary>
-    private static async Task<string> RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
+    private static async Task<string> RunAsync(string program, params string[] arguments) =>
+        (await ChildProcess.RunAsync(program, arguments, timeout: TimeSpan.FromMinutes(5),
+            environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" })).EnsureSuccess().StandardOutput;
 
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not exit within 5 minutes");
-        }
-
-        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}\n{await stdout}\n{await stderr}");
-        return await stdout;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Wharf.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new DirectoryNotFoundException("no Wharf.slnx above " + AppContext.BaseDirectory);
-    }
+    private static string RepositoryRoot() => ExternalTools.RepositoryRoot;
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using Confluent.Kafka;
 using Wharf.Testing;
 
@@ -11,7 +10,6 @@ namespace Wharf.Integration.Tests;
 /// </summary>
 public sealed class DurabilityMetricsTests : IAsyncLifetime
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private WharfBroker _broker = null!;
 
     public async Task InitializeAsync() => _broker = await WharfBroker.StartAsync();
@@ -118,10 +116,5 @@ public sealed class DurabilityMetricsTests : IAsyncLifetime
         return false;
     }
 
-    private async Task<IReadOnlyList<PrometheusSample>> ScrapeAsync()
-    {
-        using var response = await Http.GetAsync(new Uri(_broker.HttpAddress!, "metrics"));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return PrometheusText.Parse(await response.Content.ReadAsStringAsync());
-    }
+    private Task<IReadOnlyList<PrometheusSample>> ScrapeAsync() => PrometheusText.ScrapeAsync(_broker);
 }

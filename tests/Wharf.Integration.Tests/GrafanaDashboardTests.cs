@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
@@ -49,10 +48,7 @@ public sealed partial class GrafanaDashboardTests
             Assert.True(DateTime.UtcNow < deadline, "the share consumer got nothing");
         }
 
-        using var http = new HttpClient();
-        using var response = await http.GetAsync(new Uri(broker.HttpAddress!, "metrics"));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var served = PrometheusText.Parse(await response.Content.ReadAsStringAsync()).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var served = (await PrometheusText.ScrapeAsync(broker)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
 
         var missing = queried.Where(name => !served.Contains(name)).ToList();
         Assert.True(missing.Count == 0, "queried but not served: " + string.Join(", ", missing));

@@ -187,11 +187,5 @@ public sealed class HttpAdminTests : IAsyncLifetime
         }
     }
 
-    private async Task<IReadOnlyList<PrometheusSample>> ScrapeAsync()
-    {
-        using var response = await Http.GetAsync(new Uri(_broker.HttpAddress!, "metrics"));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
-        return PrometheusText.Parse(await response.Content.ReadAsStringAsync());
-    }
+    private Task<IReadOnlyList<PrometheusSample>> ScrapeAsync() => PrometheusText.ScrapeAsync(_broker);
 }

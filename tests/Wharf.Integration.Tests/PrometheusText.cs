@@ -16,6 +16,17 @@ internal static partial class PrometheusText
 {
     private static readonly string[] Types = ["counter", "gauge", "histogram", "summary", "untyped"];
 
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>GET <c>/metrics</c> of <paramref name="broker"/>: 200 with the 0.0.4 content type, parsed strictly.</summary>
+    public static async Task<IReadOnlyList<PrometheusSample>> ScrapeAsync(Wharf.Testing.WharfBroker broker)
+    {
+        using var response = await Http.GetAsync(new Uri(broker.HttpAddress!, "metrics"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        return Parse(await response.Content.ReadAsStringAsync());
+    }
+
     public static IReadOnlyList<PrometheusSample> Parse(string text)
     {
         var types = new Dictionary<string, string>(StringComparer.Ordinal);
