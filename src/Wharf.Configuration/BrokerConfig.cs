@@ -58,6 +58,9 @@ public sealed class BrokerConfig
     /// <summary><c>http.listeners</c>: where the metrics and health endpoints listen, or null when empty (no HTTP listener).</summary>
     public Listener? HttpListener => GetList("http.listeners") is [var first, ..] ? Listener.Parse(first) : null;
 
+    /// <summary><c>http.allowed.hosts</c>: host names (beyond IP addresses, localhost and the listeners' hosts) the console and admin API serve.</summary>
+    public IReadOnlyList<string> HttpAllowedHosts => GetList("http.allowed.hosts");
+
     public string? Rack => GetString("broker.rack");
 
     /// <summary><c>etcd.connect</c>: the cluster's etcd, or null for a single node on the embedded metadata log.</summary>

@@ -32,6 +32,8 @@ public static class ConfigCatalogue
             "Addresses handed to clients in Metadata responses; unset means the same as listeners."),
         Define("http.listeners", ConfigType.List, "http://127.0.0.1:9644", HttpListenerValidator(), ConfigImportance.Medium,
             "Wharf: the HTTP listener for the web console (/), the JSON admin API (/api/v1), /metrics (Prometheus) and /health/live, /health/ready, http://host:port; empty turns it off (and metrics recording with it), port 0 binds a free port."),
+        Define("http.allowed.hosts", ConfigType.List, "", null, ConfigImportance.Low,
+            "Wharf: host names the web console and the admin API answer to, besides IP addresses, localhost and the listeners' own host names; a request naming another Host gets 403, so a web page that rebinds its DNS name to this port cannot drive the API from a browser. /metrics and /health/* answer any Host. * allows every host."),
         Define("broker.rack", ConfigType.String, null, null, ConfigImportance.Low,
             "Rack (or zone) of this node, used to spread replicas."),
         Define("etcd.connect", ConfigType.String, null, EtcdConnectValidator(), ConfigImportance.High,

@@ -166,7 +166,8 @@ public sealed class KafkaBroker : IAsyncDisposable
             {
                 // The admin API is a client of the cluster over its own connections (see AdminApi).
                 var api = new AdminApi(new BrokerConnectionPool(() => controller.Current, config.Listeners[0].Name, $"wharf-broker-{config.NodeId}-admin-api"), config.NodeId, time);
-                http = await HttpAdminServer.StartAsync(new IPEndPoint(ResolveAddress(httpListener.Host), httpListener.Port), new HttpAdminRoutes(metrics, readiness), api, loggerFactory, cancellationToken).ConfigureAwait(false);
+                http = await HttpAdminServer.StartAsync(new IPEndPoint(ResolveAddress(httpListener.Host), httpListener.Port), new HttpAdminRoutes(metrics, readiness), api,
+                    HostGuard.AllowedHosts(config.HttpAllowedHosts, [httpListener.Host, .. config.Listeners.Select(l => l.Host), .. config.AdvertisedListeners.Select(l => l.Host)]), loggerFactory, cancellationToken).ConfigureAwait(false);
             }
 
             logs = LogManager.Open(LogManagerSetup.Options(config, controller.TopicConfigs, topic => controller.Current.GetTopicConfigs(topic)) with

@@ -18,7 +18,7 @@ public sealed class HttpListenerTests
         var stream = client.GetStream();
         const string Request = "GET /health/live HTTP/1.1\r\nHost: wharf\r\n\r\n";
 
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(Request + Request + "GET /api/v1/brokers HTTP/1.1\r\nHost: wharf\r\nConnection: close\r\n\r\n"));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(Request + Request + "GET /api/v1/brokers HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
         using var reader = new StreamReader(stream, Encoding.UTF8);
         var answers = await reader.ReadToEndAsync();
 

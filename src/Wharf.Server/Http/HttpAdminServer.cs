@@ -51,10 +51,13 @@ public sealed class HttpAdminServer : IAsyncDisposable
     /// <summary>The bound address (with the real port when port 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>Binds <paramref name="endPoint"/> and starts serving; <paramref name="api"/> is owned from now on.</summary>
+    /// <summary>
+    /// Binds <paramref name="endPoint"/> and starts serving; <paramref name="api"/> is owned from now on. The console and
+    /// the API answer only requests whose Host is an IP address or in <paramref name="allowedHosts"/> (<see cref="HostGuard"/>).
+    /// </summary>
     /// <exception cref="SocketException">The address is in use (<see cref="SocketError.AddressAlreadyInUse"/>), as for the Kafka listener.</exception>
     /// <exception cref="IOException">The address cannot be bound for another reason.</exception>
-    public static async Task<HttpAdminServer> StartAsync(IPEndPoint endPoint, HttpAdminRoutes routes, AdminApi api, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<HttpAdminServer> StartAsync(IPEndPoint endPoint, HttpAdminRoutes routes, AdminApi api, IReadOnlySet<string> allowedHosts, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         WebApplication? app = null;
         try
@@ -79,6 +82,7 @@ public sealed class HttpAdminServer : IAsyncDisposable
                 kestrel.Listen(endPoint);
             });
             app = builder.Build();
+            app.UseMiddleware<HostGuard>(allowedHosts);
             app.UseMiddleware<ApiErrorMiddleware>();
             app.UseRouting();
             routes.Map(app);
