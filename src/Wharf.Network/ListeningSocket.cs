@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace Wharf.Network;
 
-/// <summary>How the broker's listeners (Kafka and HTTP) bind: dual-stack on <c>[::]</c>, rebindable during TIME_WAIT.</summary>
+/// <summary>How the broker's Kafka listener binds: dual-stack on <c>[::]</c>, rebindable during TIME_WAIT.</summary>
 public static class ListeningSocket
 {
     /// <summary>A TCP socket bound to <paramref name="endPoint"/> and listening.</summary>

@@ -15,7 +15,7 @@ public sealed class HttpAdminRoutesTests
     {
         _readiness.NotReady("starting: recovering logs");
 
-        var response = await _routes.RouteAsync(new HttpRequestLine("GET", "/health/ready"), default);
+        var response = await _routes.AnswerAsync("/health/ready", default);
 
         Assert.Equal(503, response.Status);
         Assert.Equal("""{"status":"not ready","reason":"starting: recovering logs"}""", Encoding.UTF8.GetString(response.Body.Span));
@@ -24,7 +24,7 @@ public sealed class HttpAdminRoutesTests
     [Fact]
     public async Task Live_WhileStarting_Is200()
     {
-        var response = await _routes.RouteAsync(new HttpRequestLine("GET", "/health/live"), default);
+        var response = await _routes.AnswerAsync("/health/live", default);
 
         Assert.Equal(200, response.Status);
     }
@@ -34,7 +34,7 @@ public sealed class HttpAdminRoutesTests
     {
         _readiness.Ready();
 
-        var response = await _routes.RouteAsync(new HttpRequestLine("GET", "/health/ready"), default);
+        var response = await _routes.AnswerAsync("/health/ready", default);
 
         Assert.Equal(200, response.Status);
     }
@@ -42,7 +42,7 @@ public sealed class HttpAdminRoutesTests
     [Fact]
     public async Task Metrics_BeforeTheBrokerIsBound_ServeTheProcessMetricsInTheTextFormat()
     {
-        var response = await _routes.RouteAsync(new HttpRequestLine("GET", "/metrics"), default);
+        var response = await _routes.AnswerAsync("/metrics", default);
 
         Assert.Equal(200, response.Status);
         Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.ContentType);
