@@ -28,5 +28,5 @@ public class MetricsBenchmarks
     }
 
     [Benchmark]
-    public void GroupCommitRoundMetrics() => _metrics.Storage.GroupCommitCompleted(64, 3, TimeSpan.FromMilliseconds(2));
+    public void GroupCommitRoundMetrics() => _metrics.Storage.GroupCommitCompleted(64, TimeSpan.FromMilliseconds(2));
 }

@@ -92,7 +92,7 @@ public sealed class LogFlusher : IDisposable
                 _fsyncs.RunAll(groups, FlushGroup);
             }
 
-            _environment.Metrics?.GroupCommitCompleted(batch.Count, groups.Count, Stopwatch.GetElapsedTime(started));
+            _environment.Metrics?.GroupCommitCompleted(batch.Count, Stopwatch.GetElapsedTime(started));
         }
     }
 

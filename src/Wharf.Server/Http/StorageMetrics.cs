@@ -28,7 +28,7 @@ internal sealed class StorageMetrics : IStorageMetrics
 
     public void FsyncCompleted(TimeSpan duration) => _fsync.Observe(duration.TotalSeconds);
 
-    public void GroupCommitCompleted(int appends, int logs, TimeSpan duration)
+    public void GroupCommitCompleted(int appends, TimeSpan duration)
     {
         _roundAppends.Observe(appends);
         _roundSeconds.Observe(duration.TotalSeconds);
