@@ -18,7 +18,7 @@ public sealed class PackagingTests : IDisposable
     public async Task SingleFilePublish_IsOneExecutable_ThatLoadsTheBundledLibrdkafka_AndAdministersABroker()
     {
         var output = Path.Combine(_scratch, "publish");
-        await RunAsync("dotnet", "publish", Path.Combine(RepositoryRoot(), "src", "Wharf"), "-c", "Release", "-r", "linux-x64", "-o", output, "-nologo", "-v:q");
+        await RunAsync("dotnet", "publish", Path.Combine(ExternalTools.RepositoryRoot, "src", "Wharf"), "-c", "Release", "-r", "linux-x64", "-o", output, "-nologo", "-v:q");
 
         var wharf = Assert.Single(Directory.GetFiles(output));
         Assert.Equal("wharf", Path.GetFileName(wharf));
@@ -31,7 +31,7 @@ public sealed class PackagingTests : IDisposable
         var packages = Path.Combine(_scratch, "packages");
         var tools = Path.Combine(_scratch, "tools");
         // --no-build packs what the test run was built from, so nothing rebuilds under the running tests.
-        await RunAsync("dotnet", "pack", Path.Combine(RepositoryRoot(), "src", "Wharf"), "-c", "Release", "--no-build", "-o", packages, "-nologo", "-v:q");
+        await RunAsync("dotnet", "pack", Path.Combine(ExternalTools.RepositoryRoot, "src", "Wharf"), "-c", "Release", "--no-build", "-o", packages, "-nologo", "-v:q");
         var package = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(packages, "Wharf.*.nupkg")));
         await RunAsync("dotnet", "tool", "install", "--tool-path", tools, "--add-source", packages, "Wharf", "--version", package["Wharf.".Length..]);
 
@@ -53,6 +53,4 @@ public sealed class PackagingTests : IDisposable
     private static async Task<string> RunAsync(string program, params string[] arguments) =>
         (await ChildProcess.RunAsync(program, arguments, timeout: TimeSpan.FromMinutes(5),
             environment: new Dictionary<string, string> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["DOTNET_NOLOGO"] = "1" })).EnsureSuccess().StandardOutput;
-
-    private static string RepositoryRoot() => ExternalTools.RepositoryRoot;
 }

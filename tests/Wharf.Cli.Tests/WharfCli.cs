@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Wharf.TestKit.Tools;
 
 namespace Wharf.Cli.Tests;
 
@@ -75,16 +76,9 @@ public static class WharfCli
             return configured;
         }
 
-        var here = AppContext.BaseDirectory;
-        var directory = new DirectoryInfo(here);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Wharf.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        var configuration = here.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dll = directory is null ? null : Path.Combine(directory.FullName, "src", "Wharf", "bin", configuration, "net10.0", "wharf.dll");
-        return dll is not null && File.Exists(dll)
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var dll = Path.Combine(ExternalTools.RepositoryRoot, "src", "Wharf", "bin", configuration, "net10.0", "wharf.dll");
+        return File.Exists(dll)
             ? dll
             : throw new FileNotFoundException($"The built wharf.dll was not found (looked at {dll}); build src/Wharf or set WHARF_DLL.");
     }

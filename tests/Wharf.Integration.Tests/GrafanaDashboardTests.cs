@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Wharf.Client;
+using Wharf.TestKit.Tools;
 using Wharf.Testing;
 
 namespace Wharf.Integration.Tests;
@@ -57,14 +58,7 @@ public sealed partial class GrafanaDashboardTests
     /// <summary>Every metric name in the dashboard's PromQL: the identifiers directly followed by a label selector.</summary>
     private static HashSet<string> QueriedMetrics()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Wharf.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.NotNull(directory);
-        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory.FullName, "docs", "grafana", "wharf-dashboard.json")));
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(ExternalTools.RepositoryRoot, "docs", "grafana", "wharf-dashboard.json")));
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
         {
