@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Wharf.TestKit;
 using Wharf.Metadata.Etcd.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static Wharf.Metadata.Etcd.Tests.Infrastructure.Nodes;
@@ -16,8 +18,8 @@ public sealed class EtcdMemberLossTests(ITestOutputHelper output)
         // The etcd leader's death stalls renewals for about a second and a half (election and reconnect): with the 2 s
         // default the controller role moves to another broker then (nothing is lost; a new controller reads the log).
         // This test is about the log itself, so its controller keeps its role through the stall.
-        await using var controller = await ConnectAsync(connect, 1, controllerSessionTimeout: TimeSpan.FromSeconds(5));
-        await using var follower = await ConnectAsync(connect, 2);
+        await using var controller = await ConnectAsync(connect, 1, controllerSessionTimeout: TimeSpan.FromSeconds(5), logs: Logs("node 1"));
+        await using var follower = await ConnectAsync(connect, 2, logs: Logs("node 2"));
         var epoch = (await controller.Log.CampaignAsync(default)).Epoch;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var followed = new List<long>();
@@ -65,11 +67,14 @@ public sealed class EtcdMemberLossTests(ITestOutputHelper output)
     public async Task KeepAliveSupervisor_SurvivesTheLossOfTheMemberItTalksTo()
     {
         await using var cluster = await EtcdCluster.StartAsync(3);
-        var ttl = TimeSpan.FromSeconds(3);
+        // The killed member may be etcd's raft leader: renewals then stall until the others elect one, over two seconds
+        // on a loaded machine. The TTL leaves room for that, as the 9 s default broker.session.timeout.ms does; the
+        // controller session gets the same (its 2 s default gives the role up in such a stall, by design).
+        var ttl = TimeSpan.FromSeconds(6);
 
         // The node talks to members 0 and 1 only; killing both in turn (restarting the first) is sure to cut its
         // keep-alive stream once, whichever member that stream was on.
-        await using var node = await ConnectAsync(cluster.Connect(FreshPrefix(), 0, 1), 1, sessionTimeout: ttl, heartbeat: TimeSpan.FromMilliseconds(500));
+        await using var node = await ConnectAsync(cluster.Connect(FreshPrefix(), 0, 1), 1, sessionTimeout: ttl, heartbeat: TimeSpan.FromMilliseconds(500), controllerSessionTimeout: ttl, logs: Logs("node 1"));
         var lease = node.SessionLeaseId;
         var sessions = new List<long>();
         node.Brokers.SessionChanged += s => sessions.Add(s.BrokerEpoch);
@@ -98,6 +103,8 @@ public sealed class EtcdMemberLossTests(ITestOutputHelper output)
         Assert.Equal(1, node.Log.Leadership.ControllerId);
         Assert.Equal(renewedPastTtl.Epoch, node.Log.Leadership.Epoch);
     }
+
+    private TestOutputLoggerFactory Logs(string node) => new(output, node, LogLevel.Information);
 
     /// <summary>Waits until <paramref name="condition"/> holds or <paramref name="limit"/> passes; says whether it held.</summary>
     private static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan limit)

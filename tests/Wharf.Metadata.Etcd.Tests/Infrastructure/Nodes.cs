@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Wharf.Metadata.Etcd.Tests.Infrastructure;
@@ -10,7 +11,7 @@ internal static class Nodes
     /// <summary>A fresh prefix, so tests sharing one etcd never see each other's keys.</summary>
     public static string FreshPrefix() => "/test-" + Guid.NewGuid().ToString("N")[..12];
 
-    public static Task<EtcdMetadataStore> ConnectAsync(EtcdConnectString connect, int nodeId, TimeSpan? sessionTimeout = null, TimeSpan? heartbeat = null, TimeSpan? controllerSessionTimeout = null) =>
+    public static Task<EtcdMetadataStore> ConnectAsync(EtcdConnectString connect, int nodeId, TimeSpan? sessionTimeout = null, TimeSpan? heartbeat = null, TimeSpan? controllerSessionTimeout = null, ILoggerFactory? logs = null) =>
         EtcdMetadataStore.ConnectAsync(new EtcdMetadataOptions
         {
             Connect = connect,
@@ -18,7 +19,7 @@ internal static class Nodes
             SessionTimeout = sessionTimeout ?? TimeSpan.FromSeconds(9),
             HeartbeatInterval = heartbeat ?? TimeSpan.FromSeconds(2),
             ControllerSessionTimeout = controllerSessionTimeout ?? TimeSpan.FromSeconds(2),
-        }, NullLoggerFactory.Instance);
+        }, logs ?? NullLoggerFactory.Instance);
 
     /// <summary>Completes when <paramref name="condition"/> holds for a value raised by the event, or fails after the timeout.</summary>
     public static async Task<T> WaitForAsync<T>(Action<Action<T>> subscribe, Action<Action<T>> unsubscribe, Func<T, bool> condition, Func<T>? current = null, TimeSpan? timeout = null)
