@@ -69,15 +69,23 @@ public sealed partial class GroupConsumerTests(ITestOutputHelper output)
         await using var b = StartKcat();
         try
         {
+            // Both must hold one generation's split: the first member to join owned every partition for a moment, and
+            // its line saying so is still its last until it notices the rebalance.
             await StreamingProcess.WaitUntilAsync(
-                () => KcatAssignment(a) is { Length: > 0 } && KcatAssignment(b) is { Length: > 0 },
+                () => KcatAssignment(a) is { Length: > 0 } pa && KcatAssignment(b) is { Length: > 0 } pb
+                    && pa.Concat(pb).Order().SequenceEqual(Enumerable.Range(0, Partitions)),
                 Timeout,
-                "both members to own partitions",
+                "both members to split the partitions",
                 a,
                 b);
+            var rebalancesOfB = Rebalances(b).Count();
             var killedAt = DateTime.UtcNow;
             await a.DisposeAsync(); // kill -9: no LeaveGroup, the session must time out
-            await StreamingProcess.WaitUntilAsync(() => KcatAssignment(b) is { Length: Partitions }, Timeout, "b to take over every partition", b);
+            await StreamingProcess.WaitUntilAsync(
+                () => Rebalances(b).Count() > rebalancesOfB && KcatAssignment(b) is { Length: Partitions },
+                Timeout,
+                "b to take over every partition",
+                b);
             var takeover = DateTime.UtcNow - killedAt;
             output.WriteLine($"takeover after kill -9: {takeover.TotalSeconds:F1} s (session.timeout.ms=6000)");
             Assert.InRange(takeover, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(12));
@@ -165,7 +173,7 @@ public sealed partial class GroupConsumerTests(ITestOutputHelper output)
     /// <summary>kcat reports rebalances on stderr: "% Group g rebalanced (memberid m): assigned: t [0], t [2]" (or "revoked: ...").</summary>
     private static int[]? KcatAssignment(StreamingProcess member)
     {
-        var last = member.StandardError.LastOrDefault(line => line.Contains("rebalanced", StringComparison.Ordinal));
+        var last = Rebalances(member).LastOrDefault();
         if (last is null || !last.Contains("assigned:", StringComparison.Ordinal))
         {
             return null;
@@ -173,6 +181,9 @@ public sealed partial class GroupConsumerTests(ITestOutputHelper output)
 
         return [.. PartitionPattern().Matches(last[last.IndexOf("assigned:", StringComparison.Ordinal)..]).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
     }
+
+    private static IEnumerable<string> Rebalances(StreamingProcess member) =>
+        member.StandardError.Where(line => line.Contains("rebalanced", StringComparison.Ordinal));
 
     [GeneratedRegex(@"\[(\d+)\]")]
     private static partial Regex PartitionPattern();
