@@ -16,7 +16,8 @@ namespace Wharf.Network;
 /// loops is bounded by <see cref="NetworkOptions.MaxInFlightRequests"/>, and a client that stops reading stalls the
 /// writer, then the reader: backpressure. A bad frame or a processor's <see cref="CloseConnectionException"/> closes
 /// only this connection, with a log line saying why. A connection idle for <see cref="NetworkOptions.ConnectionsMaxIdle"/>
-/// is closed (<see cref="IdleConnectionTimer"/>).
+/// is closed (<see cref="IdleConnectionTimer"/>). While a request runs alone the reader reads a few frames ahead, so a
+/// peer's close is seen at once: the requests in progress (a parked Fetch) are cancelled and the queued ones never start.
 /// Thread-safety: the two loops share only the channel and the idle timer's counters; <see cref="Close"/> may be
 /// called from any thread.
 /// </summary>
@@ -110,25 +111,97 @@ public sealed class KafkaConnection(Socket socket, ConnectionInfo info, IRequest
             throw;
         }
 
+        // The peer closed the connection (Kafka clients never half-close): requests still in progress, such as a Fetch
+        // parked for up to its max wait, are cancelled at once rather than holding their resources for a response
+        // nobody will read. What they already did stays done, as when the broker closes a connection.
         started.Writer.TryComplete();
-        await writer.ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await writer.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The cancellation above; a failure of the writer's own (a processor's close) still says why.
+        }
     }
 
     private async Task ReadRequestsAsync(ChannelWriter<Task<OutgoingResponse?>> started, CancellationToken cancellation)
     {
         using var receiver = new FrameReceiver(socket, options.MaxRequestBytes);
-        while (await receiver.ReceiveAsync(cancellation).ConfigureAwait(false) is { } frame)
+        var ahead = new Queue<RequestFrame>(); // frames read while a request ran alone, oldest first
+        Task<RequestFrame?>? next = null; // a receive that was in progress when that request completed
+        try
         {
-            _idle?.RequestStarted();
-            var pipelined = PeekApiKey(frame) is { } key && options.PipelinedApis.Contains(key);
-            var request = ProcessAsync(frame, cancellation);
-            await started.WriteAsync(request, cancellation).ConfigureAwait(false);
-            if (!pipelined)
+            while (true)
             {
-                await ((Task)request).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                cancellation.ThrowIfCancellationRequested();
+                RequestFrame? frame;
+                if (ahead.Count > 0)
+                {
+                    frame = ahead.Dequeue();
+                }
+                else
+                {
+                    frame = next is null ? await receiver.ReceiveAsync(cancellation).ConfigureAwait(false) : await next.ConfigureAwait(false);
+                    next = null;
+                    if (frame is null)
+                    {
+                        return;
+                    }
+                }
+
+                _idle?.RequestStarted();
+                var pipelined = PeekApiKey(frame) is { } key && options.PipelinedApis.Contains(key);
+                var request = ProcessAsync(frame, cancellation);
+                await started.WriteAsync(request, cancellation).ConfigureAwait(false);
+                if (pipelined)
+                {
+                    continue;
+                }
+
+                // The request runs alone; read on meanwhile, so that the peer's close (or a bad frame) is seen at once
+                // and ends the connection instead of waiting for, say, a Fetch parked for its max wait. librdkafka
+                // closing a consumer queues a FindCoordinator behind its parked Fetch, hence a few frames, not one.
+                while (!request.IsCompleted)
+                {
+                    if (ahead.Count >= MaxFramesAhead)
+                    {
+                        await ((Task)request).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                        break;
+                    }
+
+                    next ??= receiver.ReceiveAsync(cancellation).AsTask();
+                    if (await Task.WhenAny(request, next).ConfigureAwait(false) != next)
+                    {
+                        break;
+                    }
+
+                    var received = await next.ConfigureAwait(false);
+                    next = null;
+                    if (received is null)
+                    {
+                        return;
+                    }
+
+                    ahead.Enqueue(received);
+                }
+            }
+        }
+        finally
+        {
+            while (ahead.TryDequeue(out var unstarted))
+            {
+                unstarted.Dispose();
             }
         }
     }
+
+    /// <summary>
+    /// How many frames the reader takes ahead of a request that runs alone: enough to see a close behind a parked
+    /// Fetch, few enough that one connection cannot make us buffer much; when they are all there, reading waits.
+    /// </summary>
+    private const int MaxFramesAhead = 4;
 
     /// <summary>Runs one request; the frame goes back to the pool when the request is done with it.</summary>
     private async Task<OutgoingResponse?> ProcessAsync(RequestFrame frame, CancellationToken cancellation)

@@ -172,6 +172,7 @@ public sealed partial class ReplicaManager : IDisposable
         [.. partitions.Select(GetPartition).OfType<Partition>().Select(p => p.WaitForLogEndAsync())];
 
     /// <summary>Long polling: waits until one of <paramref name="signals"/> completes or <paramref name="timeout"/> passes.</summary>
+    /// <exception cref="OperationCanceledException">The request was cancelled (its connection closed).</exception>
     public async Task WaitForAnyAsync(List<Task> signals, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (timeout <= TimeSpan.Zero)

@@ -72,4 +72,32 @@ public sealed class KafkaListenerOrderingTests
         await Exchange.ExpectResponseAsync(client, 12);
         Assert.Equal([13, 11, 12], processor.FinishOrder);
     }
+
+    [Fact]
+    public async Task MoreRequestsThanTheReaderTakesAhead_QueuedBehindOneInProgress_AreAllAnsweredInOrder()
+    {
+        var processor = new ScriptedProcessor();
+        await using var listener = Exchange.Listen(processor);
+        using var client = await Loopback.ConnectAsync(listener.LocalEndPoint);
+        var first = processor.Hold(20);
+        await Exchange.SendAsync(client, ApiKey.Fetch, 20);
+        await processor.WhenStarted(20);
+
+        // Ten behind it, sent one by one: the reader takes a few ahead, the rest wait in the socket.
+        var queued = Enumerable.Range(21, 10).ToList();
+        foreach (var id in queued)
+        {
+            await Exchange.SendAsync(client, ApiKey.Metadata, id);
+        }
+
+        Assert.DoesNotContain(queued, processor.HasStarted);
+        first.SetResult();
+
+        foreach (var id in queued.Prepend(20))
+        {
+            await Exchange.ExpectResponseAsync(client, id);
+        }
+
+        Assert.Equal(queued.Prepend(20), processor.FinishOrder);
+    }
 }
