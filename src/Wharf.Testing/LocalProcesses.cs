@@ -19,6 +19,19 @@ internal static class LocalProcesses
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>A free port (as <see cref="FreePort"/>) that is not <paramref name="taken"/>.</summary>
+    public static int FreePortOtherThan(int taken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = FreePort();
+            if (port != taken || attempt >= 100)
+            {
+                return port;
+            }
+        }
+    }
+
     /// <summary>The full path of <paramref name="name"/> in a PATH directory, or null.</summary>
     public static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wharf.Common;
@@ -68,13 +69,22 @@ public sealed class WharfBroker : IAsyncDisposable
             ["listeners"] = settings?.GetValueOrDefault("listeners") ?? "PLAINTEXT://127.0.0.1:0",
             ["log.dirs"] = settings?.GetValueOrDefault("log.dirs") ?? Path.Combine(Path.GetTempPath(), "wharf-test-" + Guid.NewGuid().ToString("N")),
             // Many brokers run at once in tests: never the default 9644.
-            ["http.listeners"] = settings?.GetValueOrDefault("http.listeners") ?? "http://127.0.0.1:0",
+            ["http.listeners"] = settings?.GetValueOrDefault("http.listeners") ?? DefaultHttpListener(settings?.GetValueOrDefault("listeners")),
         };
         loggerFactory ??= NullLoggerFactory.Instance;
         time ??= TimeProvider.System;
         var broker = await KafkaBroker.StartAsync(Load(effective), loggerFactory, time, disk, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new WharfBroker(effective, broker, loggerFactory, time, disk);
     }
+
+    /// <summary>
+    /// Port 0, unless the test picked the Kafka port itself (a free port it then released): HTTP binds first, and port 0
+    /// may then be handed that very port, so HTTP gets a picked port of its own.
+    /// </summary>
+    private static string DefaultHttpListener(string? kafkaListeners) =>
+        kafkaListeners is not null && int.TryParse(kafkaListeners[(kafkaListeners.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture, out var kafkaPort) && kafkaPort != 0
+            ? $"http://127.0.0.1:{LocalProcesses.FreePortOtherThan(kafkaPort)}"
+            : "http://127.0.0.1:0";
 
     /// <summary>Creates a topic, throwing when the controller refuses it.</summary>
     public async Task CreateTopicAsync(string name, int partitions = 1, IReadOnlyDictionary<string, string>? configs = null, CancellationToken cancellationToken = default)

@@ -32,6 +32,7 @@ public sealed class WharfCluster : IAsyncDisposable
     private readonly Dictionary<int, Node> _nodes = [];
     private readonly List<WharfBrokerProcess> _launched = [];
     private readonly List<ProcessLog> _logs = [];
+    private readonly HashSet<int> _handedOutPorts = []; // every port UnusedPort gave, Kafka and HTTP; under its own lock
 
     private WharfCluster(WharfClusterOptions options, EtcdServer etcd, bool ownsEtcd, string wharfDll, string root, string prefix)
     {
@@ -310,7 +311,9 @@ public sealed class WharfCluster : IAsyncDisposable
         {
             ["broker.session.timeout.ms"] = ((long)_options.SessionTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
             ["broker.heartbeat.interval.ms"] = ((long)_options.HeartbeatInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
-            ["http.listeners"] = "http://127.0.0.1:0",
+            // A port of its own rather than port 0: a broker binding port 0 may be handed the port just picked (and
+            // released) for another broker's Kafka listener, which then fails to start.
+            ["http.listeners"] = $"http://127.0.0.1:{UnusedPort()}",
         };
         foreach (var (key, value) in _options.Settings)
         {
@@ -332,18 +335,21 @@ public sealed class WharfCluster : IAsyncDisposable
 
     /// <summary>One broker's fixed identity across restarts, and its current process.</summary>
     /// <summary>
-    /// A free port no node of this cluster listens on: the OS may hand the same just-closed port to two quick
-    /// <see cref="LocalProcesses.FreePort"/> calls, and two brokers then race for one address.
+    /// A free port that this cluster has not handed out before (to any node's Kafka or HTTP listener): the OS may hand
+    /// the same just-closed port to two quick <see cref="LocalProcesses.FreePort"/> calls, and two listeners then race
+    /// for one address.
     /// </summary>
     private int UnusedPort()
     {
-        var taken = _nodes.Values.Select(n => n.Port).ToHashSet();
-        for (var attempt = 0; ; attempt++)
+        lock (_handedOutPorts)
         {
-            var port = LocalProcesses.FreePort();
-            if (!taken.Contains(port) || attempt >= 100)
+            for (var attempt = 0; ; attempt++)
             {
-                return port;
+                var port = LocalProcesses.FreePort();
+                if (_handedOutPorts.Add(port) || attempt >= 100)
+                {
+                    return port;
+                }
             }
         }
     }

@@ -34,7 +34,7 @@ internal sealed class BrokerProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { WharfDll(), "start", "--set", $"listeners=PLAINTEXT://127.0.0.1:{port}", "--set", $"log.dirs={dataDirectory}", "--set", "http.listeners=http://127.0.0.1:0" }.Concat(settings.SelectMany(s => new[] { "--set", s })))
+        foreach (var argument in new[] { WharfDll(), "start", "--set", $"listeners=PLAINTEXT://127.0.0.1:{port}", "--set", $"log.dirs={dataDirectory}", "--set", $"http.listeners=http://127.0.0.1:{FreePortOtherThan(port.Value)}" }.Concat(settings.SelectMany(s => new[] { "--set", s })))
         {
             info.ArgumentList.Add(argument);
         }
@@ -113,6 +113,18 @@ internal sealed class BrokerProcess : IDisposable
         }
 
         _process.Dispose();
+    }
+
+    /// <summary>Not port 0 for HTTP: the broker binds it before Kafka, and port 0 could hand it the Kafka port picked here.</summary>
+    private static int FreePortOtherThan(int taken)
+    {
+        var port = FreePort();
+        while (port == taken)
+        {
+            port = FreePort();
+        }
+
+        return port;
     }
 
     private static int FreePort()
