@@ -282,11 +282,11 @@ public sealed class WharfCluster : IAsyncDisposable
         var etcdProxies = new List<FaultProxy>();
         if (Network is { } network)
         {
-            proxy = FaultProxy.ForKafka(network, nodeId, $"127.0.0.1:{port}");
+            proxy = UnclashingProxy(() => FaultProxy.ForKafka(network, nodeId, $"127.0.0.1:{port}"));
             settings["advertised.listeners"] = $"PLAINTEXT://{proxy.Endpoint}";
             if (_options.EtcdEndpoint?.Invoke(nodeId) is null)
             {
-                etcdProxies.AddRange(_etcd.Members.Select(m => FaultProxy.ForTcp(network, FaultEndpoint.Broker(nodeId), FaultEndpoint.Etcd, m.Endpoint)));
+                etcdProxies.AddRange(_etcd.Members.Select(m => UnclashingProxy(() => FaultProxy.ForTcp(network, FaultEndpoint.Broker(nodeId), FaultEndpoint.Etcd, m.Endpoint))));
                 settings["etcd.connect"] = string.Join(',', etcdProxies.Select(p => p.Endpoint)) + EtcdPrefix;
             }
         }
@@ -351,6 +351,39 @@ public sealed class WharfCluster : IAsyncDisposable
                     return port;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// A proxy (listening on a port the OS picked) whose port this cluster has not handed out: a proxy bound on port 0
+    /// could otherwise be given a port picked for a broker that has not bound it yet. Rejected proxies stay listening
+    /// until a good one is found, so the OS cannot hand their ports out again meanwhile; then they are closed.
+    /// </summary>
+    private FaultProxy UnclashingProxy(Func<FaultProxy> create)
+    {
+        var rejected = new List<FaultProxy>();
+        try
+        {
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                var proxy = create();
+                lock (_handedOutPorts)
+                {
+                    if (_handedOutPorts.Add(proxy.Port))
+                    {
+                        return proxy;
+                    }
+                }
+
+                rejected.Add(proxy);
+            }
+
+            throw new InvalidOperationException("no proxy port clear of the brokers' ports in 100 attempts");
+        }
+        finally
+        {
+            // Idle (nothing ever connected to them): closing them needs no waiting.
+            rejected.ForEach(r => _ = r.DisposeAsync().AsTask());
         }
     }
 
