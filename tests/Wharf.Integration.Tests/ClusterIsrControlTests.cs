@@ -86,17 +86,8 @@ public sealed class ClusterIsrControlTests
         Assert.Equal([leader, added], after.Replicas.ToArray());
         Assert.Equal(new[] { leader, added }.Order(), after.Isr.Order());
         Assert.Empty((await ListAsync(cluster[third])).Topics);
-        await WaitUntilAsync(() => cluster[added].Replicas.GetPartition(new("moving", 0)) is { LogEndOffset: >= Records });
-        await WaitUntilAsync(() => cluster[removed].Replicas.GetPartition(new("moving", 0)) is null);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
+        await Poll.UntilAsync(() => cluster[added].Replicas.GetPartition(new("moving", 0)) is { LogEndOffset: >= Records }, Timeout, "the added replica catching up");
+        await Poll.UntilAsync(() => cluster[removed].Replicas.GetPartition(new("moving", 0)) is null, Timeout, "the removed replica going");
     }
 
     private static int ControllerOf(InProcessCluster cluster) =>

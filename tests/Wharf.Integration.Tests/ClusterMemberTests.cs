@@ -3,6 +3,7 @@ using System.Text;
 using Wharf.Metadata;
 using Wharf.Protocol.Messages;
 using Wharf.Records;
+using Wharf.TestKit;
 using ErrorCode = Wharf.Common.ErrorCode;
 
 namespace Wharf.Integration.Tests;
@@ -31,7 +32,7 @@ public sealed class ClusterMemberTests
         var whileLost = await ProduceAsync(member, "fenced", 0, "while lost");
 
         store.RestoreSession(1);
-        await WaitUntilAsync(() => member.Broker.Replicas.GetPartition(new("fenced", 0)) is { IsLeader: true });
+        await Poll.UntilAsync(() => member.Broker.Replicas.GetPartition(new("fenced", 0)) is { IsLeader: true }, Deadline, "the member leading fenced-0");
         var afterwards = await ProduceAsync(member, "fenced", 0, "after");
 
         Assert.True(imageStillNamesIt, "the image moved the partition away; the test no longer isolates self-fencing");
@@ -70,9 +71,9 @@ public sealed class ClusterMemberTests
 
         // Broker 2's session ends (the controller fences it: epoch + 1, no leader), then it returns (epoch + 2).
         store.ExpireSession(2);
-        await WaitUntilAsync(() => second.Broker.Controller.Current.TopicsByName["epochs"].Partitions[partition].Leader == -1);
+        await Poll.UntilAsync(() => second.Broker.Controller.Current.TopicsByName["epochs"].Partitions[partition].Leader == -1, Deadline, "the partition losing its leader");
         store.RestoreSession(2);
-        await WaitUntilAsync(() => second.Broker.Replicas.GetPartition(new("epochs", partition)) is { IsLeader: true });
+        await Poll.UntilAsync(() => second.Broker.Replicas.GetPartition(new("epochs", partition)) is { IsLeader: true }, Deadline, "the second broker leading the partition");
         var current = second.Broker.Replicas.GetPartition(new("epochs", partition))!.LeaderEpoch;
         await ProduceAsync(second, "epochs", partition, "c");
 
@@ -110,9 +111,12 @@ public sealed class ClusterMemberTests
         await connection.SendAsync(new CreateTopicsRequest { Topics = [new() { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }] }, 4);
         var response = await connection.ReceiveAsync<CreateTopicsResponse>(4);
         Assert.Equal((short)ErrorCode.None, response.Topics[0].ErrorCode);
-        await WaitUntilAsync(() => Enumerable.Range(0, partitions).All(p =>
-            member.Broker.Controller.Current.TryGetPartition(new(topic, p), out var image) && image.Leader != 1
-            || member.Broker.Replicas.GetPartition(new(topic, p)) is { IsLeader: true }));
+        await Poll.UntilAsync(
+            () => Enumerable.Range(0, partitions).All(p =>
+                member.Broker.Controller.Current.TryGetPartition(new(topic, p), out var image) && image.Leader != 1
+                || member.Broker.Replicas.GetPartition(new(topic, p)) is { IsLeader: true }),
+            Deadline,
+            $"the member leading its partitions of {topic}");
     }
 
     private static async Task<ErrorCode> ProduceAsync(InProcessBroker member, string topic, int partition, string value)
@@ -124,14 +128,5 @@ public sealed class ClusterMemberTests
             9);
         var response = await connection.ReceiveAsync<ProduceResponse>(9);
         return (ErrorCode)response.Responses[0].PartitionResponses[0].ErrorCode;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(Deadline);
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }

@@ -84,7 +84,7 @@ public sealed class EtcdMemberLossTests(ITestOutputHelper output)
         {
             var restarts = node.KeepAliveRestarts;
             cluster.Members[member].Kill();
-            await WaitUntilAsync(() => node.KeepAliveRestarts > restarts, ttl);
+            await Poll.UntilAsync(() => node.KeepAliveRestarts > restarts, ttl);
             cluster.Members[member].Start();
             await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(20));
             if (node.KeepAliveRestarts > restarts)
@@ -105,21 +105,4 @@ public sealed class EtcdMemberLossTests(ITestOutputHelper output)
     }
 
     private TestOutputLoggerFactory Logs(string node) => new(output, node, LogLevel.Information);
-
-    /// <summary>Waits until <paramref name="condition"/> holds or <paramref name="limit"/> passes; says whether it held.</summary>
-    private static async Task<bool> WaitUntilAsync(Func<bool> condition, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return true;
-    }
 }

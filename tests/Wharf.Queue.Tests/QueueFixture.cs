@@ -85,21 +85,6 @@ internal static class QueueFixture
         }
     }
 
-    /// <summary>Waits until <paramref name="condition"/> holds, checking every 20 ms; throws after <paramref name="limit"/>.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"the condition did not hold within {limit.TotalSeconds:0} s");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
     /// <summary>ShareGroupDescribe over the wire (librdkafka's admin client does not send it).</summary>
     public static async Task<Wharf.Protocol.Messages.ShareGroupDescribeResponse.DescribedGroup> DescribeAsync(string bootstrap, string group)
     {

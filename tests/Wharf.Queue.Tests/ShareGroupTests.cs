@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Wharf.Client;
 using Wharf.Testing;
+using Wharf.TestKit;
 using static Wharf.Queue.Tests.QueueFixture;
 
 namespace Wharf.Queue.Tests;
@@ -55,7 +56,7 @@ public sealed class ShareGroupTests
                 waves++;
                 if (waves >= firstWaves)
                 {
-                    await WaitUntilAsync(() => Volatile.Read(ref total) >= waves * perWave, Limit);
+                    await Poll.UntilAsync(() => Volatile.Read(ref total) >= waves * perWave, Limit, $"consumption of {waves} waves");
                 }
             }
         }
