@@ -19,13 +19,16 @@ internal static class LocalProcesses
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>A free port (as <see cref="FreePort"/>) that is not <paramref name="taken"/>.</summary>
-    public static int FreePortOtherThan(int taken)
+    /// <summary>
+    /// A free port (as <see cref="FreePort"/>) that <paramref name="accept"/> takes; after 100 refusals, the last one
+    /// anyway (the caller then loses a race it can retry).
+    /// </summary>
+    public static int FreePortWhere(Func<int, bool> accept)
     {
         for (var attempt = 0; ; attempt++)
         {
             var port = FreePort();
-            if (port != taken || attempt >= 100)
+            if (accept(port) || attempt >= 100)
             {
                 return port;
             }

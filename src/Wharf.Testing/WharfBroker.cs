@@ -83,7 +83,7 @@ public sealed class WharfBroker : IAsyncDisposable
     /// </summary>
     private static string DefaultHttpListener(string? kafkaListeners) =>
         kafkaListeners is not null && int.TryParse(kafkaListeners[(kafkaListeners.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture, out var kafkaPort) && kafkaPort != 0
-            ? $"http://127.0.0.1:{LocalProcesses.FreePortOtherThan(kafkaPort)}"
+            ? $"http://127.0.0.1:{LocalProcesses.FreePortWhere(p => p != kafkaPort)}"
             : "http://127.0.0.1:0";
 
     /// <summary>Creates a topic, throwing when the controller refuses it.</summary>

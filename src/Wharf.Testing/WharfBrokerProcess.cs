@@ -61,7 +61,7 @@ public sealed class WharfBrokerProcess : IAsyncDisposable
             ["listeners"] = $"PLAINTEXT://127.0.0.1:{port}",
         };
         // Not port 0: the broker binds HTTP before Kafka, and port 0 may hand it the Kafka port just picked and released.
-        effective.TryAdd("http.listeners", $"http://127.0.0.1:{LocalProcesses.FreePortOtherThan(port)}");
+        effective.TryAdd("http.listeners", $"http://127.0.0.1:{LocalProcesses.FreePortWhere(p => p != port)}");
         effective.TryAdd("log.dirs", Path.Combine(Path.GetTempPath(), "wharf-process-" + Guid.NewGuid().ToString("N")));
         var broker = Start(WharfExecutable.Locate(null), 1, port, effective["log.dirs"], effective, new ProcessLog("broker"));
         broker._settings = effective;

@@ -333,7 +333,6 @@ public sealed class WharfCluster : IAsyncDisposable
     private Node NodeOf(int nodeId) =>
         _nodes.TryGetValue(nodeId, out var node) ? node : throw new ArgumentOutOfRangeException(nameof(nodeId), nodeId, $"no broker {nodeId} in this cluster");
 
-    /// <summary>One broker's fixed identity across restarts, and its current process.</summary>
     /// <summary>
     /// A free port that this cluster has not handed out before (to any node's Kafka or HTTP listener): the OS may hand
     /// the same just-closed port to two quick <see cref="LocalProcesses.FreePort"/> calls, and two listeners then race
@@ -343,14 +342,7 @@ public sealed class WharfCluster : IAsyncDisposable
     {
         lock (_handedOutPorts)
         {
-            for (var attempt = 0; ; attempt++)
-            {
-                var port = LocalProcesses.FreePort();
-                if (_handedOutPorts.Add(port) || attempt >= 100)
-                {
-                    return port;
-                }
-            }
+            return LocalProcesses.FreePortWhere(_handedOutPorts.Add);
         }
     }
 
@@ -387,6 +379,7 @@ public sealed class WharfCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>One broker's fixed identity across restarts, and its current process.</summary>
     private sealed class Node(int port, string dataDirectory, Dictionary<string, string> settings, ProcessLog log, FaultProxy? proxy, IReadOnlyList<FaultProxy> etcdProxies)
     {
         /// <summary>The Kafka proxy in front of it (fault proxies only).</summary>
